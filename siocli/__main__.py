@@ -1,0 +1,3 @@
+from siocli.cli import main
+
+main()

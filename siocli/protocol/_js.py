@@ -1,0 +1,55 @@
+"""JavaScript's string-to-number coercion, as the reference parsers apply it.
+
+The Node parsers read numbers with ``Number(text)`` and compare with ``==``, so they accept
+``" 6"``, ``"06"``, ``"0x6"`` and ``"1e1"`` where the spec says digits (PROTOCOL.md §2.5, §3.3,
+§7). siocli accepts what the reference accepts, and reports the form the spec forbids.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+__all__ = ["JS_BLANK", "js_number"]
+
+# ECMAScript StrWhiteSpaceChar: WhiteSpace (TAB, VT, FF, SP, NBSP, ZWNBSP, category Zs) and
+# LineTerminator (LF, CR, LS, PS). Number(" ") is 0, so `Number(c) == c` holds for these
+# characters as it does for digits: the Socket.IO parser reads them as part of an ack id.
+JS_BLANK = frozenset(
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_BLANK_CHARS = "".join(sorted(JS_BLANK))
+
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\Z", re.ASCII)
+_RADIX = re.compile(r"0(?:[xX]([0-9a-fA-F]+)|[oO]([0-7]+)|[bB]([01]+))\Z", re.ASCII)
+
+
+def js_number(text: str) -> float:
+    """``Number(text)`` for a string: NaN when JavaScript would give NaN."""
+    text = text.strip(_BLANK_CHARS)
+    if not text:
+        return 0.0
+    if _DECIMAL.match(text):
+        return float(text)
+    radix = _RADIX.match(text)
+    if radix:
+        hex_digits, oct_digits, bin_digits = radix.groups()
+        if hex_digits:
+            return float(int(hex_digits, 16))
+        if oct_digits:
+            return float(int(oct_digits, 8))
+        return float(int(bin_digits, 2))
+    if text in ("Infinity", "+Infinity"):
+        return math.inf
+    if text == "-Infinity":
+        return -math.inf
+    return math.nan
+
+
+def js_integer(text: str) -> int | None:
+    """``Number(text)`` when it is a non-negative integer, else ``None``."""
+    value = js_number(text)
+    if value >= 0 and math.isfinite(value) and value == int(value):
+        return int(value)
+    return None

@@ -1,0 +1,152 @@
+"""Every byte explained: the spans of a wire message and what each means.
+
+This is the "Details" block of the Socket.IO docs' sample session, for any message::
+
+    4           => Engine.IO "message" packet type
+    2           => Socket.IO "EVENT" packet type
+    ["hey",...] => event 'hey' with 1 argument
+
+It runs the decoders themselves with a :class:`~siocli.protocol.types.Trace`, so annotation
+and decoding cannot disagree, and it never raises: bad input gives the spans read before the
+problem and the :class:`DecodeError`.
+
+Annotation is stateless, one message at a time. Whether a binary message is an attachment,
+and which packet it completes, is for the :mod:`~siocli.protocol.dissect` layer.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from . import engineio, socketio
+from .errors import DecodeError
+from .types import (
+    EnginePacket,
+    EngineType,
+    Finding,
+    Handshake,
+    SocketPacket,
+    Span,
+    Trace,
+    Transport,
+    socket_protocol,
+)
+
+__all__ = ["MessageBreakdown", "PacketBreakdown", "annotate_message", "annotate_packet"]
+
+_MESSAGE = EngineType.MESSAGE
+_OPEN = EngineType.OPEN
+
+
+class PacketBreakdown(NamedTuple):
+    """One Engine.IO packet of a message, explained.
+
+    ``offset`` is where the packet starts in its message and ``raw`` the packet as framed
+    (no length prefix, no separator). ``socket`` is the Socket.IO packet a text message
+    carries (the header, for a binary packet); ``handshake`` the open packet's data.
+    ``error`` is the first problem met; what was read before it is still here.
+    """
+
+    offset: int
+    raw: str | bytes
+    engine: EnginePacket | None
+    socket: SocketPacket | None
+    handshake: Handshake | None
+    spans: tuple[Span, ...]
+    findings: tuple[Finding, ...]
+    error: DecodeError | None
+
+
+class MessageBreakdown(NamedTuple):
+    """A wire message (a WebSocket message or a polling body), explained: its packets, the
+    framing spans between them (lengths, separators), and a framing error if any."""
+
+    packets: tuple[PacketBreakdown, ...]
+    spans: tuple[Span, ...]
+    findings: tuple[Finding, ...]
+    error: DecodeError | None
+
+
+def annotate_packet(
+    raw: str | bytes, eio: int = 4, *, offset: int = 0, socket_layer: bool = True
+) -> PacketBreakdown:
+    """Explain one Engine.IO packet found at ``offset`` of its message."""
+    trace = Trace(offset)
+    socket_packet = None
+    handshake = None
+    try:
+        packet = engineio.decode_packet(raw, eio, trace=trace)
+    except DecodeError as exc:
+        return PacketBreakdown(
+            offset,
+            raw,
+            None,
+            None,
+            None,
+            tuple(trace.spans),
+            tuple(trace.findings),
+            exc.shifted(offset),
+        )
+    error = None
+    data = packet.data
+    if data.__class__ is str and data:
+        ptype = packet.type
+        trace.base = offset + 1
+        if ptype is _MESSAGE and socket_layer:
+            try:
+                socket_packet = socketio.decode_packet(
+                    data,  # type: ignore[arg-type]
+                    socket_protocol(eio),
+                    trace=trace,
+                )
+            except DecodeError as exc:
+                error = exc.shifted(offset + 1)
+        elif ptype is _OPEN:
+            trace.span(0, len(data), "handshake", "the Engine.IO handshake data")
+            try:
+                handshake = engineio.decode_handshake(data)  # type: ignore[arg-type]
+            except DecodeError as exc:
+                error = exc.shifted(offset + 1)
+        else:
+            trace.span(0, len(data), "eio_data", _data_meaning(packet))
+    return PacketBreakdown(
+        offset,
+        raw,
+        packet,
+        socket_packet,
+        handshake,
+        tuple(trace.spans),
+        tuple(trace.findings),
+        error,
+    )
+
+
+def _data_meaning(packet: EnginePacket) -> str:
+    if packet.data == "probe" and packet.type in (EngineType.PING, EngineType.PONG):
+        which = "request" if packet.type is EngineType.PING else "response"
+        return f"Engine.IO probe {which} (upgrade check)"
+    if packet.type is _MESSAGE:
+        return "message data"
+    return f"data of the {packet.type.label} packet"
+
+
+def annotate_message(
+    raw: str | bytes,
+    eio: int = 4,
+    transport: Transport | str = Transport.WEBSOCKET,
+    *,
+    socket_layer: bool = True,
+) -> MessageBreakdown:
+    """Explain a wire message: one WebSocket message, or one polling body."""
+    if transport != Transport.POLLING:
+        packet = annotate_packet(raw, eio, socket_layer=socket_layer)
+        return MessageBreakdown((packet,), (), (), None)
+    framing = Trace()
+    packets = []
+    error = None
+    try:
+        for offset, piece in engineio.split_payload(raw, eio, trace=framing):
+            packets.append(annotate_packet(piece, eio, offset=offset, socket_layer=socket_layer))
+    except DecodeError as exc:
+        error = exc
+    return MessageBreakdown(tuple(packets), tuple(framing.spans), tuple(framing.findings), error)

@@ -1,0 +1,778 @@
+"""Protocol rules across packets: what a single packet cannot tell.
+
+A :class:`Checker` follows one Engine.IO session, both directions, in wire order, and
+reports :class:`~siocli.protocol.types.Finding` values: handshake first, the upgrade order
+(``2probe`` → ``3probe`` → ``5``), heartbeat direction per revision and its timing against
+the handshake, CONNECT answered by CONNECT or CONNECT_ERROR, ack ids answered once and by the
+right namespace, attachment counts, maxPayload, packets after close, and signs that the two
+peers speak different revisions.
+
+Feed it, in order: :meth:`Checker.message` for each wire message (sizes),
+:meth:`Checker.engine_packet` for each Engine.IO packet, :meth:`Checker.socket_packet` for each
+complete Socket.IO packet, and :meth:`Checker.end` when the capture ends. Each returns the
+findings about what it was given. Times are seconds on any clock, or ``None`` when unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .types import (
+    Direction,
+    EnginePacket,
+    EngineType,
+    Finding,
+    Handshake,
+    Severity,
+    SocketPacket,
+    SocketType,
+    Transport,
+    socket_protocol,
+)
+
+__all__ = ["Checker"]
+
+C2S = Direction.C2S
+S2C = Direction.S2C
+VIOLATION = Severity.VIOLATION
+WARNING = Severity.WARNING
+INFO = Severity.INFO
+
+_DEFAULT_PING_TIMEOUT = {3: 5000, 4: 20000}  # engine.io 3.2-4.x / >= 5 and 3.6 (§2.9)
+
+
+@dataclass(slots=True)
+class _Namespace:
+    state: str  # "connecting", "connected", "rejected", "disconnected"
+    since: float | None = None
+
+
+@dataclass(slots=True)
+class Checker:
+    """Protocol checks for one Engine.IO session of revision ``eio`` (3 or 4).
+
+    ``expect_handshake``: the capture starts at the beginning of the session, so the first
+    packet must be the server's open packet. Leave it off for loose packets.
+    """
+
+    eio: int = 4
+    expect_handshake: bool = True
+    handshake: Handshake | None = None
+    transport: Transport | None = None
+    closed: bool = False
+    _seen_packet: bool = False
+    _probe: str = "none"  # none -> sent (2probe) -> answered (3probe) -> upgraded (5)
+    _last_ping: dict[Direction, float | None] = field(default_factory=dict)
+    _unanswered_pings: dict[Direction, list[float | None]] = field(default_factory=dict)
+    _namespaces: dict[str, _Namespace] = field(default_factory=dict)
+    _acks: dict[tuple[Direction, int], tuple[str, bool]] = field(default_factory=dict)
+    _polled_c2s: list[str] = field(default_factory=list)
+    _after_upgrade: list[str] | None = None
+
+    @property
+    def protocol(self) -> int:
+        return socket_protocol(self.eio)
+
+    # --- wire messages -------------------------------------------------------------------
+
+    def message(
+        self, direction: Direction, transport: Transport, size: int, time: float | None = None
+    ) -> list[Finding]:
+        """A wire message of ``size`` bytes was seen."""
+        findings: list[Finding] = []
+        limit = self.handshake.max_payload if self.handshake else None
+        if limit is not None and size > limit and direction is C2S:
+            if transport is Transport.POLLING:
+                consequence = "the reference server answers 413 and drops the data"
+            else:
+                consequence = "the reference server closes the WebSocket with code 1009"
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.max-payload",
+                    f"{size} bytes is more than the server's maxPayload ({limit}): {consequence}",
+                )
+            )
+        if transport is Transport.POLLING and self._probe == "upgraded":
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.polling-after-upgrade",
+                    "polling request after the upgrade completed: the server answers 400 "
+                    '{"code":3,"message":"Bad request"}',
+                )
+            )
+        return findings
+
+    # --- Engine.IO -----------------------------------------------------------------------
+
+    def engine_packet(
+        self,
+        direction: Direction,
+        packet: EnginePacket,
+        transport: Transport = Transport.WEBSOCKET,
+        time: float | None = None,
+        handshake: Handshake | None = None,
+    ) -> list[Finding]:
+        """An Engine.IO packet; ``handshake`` is the decoded data of an open packet."""
+        findings: list[Finding] = []
+        ptype = packet.type
+        first = not self._seen_packet
+        self._seen_packet = True
+        if self.closed:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.after-close",
+                    f"{ptype.label} packet after the session was closed",
+                )
+            )
+        if first and ptype is not EngineType.OPEN and self.expect_handshake:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "eio.no-handshake",
+                    "the session does not start with the server's open packet (0{...}): "
+                    "the capture may start mid-session",
+                )
+            )
+        if self.transport is None:
+            self.transport = transport
+        handler = _ENGINE_RULES[ptype]
+        handler(self, direction, packet, transport, time, handshake, findings)
+        if ptype is not EngineType.OPEN:
+            self._note_repeat(direction, packet, transport, findings)
+        return findings
+
+    def _open(
+        self,
+        direction: Direction,
+        packet: EnginePacket,
+        transport: Transport,
+        time: float | None,
+        handshake: Handshake | None,
+        findings: list[Finding],
+    ) -> None:
+        if direction is C2S:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.open-from-client",
+                    "open packet sent by the client: only the server opens a session",
+                )
+            )
+            return
+        if self.handshake is not None:
+            findings.append(
+                Finding(VIOLATION, "eio.second-open", "a second open packet in one session")
+            )
+            return
+        if handshake is None:
+            return  # the decoder reported why
+        self.handshake = handshake
+        self.transport = transport
+        default = _DEFAULT_PING_TIMEOUT[self.eio]
+        if handshake.ping_timeout != default:
+            findings.append(
+                Finding(
+                    INFO,
+                    "eio.ping-timeout-not-default",
+                    f"pingTimeout is {handshake.ping_timeout} ms; Engine.IO {self.eio} servers "
+                    f"default to {default}"
+                    + (" (5000 was the default of engine.io 3.2-4.x)" if self.eio == 4 else ""),
+                )
+            )
+        if self.eio == 4 and handshake.max_payload is None:
+            findings.append(
+                Finding(
+                    INFO,
+                    "eio.no-max-payload",
+                    "no maxPayload in the handshake: the server runs engine.io older than 6.2 "
+                    "(socket.io < 4.5)",
+                )
+            )
+        if transport is Transport.WEBSOCKET and handshake.upgrades:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "eio.upgrades-on-websocket",
+                    f"a session opened over WebSocket offers upgrades {list(handshake.upgrades)}:"
+                    " there is nothing to upgrade to",
+                )
+            )
+
+    def _close(
+        self,
+        direction: Direction,
+        packet: EnginePacket,
+        transport: Transport,
+        time: float | None,
+        handshake: Handshake | None,
+        findings: list[Finding],
+    ) -> None:
+        if transport is Transport.WEBSOCKET:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "eio.close-over-websocket",
+                    "close packet over WebSocket: the JS peers never send it and the reference "
+                    "server ignores it; a WebSocket session ends with the WebSocket close frame",
+                )
+            )
+            return
+        self.closed = True
+
+    def _ping(
+        self,
+        direction: Direction,
+        packet: EnginePacket,
+        transport: Transport,
+        time: float | None,
+        handshake: Handshake | None,
+        findings: list[Finding],
+    ) -> None:
+        if packet.data == "probe":
+            if direction is S2C:
+                findings.append(
+                    Finding(
+                        VIOLATION,
+                        "eio.probe-direction",
+                        "ping with data 'probe' sent by the server: probes are "
+                        "client-initiated; expected the client to send 2probe",
+                    )
+                )
+            elif transport is Transport.POLLING:
+                findings.append(
+                    Finding(
+                        VIOLATION,
+                        "eio.probe-on-polling",
+                        "2probe over polling: the probe goes on the new WebSocket",
+                    )
+                )
+            else:
+                self._probe = "sent"
+            return
+        pinger = S2C if self.eio == 4 else C2S
+        if direction is not pinger:
+            findings.append(self._heartbeat_direction("ping", direction))
+        self._check_ping_interval(direction, time, findings)
+        self._unanswered_pings.setdefault(direction, []).append(time)
+
+    def _pong(
+        self,
+        direction: Direction,
+        packet: EnginePacket,
+        transport: Transport,
+        time: float | None,
+        handshake: Handshake | None,
+        findings: list[Finding],
+    ) -> None:
+        if packet.data == "probe":
+            if direction is C2S:
+                findings.append(
+                    Finding(
+                        VIOLATION,
+                        "eio.probe-direction",
+                        "pong with data 'probe' sent by the client: only the server answers a "
+                        "probe (3probe)",
+                    )
+                )
+            elif self._probe != "sent":
+                findings.append(
+                    Finding(
+                        VIOLATION, "eio.probe-unasked", "3probe without a 2probe from the client"
+                    )
+                )
+            else:
+                self._probe = "answered"
+            return
+        pinger = S2C if self.eio == 4 else C2S
+        answerer = C2S if pinger is S2C else S2C
+        if direction is not answerer:
+            findings.append(self._heartbeat_direction("pong", direction))
+        pending = self._unanswered_pings.get(_other(direction), [])
+        if not pending:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "eio.pong-without-ping",
+                    f"pong from the {direction.peer} without a ping from the "
+                    f"{_other(direction).peer} to answer",
+                )
+            )
+            return
+        ping_time = pending.pop(0)
+        timeout = self.handshake.ping_timeout if self.handshake else None
+        if timeout is not None and time is not None and ping_time is not None:
+            delay_ms = (time - ping_time) * 1000
+            if delay_ms > timeout:
+                findings.append(
+                    Finding(
+                        VIOLATION,
+                        "eio.pong-late",
+                        f"pong {delay_ms:.0f} ms after the ping, past pingTimeout ({timeout} ms): "
+                        f"the {_other(direction).peer} has closed the session by then",
+                    )
+                )
+
+    def _heartbeat_direction(self, kind: str, direction: Direction) -> Finding:
+        if self.eio == 4:
+            rule = "in Engine.IO 4 the server pings and the client answers"
+            other = 3
+        else:
+            rule = "in Engine.IO 3 the client pings and the server answers"
+            other = 4
+        consequence = (
+            "; the reference server closes the session ('invalid heartbeat direction')"
+            if direction is C2S
+            else ""
+        )
+        return Finding(
+            VIOLATION,
+            "eio.heartbeat-direction",
+            f"heartbeat {kind} sent by the {direction.peer}: {rule}{consequence}. "
+            f"This is the Engine.IO {other} direction: do the peers speak different revisions?",
+        )
+
+    def _check_ping_interval(
+        self, direction: Direction, time: float | None, findings: list[Finding]
+    ) -> None:
+        last = self._last_ping.get(direction)
+        self._last_ping[direction] = time
+        hs = self.handshake
+        if hs is None or time is None or last is None:
+            return
+        gap_ms = (time - last) * 1000
+        if gap_ms > hs.ping_interval + hs.ping_timeout:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.ping-gap",
+                    f"{gap_ms:.0f} ms since the previous ping, more than pingInterval + "
+                    f"pingTimeout ({hs.ping_interval} + {hs.ping_timeout} ms): the other side "
+                    "has timed out by then",
+                )
+            )
+
+    def _message(
+        self,
+        direction: Direction,
+        packet: EnginePacket,
+        transport: Transport,
+        time: float | None,
+        handshake: Handshake | None,
+        findings: list[Finding],
+    ) -> None:
+        if (
+            transport is Transport.WEBSOCKET
+            and self._probe in ("sent", "answered")
+            and self.transport is Transport.POLLING
+        ):
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.message-before-upgrade",
+                    "message on the new WebSocket before the upgrade (5) completed: only "
+                    "2probe and 5 are allowed there; the server closes the candidate transport",
+                )
+            )
+
+    def _upgrade(
+        self,
+        direction: Direction,
+        packet: EnginePacket,
+        transport: Transport,
+        time: float | None,
+        handshake: Handshake | None,
+        findings: list[Finding],
+    ) -> None:
+        if direction is S2C:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.upgrade-from-server",
+                    "upgrade packet sent by the server: only the client sends 5",
+                )
+            )
+            return
+        if transport is Transport.POLLING:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.upgrade-on-polling",
+                    "upgrade packet over polling: 5 goes on the new WebSocket",
+                )
+            )
+            return
+        if self._probe != "answered":
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.upgrade-without-probe",
+                    "upgrade (5) before a completed probe: the client sends 2probe, the server "
+                    "answers 3probe, then the client sends 5",
+                )
+            )
+        self._probe = "upgraded"
+        self.transport = Transport.WEBSOCKET
+        self._after_upgrade = list(self._polled_c2s)
+
+    def _noop(
+        self,
+        direction: Direction,
+        packet: EnginePacket,
+        transport: Transport,
+        time: float | None,
+        handshake: Handshake | None,
+        findings: list[Finding],
+    ) -> None:
+        if direction is C2S:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "eio.noop-from-client",
+                    "noop sent by the client: "
+                    "only the server sends noop, to release a pending poll",
+                )
+            )
+        elif transport is Transport.WEBSOCKET:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "eio.noop-over-websocket",
+                    "noop over WebSocket: it only releases a pending polling request",
+                )
+            )
+
+    def _note_repeat(
+        self,
+        direction: Direction,
+        packet: EnginePacket,
+        transport: Transport,
+        findings: list[Finding],
+    ) -> None:
+        """Messages POSTed before an upgrade and sent again on the WebSocket right after it
+        would be delivered twice (the docs' sample session does this)."""
+        if direction is not C2S or packet.type is not EngineType.MESSAGE:
+            return
+        text = packet.data if isinstance(packet.data, str) else None
+        if transport is Transport.POLLING and text is not None:
+            self._polled_c2s = [*self._polled_c2s[-15:], text]
+            return
+        expected = self._after_upgrade
+        if not expected or text is None:
+            self._after_upgrade = None
+            return
+        if text in expected:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "eio.repeated-after-upgrade",
+                    f"the client already POSTed 4{text} before the upgrade: sent again, it is "
+                    "delivered twice",
+                )
+            )
+            expected.remove(text)
+        else:
+            self._after_upgrade = None
+
+    # --- Socket.IO -----------------------------------------------------------------------
+
+    def socket_packet(
+        self, direction: Direction, packet: SocketPacket, time: float | None = None
+    ) -> list[Finding]:
+        """A complete Socket.IO packet (binary ones with their attachments re-attached)."""
+        findings: list[Finding] = []
+        _SOCKET_RULES[packet.type](self, direction, packet, time, findings)
+        return findings
+
+    def _connect(
+        self,
+        direction: Direction,
+        packet: SocketPacket,
+        time: float | None,
+        findings: list[Finding],
+    ) -> None:
+        name = packet.namespace
+        v4 = self.protocol == 4
+        key = name.split("?", 1)[0] if v4 else name
+        ns = self._namespaces.get(key)
+        if direction is C2S:
+            if ns is not None and ns.state == "connected":
+                findings.append(
+                    Finding(
+                        VIOLATION,
+                        "sio.connect-twice",
+                        f"CONNECT for {key!r}, which is already connected: a Socket.IO 3/4 "
+                        "server closes the session",
+                    )
+                )
+            if v4 and key == "/":
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "sio.v4-connect-main",
+                        "CONNECT for '/' from a protocol 4 client: socket.io 2.x connects "
+                        "every client to '/' by itself",
+                    )
+                )
+            self._namespaces[key] = _Namespace("connecting", time)
+            return
+        if not v4:
+            if not isinstance(packet.data, dict) or "sid" not in packet.data:
+                findings.append(
+                    Finding(
+                        VIOLATION,
+                        "sio.connect-without-sid",
+                        "CONNECT answer without a sid: this is how a Socket.IO 2.x (protocol 4) "
+                        "server answers; a 3.x/4.x client refuses it. Are the peers on "
+                        "different versions (try --eio 3)?",
+                    )
+                )
+            if ns is None or ns.state != "connecting":
+                findings.append(
+                    Finding(
+                        VIOLATION,
+                        "sio.connect-unrequested",
+                        f"the server granted {key!r} without a CONNECT from the client"
+                        + (" (Socket.IO 2.x servers do this for '/')" if key == "/" else ""),
+                    )
+                )
+        elif packet.data is not None:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "sio.v4-connect-payload",
+                    "CONNECT answer with a payload: protocol 4 servers send none",
+                )
+            )
+        self._namespaces[key] = _Namespace("connected", time)
+
+    def _disconnect(
+        self,
+        direction: Direction,
+        packet: SocketPacket,
+        time: float | None,
+        findings: list[Finding],
+    ) -> None:
+        name = packet.namespace
+        ns = self._namespaces.get(name)
+        if not self._connected(name):
+            findings.append(
+                Finding(
+                    WARNING,
+                    "sio.disconnect-unconnected",
+                    f"DISCONNECT for {name!r}, which is not connected",
+                )
+            )
+        if ns is not None:
+            ns.state = "disconnected"
+        else:
+            self._namespaces[name] = _Namespace("disconnected", time)
+
+    def _connected(self, name: str) -> bool:
+        ns = self._namespaces.get(name)
+        if ns is None:
+            return self.protocol == 4 and name == "/"
+        return ns.state == "connected"
+
+    def _connect_error(
+        self,
+        direction: Direction,
+        packet: SocketPacket,
+        time: float | None,
+        findings: list[Finding],
+    ) -> None:
+        name = packet.namespace
+        if direction is C2S:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "sio.connect-error-from-client",
+                    f"{packet.type.label(self.protocol)} sent by the client: a Socket.IO "
+                    "3/4 server closes the session",
+                )
+            )
+            return
+        if self.protocol == 5 and isinstance(packet.data, str):
+            findings.append(
+                Finding(
+                    WARNING,
+                    "sio.connect-error-string",
+                    "CONNECT_ERROR with a string payload: protocol 5 servers send "
+                    '{"message": ..., "data": ...}; a string is the protocol 4 form',
+                )
+            )
+        ns = self._namespaces.get(name)
+        unrequested = ns is None or ns.state != "connecting"
+        # a protocol 4 server may refuse '/' that the client never asks for (it is implicit)
+        if unrequested and (self.protocol == 5 or ns is not None):
+            findings.append(
+                Finding(
+                    WARNING,
+                    "sio.connect-error-unrequested",
+                    f"connection refused for {name!r}, which the client did not ask for",
+                )
+            )
+        self._namespaces[name] = _Namespace("rejected", time)
+
+    def _event(
+        self,
+        direction: Direction,
+        packet: SocketPacket,
+        time: float | None,
+        findings: list[Finding],
+    ) -> None:
+        name = packet.namespace
+        if not self._connected(name):
+            if self.protocol == 5 and direction is C2S:
+                consequence = "a Socket.IO 3/4 server closes the session"
+            elif direction is C2S:
+                consequence = "a Socket.IO 2.x server ignores it"
+            else:
+                consequence = "the client ignores it"
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "sio.not-connected",
+                    f"{packet.type.label(self.protocol)} on {name!r} before that namespace is "
+                    f"connected: {consequence}",
+                )
+            )
+        if packet.id is not None:
+            key = (direction, packet.id)
+            previous = self._acks.get(key)
+            if previous is not None and not previous[1] and previous[0] == name:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "sio.ack-id-reused",
+                        f"ack id {packet.id} reused on {name!r} while the first one is "
+                        "still unanswered",
+                    )
+                )
+            self._acks[key] = (name, False)
+        if packet.type is SocketType.BINARY_EVENT:
+            self._check_attachments(packet, findings)
+
+    def _ack(
+        self,
+        direction: Direction,
+        packet: SocketPacket,
+        time: float | None,
+        findings: list[Finding],
+    ) -> None:
+        if packet.type is SocketType.BINARY_ACK:
+            self._check_attachments(packet, findings)
+        if packet.id is None:
+            findings.append(
+                Finding(VIOLATION, "sio.ack-without-id", "ACK without an id: nothing to answer")
+            )
+            return
+        asker = _other(direction)
+        asked = self._acks.get((asker, packet.id))
+        if asked is None:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "sio.ack-unknown",
+                    f"ACK {packet.id} answers no event the {asker.peer} sent with that id "
+                    "(the reference ignores it)",
+                )
+            )
+            return
+        namespace, answered = asked
+        if answered:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "sio.ack-twice",
+                    f"ack id {packet.id} answered twice: callbacks fire at most once",
+                )
+            )
+            return
+        if namespace != packet.namespace:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "sio.ack-namespace",
+                    f"ack id {packet.id} was asked on {namespace!r} but answered on "
+                    f"{packet.namespace!r}: the asker never sees it",
+                )
+            )
+            return
+        self._acks[(asker, packet.id)] = (namespace, True)
+
+    def _check_attachments(self, packet: SocketPacket, findings: list[Finding]) -> None:
+        # Placeholders were replaced by bytes in a complete packet; count what remains.
+        used = _count_binary(packet.data)
+        if used < packet.attachments:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "sio.attachments-unreferenced",
+                    f"{packet.attachments} attachments announced but placeholders reference "
+                    f"{used}: the reference waits for all of them and drops the extra ones",
+                )
+            )
+
+    # --- end -----------------------------------------------------------------------------
+
+    def end(self) -> list[Finding]:
+        """The capture ended: what was left hanging."""
+        findings = []
+        for name, ns in self._namespaces.items():
+            if ns.state == "connecting":
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "sio.connect-unanswered",
+                        f"CONNECT for {name!r} was never answered",
+                    )
+                )
+        for (asker, ack_id), (name, answered) in self._acks.items():
+            if not answered:
+                findings.append(
+                    Finding(
+                        INFO,
+                        "sio.ack-unanswered",
+                        f"ack id {ack_id} asked by the {asker.peer} on {name!r} was never "
+                        "answered in this capture",
+                    )
+                )
+        return findings
+
+
+def _other(direction: Direction) -> Direction:
+    return S2C if direction is C2S else C2S
+
+
+def _count_binary(value: object) -> int:
+    if isinstance(value, bytes):
+        return 1
+    if isinstance(value, list):
+        return sum(_count_binary(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_count_binary(v) for v in value.values())
+    return 0
+
+
+_ENGINE_RULES = {
+    EngineType.OPEN: Checker._open,
+    EngineType.CLOSE: Checker._close,
+    EngineType.PING: Checker._ping,
+    EngineType.PONG: Checker._pong,
+    EngineType.MESSAGE: Checker._message,
+    EngineType.UPGRADE: Checker._upgrade,
+    EngineType.NOOP: Checker._noop,
+}
+
+_SOCKET_RULES = {
+    SocketType.CONNECT: Checker._connect,
+    SocketType.DISCONNECT: Checker._disconnect,
+    SocketType.EVENT: Checker._event,
+    SocketType.BINARY_EVENT: Checker._event,
+    SocketType.ACK: Checker._ack,
+    SocketType.BINARY_ACK: Checker._ack,
+    SocketType.CONNECT_ERROR: Checker._connect_error,
+}

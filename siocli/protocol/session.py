@@ -1,0 +1,825 @@
+"""The Socket.IO client, sans I/O.
+
+:class:`ClientSession` decides every packet a client sends: the handshake request, CONNECT
+per namespace with auth, pongs (Engine.IO 4) or pings (Engine.IO 3), the probe and upgrade
+from polling to WebSocket, acks. It never opens a socket, sleeps or reads a clock: a driver
+(``siocli.transports``) performs the requests it asks for and feeds back what happened.
+
+The vocabulary (as in websockets' protocol layer):
+
+* what to do on the network: :meth:`ClientSession.data_to_send` returns requests
+  (:class:`HttpGet`, :class:`HttpPost`, :class:`WebSocketConnect`, :class:`WebSocketSend`,
+  :class:`WebSocketClose`);
+* what happened: ``receive_*`` methods, each taking ``now`` (seconds, any monotonic clock);
+* what it means: :meth:`ClientSession.events_received` returns :class:`Opened`,
+  :class:`NamespaceConnected`, :class:`EventMessage`, :class:`AckMessage`, :class:`Closed`...;
+* when to come back: :meth:`ClientSession.next_deadline`, then
+  :meth:`ClientSession.receive_timeout`.
+
+Every state change goes through the two tables below, :data:`ENGINE_TRANSITIONS` and
+:data:`NAMESPACE_TRANSITIONS`; :func:`state_diagram` draws them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from . import _jsonlib, engineio, socketio
+from .errors import DecodeError, LocalProtocolError
+from .types import (
+    EnginePacket,
+    EngineType,
+    Handshake,
+    SocketPacket,
+    SocketType,
+    Transport,
+    socket_protocol,
+)
+
+__all__ = [
+    "ENGINE_TRANSITIONS",
+    "NAMESPACE_TRANSITIONS",
+    "AckMessage",
+    "ClientSession",
+    "Closed",
+    "EngineState",
+    "EventMessage",
+    "HttpGet",
+    "HttpPost",
+    "NamespaceConnected",
+    "NamespaceDisconnected",
+    "NamespaceRejected",
+    "NamespaceState",
+    "Opened",
+    "Request",
+    "SessionEvent",
+    "UpgradeFailed",
+    "Upgraded",
+    "WebSocketClose",
+    "WebSocketConnect",
+    "WebSocketSend",
+    "state_diagram",
+]
+
+
+# --- states and their one table ------------------------------------------------------------
+
+
+class EngineState(enum.Enum):
+    OPENING = "opening"  # handshake requested, open packet awaited
+    OPEN = "open"
+    PROBING = "probing"  # WebSocket opened beside polling, 2probe sent
+    PAUSING = "pausing"  # 3probe received, waiting for polling requests in flight
+    CLOSED = "closed"
+
+
+class NamespaceState(enum.Enum):
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+
+
+_E = EngineState
+_N = NamespaceState
+
+ENGINE_TRANSITIONS: dict[tuple[EngineState, str], EngineState] = {
+    (_E.OPENING, "handshake"): _E.OPEN,
+    (_E.OPEN, "probe"): _E.PROBING,
+    (_E.PROBING, "probe answered"): _E.PAUSING,
+    (_E.PROBING, "probe failed"): _E.OPEN,
+    (_E.PAUSING, "probe failed"): _E.OPEN,
+    (_E.PAUSING, "upgrade"): _E.OPEN,
+    **{(state, "close"): _E.CLOSED for state in (_E.OPENING, _E.OPEN, _E.PROBING, _E.PAUSING)},
+}
+"""Engine.IO session states: (state, what happened) -> next state (PROTOCOL.md §2.13-2.14)."""
+
+NAMESPACE_TRANSITIONS: dict[tuple[NamespaceState, str], NamespaceState] = {
+    (_N.DISCONNECTED, "connect"): _N.CONNECTING,
+    (_N.CONNECTING, "granted"): _N.CONNECTED,
+    (_N.CONNECTING, "refused"): _N.DISCONNECTED,
+    (_N.CONNECTING, "disconnect"): _N.DISCONNECTED,
+    (_N.CONNECTED, "disconnect"): _N.DISCONNECTED,
+    (_N.CONNECTED, "server disconnect"): _N.DISCONNECTED,
+    (_N.CONNECTED, "emit"): _N.CONNECTED,
+    (_N.CONNECTED, "ack"): _N.CONNECTED,
+}
+"""Namespace states per Socket.IO socket (PROTOCOL.md §3.5-3.7)."""
+
+
+def state_diagram() -> str:
+    """Both transition tables as a Graphviz ``dot`` graph."""
+    lines = ["digraph siocli_client {", "  rankdir=LR;"]
+    for table, prefix in ((ENGINE_TRANSITIONS, "engine"), (NAMESPACE_TRANSITIONS, "namespace")):
+        for (state, trigger), target in table.items():
+            lines.append(
+                f'  "{prefix}:{state.value}" -> "{prefix}:{target.value}" [label="{trigger}"];'
+            )
+    lines.append("}")
+    return "\n".join(lines)
+
+
+# --- requests to the driver ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HttpGet:
+    """A long-polling GET (the handshake when ``query`` has no ``sid``)."""
+
+    query: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpPost:
+    """A long-polling POST of a payload."""
+
+    query: dict[str, str]
+    body: str | bytes
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketConnect:
+    """Open the WebSocket: the session's transport, or an upgrade candidate (``sid`` in
+    ``query``)."""
+
+    query: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketSend:
+    data: str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WebSocketClose:
+    code: int = 1000
+
+
+Request = HttpGet | HttpPost | WebSocketConnect | WebSocketSend | WebSocketClose
+
+
+# --- events for the application --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """The handshake arrived. ``eio`` is the revision the server speaks."""
+
+    handshake: Handshake
+    transport: Transport
+    eio: int
+
+
+@dataclass(frozen=True, slots=True)
+class Upgraded:
+    """The session moved from polling to ``transport``."""
+
+    transport: Transport
+
+
+@dataclass(frozen=True, slots=True)
+class UpgradeFailed:
+    """The upgrade did not happen; the session goes on over polling."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceConnected:
+    namespace: str
+    sid: str | None
+    data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceRejected:
+    """CONNECT_ERROR: ``message`` (and ``data``) as the server sent them."""
+
+    namespace: str
+    message: str | None
+    data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class NamespaceDisconnected:
+    """``reason``: ``io server disconnect`` or ``io client disconnect``."""
+
+    namespace: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventMessage:
+    """An event from the server; answer ``ack_id`` with :meth:`ClientSession.ack`."""
+
+    namespace: str
+    name: Any
+    args: list[Any]
+    ack_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AckMessage:
+    """The server's answer to an event we emitted with an ack; ``expected`` is false for an
+    id we never asked for (the reference client ignores those)."""
+
+    namespace: str
+    ack_id: int
+    args: list[Any]
+    expected: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """The Engine.IO session ended. ``reason`` is the Socket.IO client's word for it
+    (``io client disconnect``, ``transport close``, ``transport error``, ``ping timeout``,
+    ``parse error``); ``detail`` says more when there is more."""
+
+    reason: str
+    detail: str | None = None
+
+
+SessionEvent = (
+    Opened
+    | Upgraded
+    | UpgradeFailed
+    | NamespaceConnected
+    | NamespaceRejected
+    | NamespaceDisconnected
+    | EventMessage
+    | AckMessage
+    | Closed
+)
+
+
+# --- the session -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Socket:
+    """One namespace on the connection: a Socket.IO socket."""
+
+    state: NamespaceState = NamespaceState.DISCONNECTED
+    sid: str | None = None
+    next_ack_id: int = 0
+    acks_asked: set[int] = field(default_factory=set)  # our events awaiting the server's ack
+    acks_owed: set[int] = field(default_factory=set)  # server events awaiting our ack
+
+
+class ClientSession:
+    """A Socket.IO client session, sans I/O.
+
+    :param eio: Engine.IO revision to ask for (3 or 4), or ``None`` to ask for 4 and follow
+        a server that answers a polling handshake in revision 3 framing (socket.io 2.x
+        servers ignore the ``EIO`` parameter).
+    :param transport: ``polling`` (the official default: poll, then upgrade) or
+        ``websocket`` (WebSocket only).
+    :param upgrade: upgrade from polling to WebSocket when the server offers it.
+    :param query: extra query parameters sent with every request.
+    """
+
+    def __init__(
+        self,
+        *,
+        eio: int | None = 4,
+        transport: Transport | str = Transport.POLLING,
+        upgrade: bool = True,
+        query: dict[str, str] | None = None,
+    ) -> None:
+        if eio not in (None, 3, 4):
+            raise ValueError("eio must be 3, 4 or None (detect)")
+        self.eio: int = eio or 4
+        self._detect = eio is None
+        self.transport = Transport(transport)
+        self.upgrade = upgrade and self.transport is Transport.POLLING
+        self.state = EngineState.OPENING
+        self.handshake: Handshake | None = None
+        self.close_reason: Closed | None = None
+        self._query = dict(query or {})
+        self._requests: list[Request] = []
+        self._events: list[SessionEvent] = []
+        self._sockets: dict[str, _Socket] = {}
+        self._outbox: list[EnginePacket] = []  # awaiting a transport that can take them
+        self._assembler = socketio.PacketAssembler(socket_protocol(self.eio))
+        self._polling_get = False  # a GET is in flight
+        self._polling_post = False  # a POST is in flight
+        self._ping_deadline: float | None = None  # Engine.IO 4: server ping expected by then
+        self._next_ping: float | None = None  # Engine.IO 3: our next ping
+        self._pong_deadline: float | None = None  # Engine.IO 3: server pong expected by then
+        if self.transport is Transport.POLLING:
+            self._polling_get = True
+            self._requests.append(HttpGet(self._base_query(Transport.POLLING)))
+        else:
+            self._requests.append(WebSocketConnect(self._base_query(Transport.WEBSOCKET)))
+
+    # --- outputs -------------------------------------------------------------------------
+
+    def data_to_send(self) -> list[Request]:
+        """The requests to perform now, in order; each is returned once."""
+        requests, self._requests = self._requests, []
+        return requests
+
+    def events_received(self) -> list[SessionEvent]:
+        """What happened since the last call, in order."""
+        events, self._events = self._events, []
+        return events
+
+    def next_deadline(self) -> float | None:
+        """When to call :meth:`receive_timeout` at the latest (``None``: no timer)."""
+        if self.state is EngineState.CLOSED:
+            return None
+        times = [t for t in (self._ping_deadline, self._next_ping, self._pong_deadline) if t]
+        return min(times) if times else None
+
+    @property
+    def sid(self) -> str | None:
+        return self.handshake.sid if self.handshake else None
+
+    @property
+    def protocol(self) -> int:
+        return socket_protocol(self.eio)
+
+    def namespace_state(self, namespace: str = "/") -> NamespaceState:
+        socket = self._sockets.get(namespace)
+        return socket.state if socket else NamespaceState.DISCONNECTED
+
+    # --- local actions -------------------------------------------------------------------
+
+    def connect(self, namespace: str = "/", auth: dict[str, Any] | None = None) -> None:
+        """Join ``namespace``, with ``auth`` as the CONNECT payload (protocol 5) or as the
+        namespace's query string (protocol 4, where '/' is joined by the server itself)."""
+        self._check_open("connect to", namespace)
+        if not namespace.startswith("/") or "," in namespace or "?" in namespace:
+            raise LocalProtocolError(
+                f"can't connect to {namespace!r}: a namespace starts with '/' and holds no ',' "
+                "or '?'"
+            )
+        if auth is not None and not isinstance(auth, dict):
+            raise LocalProtocolError("auth must be a JSON object")
+        socket = self._sockets.setdefault(namespace, _Socket())
+        self._advance_namespace(socket, "connect", namespace, "connect to")
+        if self.protocol == 4:
+            if namespace == "/":
+                return  # the server connects every client to '/' (PROTOCOL.md §3.5)
+            wire_name = namespace + ("?" + urlencode(auth) if auth else "")
+            self._send_socket(SocketPacket(SocketType.CONNECT, wire_name))
+        else:
+            self._send_socket(SocketPacket(SocketType.CONNECT, namespace, auth))
+
+    def emit(self, event: str, *args: Any, namespace: str = "/", ack: bool = False) -> int | None:
+        """Send an event; with ``ack``, return the id the server's ACK will carry."""
+        socket = self._socket_for("emit on", namespace)
+        if self.protocol == 5 and event in socketio.RESERVED_EVENTS:
+            raise LocalProtocolError(f"can't emit {event!r}: it is a reserved event name")
+        ack_id = None
+        if ack:
+            ack_id = socket.next_ack_id
+            socket.next_ack_id += 1
+            socket.acks_asked.add(ack_id)
+        self._send_socket(SocketPacket(SocketType.EVENT, namespace, [event, *args], ack_id))
+        return ack_id
+
+    def ack(self, ack_id: int, *args: Any, namespace: str = "/") -> None:
+        """Answer the server's event ``ack_id`` (once)."""
+        socket = self._socket_for("ack on", namespace)
+        if ack_id not in socket.acks_owed:
+            raise LocalProtocolError(
+                f"can't ack {ack_id} on {namespace!r}: no event from the server awaits that ack"
+            )
+        socket.acks_owed.discard(ack_id)
+        self._send_socket(SocketPacket(SocketType.ACK, namespace, list(args), ack_id))
+
+    def disconnect(self, namespace: str = "/") -> None:
+        """Leave ``namespace`` (the Engine.IO session stays up)."""
+        socket = self._sockets.get(namespace)
+        state = socket.state if socket else NamespaceState.DISCONNECTED
+        if socket is None or state is NamespaceState.DISCONNECTED:
+            raise LocalProtocolError(
+                f"can't disconnect from {namespace!r}: namespace {state.value}"
+            )
+        self._advance_namespace(socket, "disconnect", namespace, "disconnect from")
+        self._send_socket(SocketPacket(SocketType.DISCONNECT, namespace))
+        self._events.append(NamespaceDisconnected(namespace, "io client disconnect"))
+
+    def close(self) -> None:
+        """Leave every namespace and end the Engine.IO session, as the JS client does."""
+        if self.state is EngineState.CLOSED:
+            return
+        if self.state is not EngineState.OPENING:
+            for namespace, socket in self._sockets.items():
+                if socket.state is NamespaceState.CONNECTED:
+                    self.disconnect(namespace)
+        if self.transport is Transport.POLLING and self.state is not EngineState.OPENING:
+            # Polling ends with a close packet; over WebSocket the close frame says it (§2.14).
+            self._send_engine(EnginePacket(EngineType.CLOSE))
+        elif self.transport is Transport.WEBSOCKET:
+            self._requests.append(WebSocketClose(1000))
+        self._close("io client disconnect")
+
+    # --- inputs: polling -------------------------------------------------------------------
+
+    def receive_poll(self, body: str | bytes, now: float) -> None:
+        """A polling GET answered 200 with ``body`` (bytes only for an Engine.IO 3 binary
+        payload). Next: :meth:`data_to_send` (the next GET is in it)."""
+        self._polling_get = False
+        if self.state is EngineState.CLOSED:
+            return
+        if self.state is EngineState.OPENING and self._detect:
+            self._follow_revision(body)
+        try:
+            for offset, piece in engineio.split_payload(body, self.eio):
+                try:
+                    packet = engineio.decode_packet(piece, self.eio)
+                except DecodeError as exc:
+                    raise exc.shifted(offset) from None
+                self._receive_engine(packet, now, Transport.POLLING)
+                if self.state is EngineState.CLOSED:
+                    return
+        except DecodeError as exc:
+            self._fail("parse error", f"polling payload: {exc}")
+            return
+        self._after_poll()
+
+    def receive_post_done(self, now: float) -> None:
+        """A POST was answered 200 ``ok``."""
+        self._polling_post = False
+        if self.state is EngineState.PAUSING:
+            self._maybe_finish_upgrade()
+        else:
+            self._flush()
+
+    def receive_http_error(
+        self, request: HttpGet | HttpPost, status: int, body: str, now: float
+    ) -> None:
+        """A polling request failed with HTTP ``status`` (``body`` as received). The session
+        is over, as for the JS client."""
+        if isinstance(request, HttpGet):
+            self._polling_get = False
+        else:
+            self._polling_post = False
+        self._fail("transport error", _describe_http_error(status, body))
+
+    def receive_http_failure(self, request: HttpGet | HttpPost, reason: str, now: float) -> None:
+        """A polling request failed below HTTP (connection refused, reset, timeout...)."""
+        self._fail("transport error", reason)
+
+    # --- inputs: WebSocket ----------------------------------------------------------------
+
+    def receive_websocket_open(self, now: float) -> None:
+        """The WebSocket asked for by :class:`WebSocketConnect` is open."""
+        if self.state is EngineState.OPEN and self.transport is Transport.POLLING:
+            self._advance_engine("probe")
+            self._requests.append(WebSocketSend("2probe"))
+
+    def receive_websocket_message(self, data: str | bytes, now: float) -> None:
+        """A WebSocket message arrived."""
+        if self.state is EngineState.CLOSED:
+            return
+        try:
+            packet = engineio.decode_packet(data, self.eio)
+        except DecodeError as exc:
+            self._fail("parse error", f"WebSocket message: {exc}")
+            return
+        if self.state in (EngineState.PROBING, EngineState.PAUSING):
+            self._receive_probe_answer(packet)
+            return
+        self._receive_engine(packet, now, Transport.WEBSOCKET)
+
+    def receive_websocket_closed(self, code: int | None, reason: str, now: float) -> None:
+        """The WebSocket closed (or could not open: ``code`` ``None``)."""
+        if self.state is EngineState.CLOSED:
+            return
+        if self.transport is Transport.POLLING:  # the upgrade candidate: polling goes on
+            why = f"WebSocket closed ({reason})" if code is not None else reason
+            if self.state in (EngineState.PROBING, EngineState.PAUSING):
+                self._abandon_upgrade(why)
+            else:
+                self._events.append(UpgradeFailed(why))
+            return
+        detail = f"WebSocket closed with code {code}" if code is not None else reason
+        if reason and code is not None:
+            detail += f" ({reason})"
+        self._fail("transport close" if code is not None else "transport error", detail)
+
+    # --- inputs: time ---------------------------------------------------------------------
+
+    def receive_timeout(self, now: float) -> None:
+        """Time passed: call when :meth:`next_deadline` is reached."""
+        if self.state is EngineState.CLOSED:
+            return
+        if self._ping_deadline is not None and now >= self._ping_deadline:
+            hs = self.handshake
+            assert hs is not None
+            self._fail(
+                "ping timeout",
+                f"no ping from the server within pingInterval + pingTimeout "
+                f"({hs.ping_interval} + {hs.ping_timeout} ms)",
+            )
+            return
+        if self._pong_deadline is not None and now >= self._pong_deadline:
+            assert self.handshake is not None
+            self._fail(
+                "ping timeout",
+                f"no pong from the server within pingTimeout ({self.handshake.ping_timeout} ms)",
+            )
+            return
+        if self._next_ping is not None and now >= self._next_ping:
+            # Engine.IO 3: the client pings every pingInterval (PROTOCOL.md §2.12).
+            assert self.handshake is not None
+            self._send_engine(EnginePacket(EngineType.PING))
+            self._next_ping = now + self.handshake.ping_interval / 1000
+            if self._pong_deadline is None:
+                self._pong_deadline = now + self.handshake.ping_timeout / 1000
+
+    # --- Engine.IO ------------------------------------------------------------------------
+
+    def _receive_engine(self, packet: EnginePacket, now: float, transport: Transport) -> None:
+        ptype = packet.type
+        if self.state is EngineState.OPENING:
+            if ptype is not EngineType.OPEN:
+                self._fail("parse error", f"expected the open packet first, got {ptype.label}")
+                return
+            self._open(packet, now, transport)
+        elif ptype is EngineType.MESSAGE:
+            self._receive_message(packet.data)
+        elif ptype is EngineType.PING:
+            if self.eio == 4:
+                self._send_engine(EnginePacket(EngineType.PONG, packet.data))
+                self._arm_ping_deadline(now)
+        elif ptype is EngineType.PONG:
+            if self.eio == 3:
+                self._pong_deadline = None
+        elif ptype is EngineType.CLOSE:
+            self._fail("transport close", "the server closed the session")
+        # noop releases a poll; open (again) and upgrade from a server are ignored
+
+    def _open(self, packet: EnginePacket, now: float, transport: Transport) -> None:
+        try:
+            handshake = engineio.decode_handshake(packet.data)  # type: ignore[arg-type]
+        except DecodeError as exc:
+            self._fail("parse error", f"handshake: {exc}")
+            return
+        self.handshake = handshake
+        self._advance_engine("handshake")
+        self._events.append(Opened(handshake, transport, self.eio))
+        if self.eio == 4:
+            self._arm_ping_deadline(now)
+        else:
+            self._next_ping = now + handshake.ping_interval / 1000
+        self._flush()
+        if self.upgrade and "websocket" in handshake.upgrades:
+            self._requests.append(WebSocketConnect(self._session_query(Transport.WEBSOCKET)))
+
+    def _arm_ping_deadline(self, now: float) -> None:
+        hs = self.handshake
+        assert hs is not None
+        self._ping_deadline = now + (hs.ping_interval + hs.ping_timeout) / 1000
+
+    def _follow_revision(self, body: str | bytes) -> None:
+        # A socket.io 2.x server ignores EIO=4 and answers `<length>:0{...}` (§2.5).
+        head = body[:8] if isinstance(body, str) else body[:8].decode("latin-1")
+        digits = head.split(":", 1)[0]
+        if self.eio == 4 and ":" in head and digits.isdigit():
+            self.eio = 3
+            self._assembler = socketio.PacketAssembler(4)
+
+    def _after_poll(self) -> None:
+        if self.state is EngineState.PAUSING:
+            self._maybe_finish_upgrade()
+        elif self.state is EngineState.CLOSED or self.transport is not Transport.POLLING:
+            return
+        elif not self._polling_get:
+            self._polling_get = True
+            self._requests.append(HttpGet(self._session_query(Transport.POLLING)))
+
+    # --- upgrade (PROTOCOL.md §2.13) ------------------------------------------------------
+
+    def _receive_probe_answer(self, packet: EnginePacket) -> None:
+        if (
+            self.state is EngineState.PROBING
+            and packet.type is EngineType.PONG
+            and (packet.data == "probe")
+        ):
+            self._advance_engine("probe answered")
+            self._maybe_finish_upgrade()
+            return
+        self._abandon_upgrade(f"probe answered with {packet.type.label} {packet.data!r}")
+
+    def _maybe_finish_upgrade(self) -> None:
+        if self._polling_get or self._polling_post:
+            return  # the server releases the pending GET with a noop
+        self._advance_engine("upgrade")
+        self.transport = Transport.WEBSOCKET
+        self._requests.append(WebSocketSend("5"))
+        self._events.append(Upgraded(Transport.WEBSOCKET))
+        self._flush()
+
+    def _abandon_upgrade(self, reason: str) -> None:
+        if self.state in (EngineState.PROBING, EngineState.PAUSING):
+            self._advance_engine("probe failed")
+            self._requests.append(WebSocketClose(1000))
+            self._events.append(UpgradeFailed(reason))
+            self._after_poll()
+            self._flush()
+
+    # --- Socket.IO ------------------------------------------------------------------------
+
+    def _receive_message(self, data: str | bytes) -> None:
+        try:
+            if isinstance(data, str):
+                packet = self._assembler.receive_text(data)
+            else:
+                packet = self._assembler.receive_binary(data)
+        except DecodeError as exc:
+            self._fail("parse error", f"Socket.IO packet: {exc}")
+            return
+        if packet is not None:
+            _SOCKET_HANDLERS[packet.type](self, packet)
+
+    def _on_connect(self, packet: SocketPacket) -> None:
+        namespace = packet.namespace
+        socket = self._sockets.setdefault(namespace, _Socket())
+        if socket.state is NamespaceState.CONNECTED:
+            return
+        if socket.state is NamespaceState.DISCONNECTED:
+            # Unasked: protocol 4 servers connect '/' by themselves. Follow the server.
+            self._advance_namespace(socket, "connect", namespace)
+        data = packet.data
+        sid = data.get("sid") if isinstance(data, dict) else None
+        socket.sid = sid if isinstance(sid, str) else None
+        self._advance_namespace(socket, "granted", namespace)
+        self._events.append(NamespaceConnected(namespace, socket.sid, data))
+
+    def _on_connect_error(self, packet: SocketPacket) -> None:
+        namespace = packet.namespace
+        socket = self._sockets.setdefault(namespace, _Socket())
+        if socket.state is NamespaceState.CONNECTING:
+            self._advance_namespace(socket, "refused", namespace)
+        data = packet.data
+        if isinstance(data, dict):
+            message = data.get("message")
+            self._events.append(
+                NamespaceRejected(
+                    namespace, str(message) if message is not None else None, data.get("data")
+                )
+            )
+        else:
+            self._events.append(NamespaceRejected(namespace, None if data is None else str(data)))
+
+    def _on_disconnect(self, packet: SocketPacket) -> None:
+        namespace = packet.namespace
+        socket = self._sockets.get(namespace)
+        if socket is not None and socket.state is NamespaceState.CONNECTED:
+            self._advance_namespace(socket, "server disconnect", namespace)
+        self._events.append(NamespaceDisconnected(namespace, "io server disconnect"))
+
+    def _on_event(self, packet: SocketPacket) -> None:
+        data = packet.data or [None]
+        if packet.id is not None:
+            self._sockets.setdefault(packet.namespace, _Socket()).acks_owed.add(packet.id)
+        self._events.append(EventMessage(packet.namespace, data[0], data[1:], packet.id))
+
+    def _on_ack(self, packet: SocketPacket) -> None:
+        if packet.id is None:
+            return  # nothing to match; the reference ignores it
+        socket = self._sockets.get(packet.namespace)
+        expected = socket is not None and packet.id in socket.acks_asked
+        if socket is not None:
+            socket.acks_asked.discard(packet.id)
+        self._events.append(
+            AckMessage(packet.namespace, packet.id, list(packet.data or []), expected)
+        )
+
+    # --- sending --------------------------------------------------------------------------
+
+    def _socket_for(self, action: str, namespace: str) -> _Socket:
+        self._check_open(action, namespace)
+        socket = self._sockets.get(namespace)
+        state = socket.state if socket else NamespaceState.DISCONNECTED
+        if socket is None or state is not NamespaceState.CONNECTED:
+            raise LocalProtocolError(f"can't {action} {namespace!r}: namespace {state.value}")
+        return socket
+
+    def _check_open(self, action: str, namespace: str) -> None:
+        if self.state is EngineState.CLOSED:
+            raise LocalProtocolError(f"can't {action} {namespace!r}: the session is closed")
+
+    def _send_socket(self, packet: SocketPacket) -> None:
+        # A binary packet and its attachments go together, in one POST when polling.
+        self._send_engine(*(EnginePacket(EngineType.MESSAGE, p) for p in socketio.encode(packet)))
+
+    def _send_engine(self, *packets: EnginePacket) -> None:
+        self._outbox.extend(packets)
+        self._flush()
+
+    def _flush(self) -> None:
+        """Send what waits in the outbox on the current transport, if it can take it.
+        (After :meth:`close`, the last DISCONNECT and close packets still go out.)"""
+        if not self._outbox or self.state is EngineState.OPENING:
+            return
+        if self.transport is Transport.WEBSOCKET:
+            for packet in self._outbox:
+                self._requests.append(WebSocketSend(engineio.encode_packet(packet, self.eio)))
+            self._outbox = []
+            return
+        if self._polling_post or self.state is EngineState.PAUSING:
+            return  # one POST at a time; the rest goes in the next one
+        packets = self._take_batch()
+        binary = self.eio == 3 and any(isinstance(p.data, bytes) for p in packets)
+        body = engineio.encode_payload(packets, self.eio, binary=binary)
+        content_type = "application/octet-stream" if binary else "text/plain;charset=UTF-8"
+        self._polling_post = True
+        self._requests.append(HttpPost(self._session_query(Transport.POLLING), body, content_type))
+
+    def _take_batch(self) -> list[EnginePacket]:
+        """As many queued packets as fit maxPayload, at least one (as the JS client does)."""
+        limit = self.handshake.max_payload if self.handshake else None
+        packets = self._outbox
+        if limit is None or len(packets) == 1:
+            self._outbox = []
+            return packets
+        size = 1
+        for count, packet in enumerate(packets):
+            data = packet.data
+            size += (len(data) * 4 + 2) // 3 if isinstance(data, bytes) else len(data.encode())
+            size += 2
+            if size > limit and count:
+                self._outbox = self._outbox[count:]
+                return packets[:count]
+        self._outbox = []
+        return packets
+
+    # --- state changes --------------------------------------------------------------------
+
+    def _advance_engine(self, trigger: str) -> None:
+        target = ENGINE_TRANSITIONS.get((self.state, trigger))
+        if target is None:
+            raise LocalProtocolError(f"can't {trigger}: session {self.state.value}")
+        self.state = target
+
+    def _advance_namespace(
+        self, socket: _Socket, trigger: str, namespace: str, action: str | None = None
+    ) -> None:
+        target = NAMESPACE_TRANSITIONS.get((socket.state, trigger))
+        if target is None:
+            raise LocalProtocolError(
+                f"can't {action or trigger} {namespace!r}: namespace {socket.state.value}"
+            )
+        socket.state = target
+
+    def _close(self, reason: str, detail: str | None = None) -> None:
+        if self.state is EngineState.CLOSED:
+            return
+        self._advance_engine("close")
+        self.close_reason = Closed(reason, detail)
+        self._ping_deadline = self._next_ping = self._pong_deadline = None
+        for socket in self._sockets.values():
+            socket.state = NamespaceState.DISCONNECTED
+        self._events.append(self.close_reason)
+
+    def _fail(self, reason: str, detail: str) -> None:
+        if self.state is EngineState.CLOSED:
+            return
+        if self.transport is Transport.WEBSOCKET and self.state is not EngineState.OPENING:
+            self._requests.append(WebSocketClose(1000))
+        self._outbox = []
+        self._close(reason, detail)
+
+    # --- queries --------------------------------------------------------------------------
+
+    def _base_query(self, transport: Transport) -> dict[str, str]:
+        return {**self._query, "EIO": str(self.eio), "transport": transport.value}
+
+    def _session_query(self, transport: Transport) -> dict[str, str]:
+        assert self.handshake is not None
+        return {**self._base_query(transport), "sid": self.handshake.sid}
+
+
+_SOCKET_HANDLERS = {
+    SocketType.CONNECT: ClientSession._on_connect,
+    SocketType.DISCONNECT: ClientSession._on_disconnect,
+    SocketType.EVENT: ClientSession._on_event,
+    SocketType.BINARY_EVENT: ClientSession._on_event,
+    SocketType.ACK: ClientSession._on_ack,
+    SocketType.BINARY_ACK: ClientSession._on_ack,
+    SocketType.CONNECT_ERROR: ClientSession._on_connect_error,
+}
+
+
+def _describe_http_error(status: int, body: str) -> str:
+    """``HTTP 400: Session ID unknown (code 1)`` from the reference's JSON error body."""
+    text = f"HTTP {status}"
+    try:
+        value = _jsonlib.loads(body) if body else None
+    except _jsonlib.JSONError:
+        value = None
+    if isinstance(value, dict) and "message" in value:
+        text += f": {value['message']}"
+        if "code" in value:
+            text += f" (code {value['code']})"
+    elif body:
+        text += f": {body[:200]}"
+    return text

@@ -1,0 +1,1 @@
+"""Sinks for humans and machines: they render what the core produced, never decode."""

@@ -1,0 +1,222 @@
+"""The terminal view: one block per wire message, every span explained.
+
+::
+
+    #4 < polling  42["hey","Jude"]
+         4                 Engine.IO "message" packet type
+         2                 Socket.IO "EVENT" packet type
+         ["hey","Jude"]    event 'hey' with 1 argument
+       = EVENT 'hey' ["Jude"]
+
+Lines are built as rich ``Text`` and printed in batches: one ``console.print`` per packet
+costs ~80 µs, more than decoding it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from ..protocol.dissect import MessageReport, PacketReport
+from ..protocol.errors import DecodeError
+from ..protocol.types import Finding, Severity, SocketPacket, SocketType, Span
+
+__all__ = ["HumanRenderer", "escape_text"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+_SEVERITY_STYLE = {
+    Severity.VIOLATION: ("✗", "bold red"),
+    Severity.WARNING: ("!", "yellow"),
+    Severity.INFO: ("i", "cyan"),
+}
+_KIND_STYLE = {
+    "eio_type": "magenta",
+    "sio_type": "bright_magenta",
+    "attachments": "cyan",
+    "namespace": "green",
+    "ack_id": "blue",
+    "payload": "default",
+    "separator": "dim",
+    "length": "dim",
+}
+_SPAN_WIDTH = 24
+_BATCH = 200
+
+
+def escape_text(text: str) -> str:
+    r"""Control characters as ``\x1e``, ``\u2028``: a terminal never interprets payloads."""
+    return _CONTROL.sub(_escape_one, text)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def hex_preview(data: bytes, limit: int = 16) -> str:
+    shown = " ".join(f"{b:02x}" for b in data[:limit])
+    more = f" … ({len(data)} bytes)" if len(data) > limit else ""
+    return shown + more if data else "(empty)"
+
+
+def _elide(text: str, width: int, full: bool) -> str:
+    if full or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"
+
+
+class HumanRenderer:
+    """Renders dissected messages to ``console``, batching output."""
+
+    def __init__(self, console: Console, *, full: bool = False, interactive: bool = False) -> None:
+        self.console = console
+        self.full = full
+        self.interactive = interactive
+        self._lines: list[Text] = []
+        self._width = max(40, console.width - 18)
+
+    # --- blocks -------------------------------------------------------------------------
+
+    def write_message(self, report: MessageReport, extra: Iterable[Finding] = ()) -> None:
+        raw = report.raw
+        header = Text()
+        header.append(f"#{report.number} ", style="dim")
+        direction = report.direction
+        header.append(direction.arrow if direction else "?", style="bold")
+        header.append(f" {report.transport.value:<9} ", style="dim")
+        if report.time is not None:
+            header.append(f"{report.time:10.3f}s ", style="dim")
+        if isinstance(raw, str):
+            header.append(_elide(escape_text(raw), self._width, self.full))
+        else:
+            header.append(f"<binary {hex_preview(raw)}>", style="cyan")
+        lines = self._lines
+        lines.append(header)
+        framing = list(report.breakdown.spans)
+        for packet in report.packets:
+            # the framing (lengths, separators) that comes before this packet
+            before = [s for s in framing if s.end <= packet.breakdown.offset]
+            framing = framing[len(before) :]
+            self._packet_lines(report, packet, before)
+        if report.breakdown.error is not None:
+            lines.append(self._error_line(report.breakdown.error))
+        for finding in (*report.findings, *extra):
+            lines.append(self._finding_line(finding))
+        if self.interactive or len(lines) >= _BATCH:
+            self.flush()
+
+    def _packet_lines(
+        self, report: MessageReport, packet: PacketReport, framing: list[Span]
+    ) -> None:
+        breakdown = packet.breakdown
+        source = report.raw
+        lines = self._lines
+        start = breakdown.offset
+        stop = start + len(breakdown.raw)
+        spans = [*framing, *breakdown.spans]
+        for span in spans:
+            lines.append(self._span_line(source, span))
+        if breakdown.error is None and not spans and stop > start:
+            lines.append(self._span_line(source, Span(start, stop, "data", "data")))
+        if packet.attachment is not None:
+            of, num = packet.attachment
+            lines.append(Text(f"   = attachment {num} of the packet in #{of}", style="cyan"))
+        socket = packet.complete
+        if socket is not None:
+            lines.append(self._summary_line(socket))
+        elif breakdown.socket is not None and breakdown.socket.type >= 5 and packet.error is None:
+            lines.append(
+                Text(
+                    f"   … awaiting {breakdown.socket.attachments} binary attachment(s)",
+                    style="dim",
+                )
+            )
+        if packet.error is not None:
+            lines.append(self._error_line(packet.error))
+        for finding in (*packet.findings, *packet.socket_findings):
+            lines.append(self._finding_line(finding))
+
+    def _span_line(self, source: str | bytes, span: Span) -> Text:
+        piece = source[span.start : span.end]
+        if isinstance(piece, str):
+            shown = escape_text(piece)
+        else:
+            shown = hex_preview(piece, 8) if span.kind == "binary" else piece.hex(" ")
+        if span.kind == "payload" and not self.full and len(shown) > _SPAN_WIDTH:
+            shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
+        line = Text("     ")
+        line.append(f"{shown:<{_SPAN_WIDTH}}", style=_KIND_STYLE.get(span.kind, "default"))
+        line.append(" => ", style="dim")
+        line.append(span.meaning)
+        return line
+
+    def _summary_line(self, packet: SocketPacket) -> Text:
+        line = Text("   = ", style="bold")
+        line.append(packet.type.name, style="bold")
+        if packet.namespace != "/":
+            line.append(f" {packet.namespace}", style="green")
+        if packet.id is not None:
+            line.append(f" id={packet.id}", style="blue")
+        if packet.type in (SocketType.EVENT, SocketType.BINARY_EVENT) and packet.data:
+            line.append(f" {format_value(packet.event)}", style="bold")
+            line.append(" " + _elide(format_value(packet.args), self._width, self.full))
+        elif packet.data is not None:
+            line.append(" " + _elide(format_value(packet.data), self._width, self.full))
+        return line
+
+    def _finding_line(self, finding: Finding) -> Text:
+        mark, style = _SEVERITY_STYLE[finding.severity]
+        line = Text(f"   {mark} ", style=style)
+        line.append(f"{finding.severity.value} ", style=style)
+        line.append(f"[{finding.code}] ", style="dim")
+        line.append(finding.message)
+        return line
+
+    def _error_line(self, error: DecodeError) -> Text:
+        line = Text("   ✗ error ", style="bold red")
+        line.append(f"({error.layer}, offset {error.offset}) ", style="dim")
+        line.append(error.reason)
+        if error.expected:
+            line.append(f"; expected {error.expected}", style="dim")
+        return line
+
+    # --- free text ------------------------------------------------------------------------
+
+    def write_findings(self, title: str, findings: Iterable[Finding]) -> None:
+        findings = list(findings)
+        if findings:
+            self._lines.append(Text(title, style="bold"))
+            self._lines.extend(self._finding_line(f) for f in findings)
+
+    def write_line(self, text: Text | str) -> None:
+        self._lines.append(text if isinstance(text, Text) else Text(text))
+
+    def flush(self) -> None:
+        if self._lines:
+            self.console.print(Text("\n").join(self._lines), soft_wrap=True, highlight=False)
+            self._lines = []
+
+
+def format_value(value: Any) -> str:
+    """A decoded value for people: JSON, with binary shown as ``<binary 3 bytes: 01 02 03>``."""
+    if isinstance(value, bytes):
+        return f"<binary {len(value)} bytes: {hex_preview(value, 8)}>"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{" + ", ".join(f"{format_value(k)}: {format_value(v)}" for k, v in value.items()) + "}"
+        )
+    if isinstance(value, str):
+        return '"' + escape_text(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return repr(value)

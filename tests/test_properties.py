@@ -1,0 +1,201 @@
+"""Property tests: encode→decode round-trips, and any input decodes or raises DecodeError."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from siocli.protocol import engineio, socketio
+from siocli.protocol.annotate import annotate_message
+from siocli.protocol.dissect import Dissector
+from siocli.protocol.errors import DecodeError
+from siocli.protocol.socketio import RESERVED_EVENTS, PacketAssembler
+from siocli.protocol.types import (
+    Direction,
+    EnginePacket,
+    EngineType,
+    SocketPacket,
+    SocketType,
+    Transport,
+)
+
+settings.register_profile("siocli", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("siocli")
+
+# --- strategies ---------------------------------------------------------------------------
+
+text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+engine_types = st.sampled_from(list(EngineType))
+json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | text
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4),
+    max_leaves=12,
+)
+namespaces = st.just("/") | st.builds(
+    lambda s: "/" + s,
+    st.text(st.characters(exclude_categories=["Cs"], exclude_characters=","), max_size=12),
+)
+event_names = text.filter(lambda n: n not in RESERVED_EVENTS) | st.integers(0, 1000)
+ack_ids = st.none() | st.integers(0, 2**40)
+
+
+@st.composite
+def engine_packets(draw: Any, eio: int) -> EnginePacket:
+    ptype = draw(engine_types)
+    if ptype is EngineType.MESSAGE and draw(st.booleans()):
+        return EnginePacket(ptype, draw(st.binary(max_size=40)))
+    return EnginePacket(ptype, draw(text))
+
+
+@st.composite
+def socket_packets(draw: Any) -> SocketPacket:
+    ptype = draw(st.sampled_from(list(SocketType)))
+    namespace = draw(namespaces)
+    if ptype is SocketType.CONNECT:
+        data = draw(st.none() | st.dictionaries(text, json_values, max_size=4))
+        return SocketPacket(ptype, namespace, data)
+    if ptype is SocketType.DISCONNECT:
+        return SocketPacket(ptype, namespace)
+    if ptype is SocketType.CONNECT_ERROR:
+        data = draw(text | st.dictionaries(text, json_values, max_size=3))
+        return SocketPacket(ptype, namespace, data)
+    ack_id = draw(ack_ids)
+    args = draw(st.lists(json_values, max_size=4))
+    if ptype in (SocketType.EVENT, SocketType.BINARY_EVENT):
+        data = [draw(event_names), *args]
+    else:
+        data = args
+        ack_id = draw(st.integers(0, 2**40))
+    if ptype >= 5:
+        nums = draw(st.lists(st.integers(0, 9), min_size=1, max_size=4))
+        count = max(nums) + 1
+        data = data + [{"_placeholder": True, "num": n} for n in nums]
+        return SocketPacket(ptype, namespace, data, ack_id, count)
+    return SocketPacket(ptype, namespace, data, ack_id)
+
+
+# --- round-trips ----------------------------------------------------------------------------
+
+
+@given(st.sampled_from([3, 4]).flatmap(lambda eio: st.tuples(st.just(eio), engine_packets(eio))))
+def test_engine_packet_round_trip(case: tuple[int, EnginePacket]) -> None:
+    eio, packet = case
+    for b64 in (False, True):
+        wire = engineio.encode_packet(packet, eio, b64=b64)
+        assert engineio.decode_packet(wire, eio) == packet
+
+
+@given(st.lists(engine_packets(4), min_size=1, max_size=6))
+def test_v4_payload_round_trip(packets: list[EnginePacket]) -> None:
+    # The separator cannot appear in text data: nothing escapes it (PROTOCOL.md §2.4).
+    packets = [p for p in packets if not (isinstance(p.data, str) and "\x1e" in p.data)]
+    if packets:
+        assert engineio.decode_payload(engineio.encode_payload(packets, 4), 4) == packets
+
+
+@given(st.lists(engine_packets(3), max_size=6), st.booleans())
+def test_v3_payload_round_trip(packets: list[EnginePacket], binary: bool) -> None:
+    body = engineio.encode_payload(packets, 3, binary=binary)
+    assert engineio.decode_payload(body, 3) == packets
+
+
+@given(socket_packets())
+def test_socket_packet_round_trip(packet: SocketPacket) -> None:
+    for protocol in (4, 5):
+        wire = socketio.encode_packet(packet)
+        assert socketio.decode_packet(wire, protocol) == packet
+
+
+@given(st.lists(json_values | st.binary(max_size=8), max_size=5), namespaces, ack_ids, event_names)
+def test_binary_round_trip_through_the_assembler(
+    args: list[Any], namespace: str, ack_id: int | None, name: Any
+) -> None:
+    packet = SocketPacket(SocketType.EVENT, namespace, [name, *args], ack_id)
+    pieces = socketio.encode(packet)
+    assembler = PacketAssembler(5)
+    results = [assembler.receive_text(pieces[0])] + [
+        assembler.receive_binary(p) for p in pieces[1:]
+    ]
+    complete = results[-1]
+    assert complete is not None
+    assert complete.data == packet.data
+    assert complete.id == ack_id and complete.namespace == namespace
+    assert all(r is None for r in results[:-1])
+
+
+# --- fuzz: nothing escapes but DecodeError --------------------------------------------------
+
+any_text = st.text(max_size=80) | st.sampled_from(
+    ["", "0", "4", "42", "451-", "5-", '2["a"', "6:4hello", "b", "bAQ", "\x1e", ":", "0:", "2:4😀"]
+).flatmap(lambda seed: st.text(max_size=20).map(lambda tail: seed + tail))
+
+
+@given(any_text | st.binary(max_size=80), st.sampled_from([3, 4]))
+def test_engine_decoders_raise_only_decode_error(data: str | bytes, eio: int) -> None:
+    for decode in (engineio.decode_packet, engineio.decode_payload):
+        try:
+            decode(data, eio)
+        except DecodeError as exc:
+            assert isinstance(exc.offset, int) and exc.offset >= 0
+            assert exc.reason
+
+
+@given(any_text)
+def test_handshake_decoder_raises_only_decode_error(data: str) -> None:
+    with contextlib.suppress(DecodeError):
+        engineio.decode_handshake(data)
+
+
+@given(any_text, st.sampled_from([4, 5]))
+def test_socket_decoder_raises_only_decode_error(data: str, protocol: int) -> None:
+    try:
+        socketio.decode_packet(data, protocol)
+    except DecodeError as exc:
+        assert 0 <= exc.offset <= len(data)
+
+
+@given(st.lists(any_text | st.binary(max_size=10), max_size=8))
+def test_assembler_raises_only_decode_error(messages: list[str | bytes]) -> None:
+    assembler = PacketAssembler(5)
+    for message in messages:
+        try:
+            if isinstance(message, str):
+                assembler.receive_text(message)
+            else:
+                assembler.receive_binary(message)
+        except DecodeError:
+            assembler.reset()
+
+
+@given(any_text | st.binary(max_size=80), st.sampled_from([3, 4]), st.sampled_from(list(Transport)))
+def test_annotation_never_raises_and_spans_stay_inside(
+    data: str | bytes, eio: int, transport: Transport
+) -> None:
+    breakdown = annotate_message(data, eio, transport)
+    for packet in breakdown.packets:
+        for span in packet.spans:
+            assert 0 <= span.start <= span.end <= len(data)
+    for span in breakdown.spans:
+        assert 0 <= span.start <= span.end <= len(data)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(Direction)),
+            st.sampled_from(list(Transport)),
+            any_text | st.binary(max_size=12),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([3, 4]),
+)
+def test_dissector_never_raises(messages: list[tuple[Direction, Transport, Any]], eio: int) -> None:
+    dissector = Dissector(eio)
+    for direction, transport, data in messages:
+        dissector.receive(direction, transport, data)
+    dissector.end()
