@@ -19,7 +19,7 @@ try:  # an accelerator, not a requirement: the core imports only the standard li
 except ImportError:  # pragma: no cover - exercised by the stdlib-only test in a subprocess
     _orjson = None
 
-__all__ = ["FastJSONError", "JSONError", "dumps", "fast_loads", "loads"]
+__all__ = ["FastJSONError", "JSONError", "dumps", "fast_dumps", "fast_loads", "loads"]
 
 
 class JSONError(ValueError):
@@ -81,6 +81,10 @@ def _std_dumps(value: Any, default: Callable[[Any], Any] | None = None) -> str:
         raise JSONError("nested too deeply", 0) from None
     # JSON.stringify escapes lone surrogates (they cannot travel as UTF-8) and nothing else.
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+fast_dumps: Callable[[Any], bytes] | None = _orjson.dumps if _orjson is not None else None
+"""orjson's ``dumps`` when installed: UTF-8 bytes, ``TypeError`` on whatever it refuses."""
 
 
 def dumps(

@@ -35,6 +35,7 @@ from .types import (
 __all__ = ["MessageBreakdown", "PacketBreakdown", "annotate_message", "annotate_packet"]
 
 _MESSAGE = EngineType.MESSAGE
+_new = tuple.__new__
 _OPEN = EngineType.OPEN
 
 
@@ -72,52 +73,34 @@ def annotate_packet(
 ) -> PacketBreakdown:
     """Explain one Engine.IO packet found at ``offset`` of its message."""
     trace = Trace(offset)
-    socket_packet = None
-    handshake = None
+    packet = socket_packet = handshake = error = None
     try:
         packet = engineio.decode_packet(raw, eio, trace=trace)
+        data = packet.data
+        if data.__class__ is str and data:
+            if packet.type is _MESSAGE and socket_layer:
+                # the Socket.IO packet starts after the '4': offset 1 of raw
+                socket_packet = socketio.read_packet(raw, 1, socket_protocol(eio), trace)  # type: ignore[arg-type]
+            elif packet.type is _OPEN:
+                trace.span(1, len(raw), "handshake", "the Engine.IO handshake data")
+                handshake = engineio.decode_handshake(data)  # type: ignore[arg-type]
+            else:
+                trace.span(1, len(raw), "eio_data", _data_meaning(packet))
     except DecodeError as exc:
-        return PacketBreakdown(
+        # offsets are in raw, but the handshake decoder counts from its data
+        error = exc.shifted(offset + (packet is not None and packet.type is _OPEN))
+    return _new(
+        PacketBreakdown,
+        (
             offset,
             raw,
-            None,
-            None,
-            None,
+            packet,
+            socket_packet,
+            handshake,
             tuple(trace.spans),
             tuple(trace.findings),
-            exc.shifted(offset),
-        )
-    error = None
-    data = packet.data
-    if data.__class__ is str and data:
-        ptype = packet.type
-        trace.base = offset + 1
-        if ptype is _MESSAGE and socket_layer:
-            try:
-                socket_packet = socketio.decode_packet(
-                    data,  # type: ignore[arg-type]
-                    socket_protocol(eio),
-                    trace=trace,
-                )
-            except DecodeError as exc:
-                error = exc.shifted(offset + 1)
-        elif ptype is _OPEN:
-            trace.span(0, len(data), "handshake", "the Engine.IO handshake data")
-            try:
-                handshake = engineio.decode_handshake(data)  # type: ignore[arg-type]
-            except DecodeError as exc:
-                error = exc.shifted(offset + 1)
-        else:
-            trace.span(0, len(data), "eio_data", _data_meaning(packet))
-    return PacketBreakdown(
-        offset,
-        raw,
-        packet,
-        socket_packet,
-        handshake,
-        tuple(trace.spans),
-        tuple(trace.findings),
-        error,
+            error,
+        ),
     )
 
 
@@ -140,7 +123,7 @@ def annotate_message(
     """Explain a wire message: one WebSocket message, or one polling body."""
     if transport != Transport.POLLING:
         packet = annotate_packet(raw, eio, socket_layer=socket_layer)
-        return MessageBreakdown((packet,), (), (), None)
+        return _new(MessageBreakdown, ((packet,), (), (), None))
     framing = Trace()
     packets = []
     error = None

@@ -49,6 +49,9 @@ _TYPES = tuple(SocketType)
 _TYPE_BY_CHAR = {str(t.value): t for t in SocketType}
 _TYPE_CHAR = tuple(str(t.value) for t in SocketType)
 _CONNECT, _DISCONNECT, _EVENT, _ACK, _CONNECT_ERROR, _BINARY_EVENT, _BINARY_ACK = _TYPES
+_TYPE_MEANINGS = tuple(
+    tuple(f'Socket.IO "{t.label(protocol)}" packet type' for t in SocketType) for protocol in (5, 4)
+)
 _DIGITS = frozenset("0123456789")
 # The reference reads an ack id while `Number(c) == c`: digits, and JavaScript blanks (§3.3).
 _ID_CHARS = _DIGITS | JS_BLANK
@@ -80,15 +83,16 @@ def read_packet(text: str, start: int, protocol: int, trace: Trace | None) -> So
     reader behind every decode and every annotation; it is written for speed, with the
     common shapes (``42[...]``, ``43<id>[...]``) on the straight path.
     """
-    end = len(text)
-    if start >= end:
+    try:
+        ptype = _TYPE_BY_CHAR.get(text[start])
+    except IndexError:
         return _decode_empty(trace)
-    ptype = _TYPE_BY_CHAR.get(text[start])
     if ptype is None:
         ptype = _quirky_type(text, start, protocol, trace)
     if trace is not None:
-        trace.span(start, start + 1, "sio_type", f'Socket.IO "{ptype.label(protocol)}" packet type')
+        trace.span(start, start + 1, "sio_type", _TYPE_MEANINGS[protocol == 4][ptype])
     pos = start + 1
+    end = len(text)
     attachments = 0
     if ptype >= 5:
         attachments, pos = _read_attachments(text, pos, trace)
@@ -97,7 +101,9 @@ def read_packet(text: str, start: int, protocol: int, trace: Trace | None) -> So
     data = None
     if pos < end:
         char = text[pos]
-        if char == "/":
+        if char == "[":  # the common case: the payload follows the type
+            pass
+        elif char == "/":
             namespace, pos = _read_namespace(text, pos, trace)
             char = text[pos] if pos < end else ""
         if char in _ID_CHARS:
@@ -116,18 +122,20 @@ def read_packet(text: str, start: int, protocol: int, trace: Trace | None) -> So
                 data = _fast_loads(text[pos:])
             except _FastJSONError:
                 data = _slow_loads(text, pos)
-            if ptype is _EVENT:
+            if ptype is _EVENT:  # the common case, inline: a name, not reserved, then args
                 ok = (
                     data.__class__ is list
                     and data
                     and (
                         (
-                            data[0].__class__ is str
-                            and (protocol == 4 or data[0] not in RESERVED_EVENTS)
+                            (name := data[0]).__class__ is str
+                            and (protocol == 4 or name not in RESERVED_EVENTS)
                         )
-                        or data[0].__class__ in _NUMBERS
+                        or name.__class__ in _NUMBERS
                     )
                 )
+            elif ptype is _ACK:
+                ok = data.__class__ is list
             else:
                 ok = _PAYLOAD_RULES[protocol == 4][ptype](data)
             if not ok:
@@ -457,30 +465,49 @@ def encode(packet: SocketPacket) -> list[str | bytes]:
     "num":N}`` (depth first, in order, as the reference numbers them), and EVENT/ACK become
     BINARY_EVENT/BINARY_ACK with the right count (§3.8).
     """
-    ptype = packet.type
-    if packet.data is None:
+    ptype, namespace, data, ack_id, _ = packet
+    if data is None:
         payload = ""
-        attachments: list[bytes] = []
+    elif _fast_dumps is not None:
+        try:  # most packets hold no binary: plain JSON, no hook to call
+            payload = _fast_dumps(data).decode()
+        except TypeError:
+            return _encode_with_attachments(packet)
     else:
-        attachments = []
-        payload = _payload_text(packet.data, attachments)
-    if attachments:
-        if ptype is _EVENT or ptype is _ACK:
-            ptype = _BINARY_EVENT if ptype is _EVENT else _BINARY_ACK
-        elif ptype < 5:
-            raise EncodeError(f"{ptype.name} packets cannot carry binary data")
-        header = _header(ptype, len(attachments), packet.namespace, packet.id)
-        return [header + payload, *attachments]
+        return _encode_with_attachments(packet)
     if ptype >= 5:
-        # No binary left (a decoded packet whose attachments nobody referenced, say): current
+        # No binary (a decoded packet whose attachments nobody referenced, say): current
         # decoders refuse a count of 0, so it goes as the reference encoder sends it.
         ptype = _EVENT if ptype is _BINARY_EVENT else _ACK
-    return [_header(ptype, 0, packet.namespace, packet.id) + payload]
+    if namespace == "/" and ack_id is None:
+        return [_TYPE_CHAR[ptype] + payload]
+    return [_header(ptype, 0, namespace, ack_id) + payload]
+
+
+_fast_dumps = _jsonlib.fast_dumps
+
+
+def _encode_with_attachments(packet: SocketPacket) -> list[str | bytes]:
+    ptype = packet.type
+    attachments: list[bytes] = []
+    payload = "" if packet.data is None else _payload_text(packet.data, attachments)
+    if not attachments:
+        if ptype >= 5:
+            ptype = _EVENT if ptype is _BINARY_EVENT else _ACK
+        return [_header(ptype, 0, packet.namespace, packet.id) + payload]
+    if ptype is _EVENT or ptype is _ACK:
+        ptype = _BINARY_EVENT if ptype is _EVENT else _BINARY_ACK
+    elif ptype < 5:
+        raise EncodeError(f"{ptype.name} packets cannot carry binary data")
+    header = _header(ptype, len(attachments), packet.namespace, packet.id)
+    return [header + payload, *attachments]
 
 
 def encode_message(packet: SocketPacket, eio: int = 4) -> list[str | bytes]:
     """:func:`encode`, framed as WebSocket messages of Engine.IO revision ``eio``."""
     pieces = encode(packet)
+    if len(pieces) == 1:
+        return ["4" + pieces[0]]  # type: ignore[operator]
     messages: list[str | bytes] = ["4" + pieces[0]]  # type: ignore[operator]
     for attachment in pieces[1:]:
         messages.append(attachment if eio != 3 else b"\x04" + attachment)  # type: ignore[operator]
@@ -612,11 +639,11 @@ class PacketAssembler:
         again)."""
         if self._header is not None:
             raise self._pending_error()
-        if packet.type >= 5:
-            self._header = packet
-            self._attachments = []
-            return None
-        return packet
+        return self._hold(packet) if packet.type >= 5 else packet
+
+    def _hold(self, header: SocketPacket) -> None:
+        self._header = header
+        self._attachments = []
 
     def receive_message(self, data: str | bytes) -> SocketPacket | EnginePacket | None:
         """Take a whole WebSocket message, Engine.IO framing included, in one step.
@@ -630,7 +657,8 @@ class PacketAssembler:
             if data[:1] == "4":  # the common case: no EnginePacket to build
                 if self._header is not None:
                     raise self._pending_error()
-                return self.receive_packet(read_packet(data, 1, self.protocol, None))  # type: ignore[arg-type]
+                packet = read_packet(data, 1, self.protocol, None)  # type: ignore[arg-type]
+                return self._hold(packet) if packet.type >= 5 else packet
         elif self.eio == 4:
             return self.receive_binary(data)  # type: ignore[arg-type]
         engine = engineio.decode_packet(data, self.eio)

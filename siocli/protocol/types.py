@@ -169,6 +169,9 @@ class Finding:
     message: str
 
 
+_new = tuple.__new__
+
+
 class Span(NamedTuple):
     """``text[start:end]`` of a wire message means ``meaning``; ``kind`` names the field
     (``eio_type``, ``sio_type``, ``namespace``, ``ack_id``, ``payload``, ``separator``...).
@@ -195,7 +198,8 @@ class Trace:
     findings: list[Finding] = field(default_factory=list)
 
     def span(self, start: int, end: int, kind: str, meaning: str) -> None:
-        self.spans.append(Span(self.base + start, self.base + end, kind, meaning))
+        base = self.base
+        self.spans.append(_new(Span, (base + start, base + end, kind, meaning)))
 
     def finding(self, severity: Severity, code: str, message: str) -> None:
         self.findings.append(Finding(severity, code, message))
