@@ -9,6 +9,7 @@ position, so both paths agree on every input.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -67,6 +68,16 @@ else:  # pragma: no cover
 # it first, then ``loads``, which accepts what JavaScript accepts and gives the position.
 
 
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -75,7 +86,9 @@ def _std_dumps(value: Any, default: Callable[[Any], Any] | None = None) -> str:
         text = json.dumps(
             value, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=default
         )
-    except (TypeError, ValueError) as exc:
+    except ValueError:  # JSON.stringify writes NaN and Infinity as null
+        return _std_dumps(_finite(value), default)
+    except TypeError as exc:
         raise JSONError(str(exc), 0) from None
     except RecursionError:
         raise JSONError("nested too deeply", 0) from None

@@ -85,9 +85,11 @@ class Dissector:
         transport: Transport,
         raw: str | bytes,
         time: float | None = None,
+        number: int | None = None,
     ) -> MessageReport:
-        """Dissect the next wire message."""
-        index = self._count
+        """Dissect the next wire message; ``number`` is its number in the whole capture
+        (by default, counted by this dissector from 0)."""
+        index = self._count if number is None else number
         self._count += 1
         breakdown = annotate_message(raw, self.eio, transport)
         checker = self.checker if direction is not None else None

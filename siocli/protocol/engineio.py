@@ -16,6 +16,7 @@ Every decoder raises :class:`~siocli.protocol.errors.DecodeError` and nothing el
 from __future__ import annotations
 
 import binascii
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -36,6 +37,8 @@ __all__ = [
 ]
 
 SEPARATOR = "\x1e"
+_V3_LOOKING = re.compile(r"\d+:[0-6b]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 """The record separator between packets of a revision 4 polling payload."""
 
 _TYPES = tuple(EngineType)
@@ -231,6 +234,13 @@ def _utf8(body: bytes) -> str:
 def _split_v4(body: str, trace: Trace | None) -> Iterator[tuple[int, str]]:
     if not body:
         raise DecodeError("empty polling payload", 0, "at least one packet")
+    if trace is not None and _V3_LOOKING.match(body):
+        trace.finding(
+            Severity.WARNING,
+            "eio.looks-like-v3",
+            f"this body looks like a revision 3 payload ({body[:12]!r}...: <length>:<packet>); "
+            "read as revision 4 it means something else. Engine.IO 3? (--eio 3)",
+        )
     if SEPARATOR not in body:
         yield 0, body
         return
@@ -434,7 +444,9 @@ def _as_text(packet: EnginePacket, eio: int) -> str:
 def _binary_entry(packet: EnginePacket) -> bytes:
     if isinstance(packet.data, str):
         marker = 0
-        entry = (_TYPE_CHAR[packet.type] + packet.data).encode("utf-8")
+        # as the reference's UTF-8 encoder: a lone surrogate becomes U+FFFD
+        text = _LONE_SURROGATE.sub("\ufffd", _TYPE_CHAR[packet.type] + packet.data)
+        entry = text.encode("utf-8")
     else:
         marker = 1
         entry = bytes((packet.type,)) + bytes(packet.data)
