@@ -28,7 +28,10 @@ Examples:
   siocli decode '42["hey","Jude"]'
   siocli decode '451-/admin,1["file",{"_placeholder":true,"num":0}]' 'hex:01 02 03'
   siocli decode --eio 3 --transport polling '6:4hello2:40'
+  siocli decode --sample            # the Socket.IO docs' sample session, explained
+  siocli decode capture.har --strict
   siocli decode --json '40/admin,{"token":"x"}' | jq .
+  pbpaste | siocli decode -
 """
 
 
@@ -61,6 +64,7 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
 
     \b
     Decode what you captured:   siocli decode '42["hey","Jude"]'
+    The docs' sample session:   siocli decode --sample
 
     Exit codes: 0 ok, 1 protocol violations (--strict), 2 usage or unreadable input,
     3 connection failed, 4 namespace rejected, 5 timeout, 6 replay mismatch,
@@ -72,16 +76,19 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
 
 
 @cli.command(epilog=EPILOG_DECODE)
-@click.argument("messages", nargs=-1)
+@click.argument("inputs", nargs=-1, metavar="[MESSAGE|FILE]...")
+@click.option("--sample", is_flag=True, help="Decode the Socket.IO docs' sample session.")
 @click.option(
-    "--eio",
-    type=click.Choice(["3", "4"]),
-    help="Engine.IO revision of the input (default: 4).",
+    "--from",
+    "source_format",
+    type=click.Choice(["text", "transcript", "har", "payload"]),
+    help="The format of FILE inputs (default: detected).",
 )
+@click.option("--eio", type=click.Choice(["3", "4"]), help="Engine.IO revision of bare input.")
 @click.option(
     "--transport",
     type=click.Choice(["websocket", "polling"]),
-    help="Each argument is a WebSocket message (default) or a polling body.",
+    help="Bare messages are WebSocket messages or polling bodies (default: guessed).",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per Engine.IO packet.")
 @click.option("--full", is_flag=True, help="Do not elide long payloads.")
@@ -89,33 +96,44 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
 @click.pass_context
 def decode(
     ctx: click.Context,
-    messages: tuple[str, ...],
+    inputs: tuple[str, ...],
+    sample: bool,
+    source_format: str | None,
     eio: str | None,
     transport: str | None,
     as_json: bool,
     full: bool,
     strict: bool,
-) -> int:
-    """Explain Engine.IO/Socket.IO wire messages, byte by byte.
+) -> None:
+    """Explain Engine.IO/Socket.IO wire messages, byte by byte, and flag protocol mistakes.
 
-    Each MESSAGE is one wire message as you saw it: a WebSocket frame, or with
-    --transport polling an HTTP long-polling body. Use hex:... or b64:... for binary
-    messages. Findings flag what breaks the protocol.
+    Each argument is one wire message as you saw it (hex:... or b64:... for binary), or a
+    FILE: a transcript like the docs' sample session, lines of pasted messages, a HAR
+    export from browser devtools, or an Engine.IO 3 binary payload. '-' reads stdin.
+    Without arguments, siocli reads stdin, or waits for you to paste.
     """
     from .decode import DecodeOptions, run_decode
 
     options = DecodeOptions(
-        messages=messages,
+        inputs=inputs,
+        sample=sample,
+        source_format=source_format,
         eio=int(eio) if eio else None,
         transport=transport,
         as_json=as_json,
         full=full,
         strict=strict,
     )
-    if not messages:
-        raise click.UsageError("give one or more MESSAGE arguments")
-    console = make_console(no_color=ctx.obj["no_color"])
-    return run_decode(options, console, sys.stdout)
+    no_color = ctx.obj["no_color"]
+    status = run_decode(
+        options,
+        make_console(no_color=no_color),
+        sys.stdout,
+        sys.stdin.buffer,
+        sys.stdin.isatty(),
+        make_console(stderr=True, no_color=no_color),
+    )
+    ctx.exit(int(status))
 
 
 def main(argv: list[str] | None = None) -> None:

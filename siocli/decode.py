@@ -1,25 +1,40 @@
-"""``siocli decode``: wire messages in, explanations out."""
+"""``siocli decode``: captures in, every byte explained, every protocol mistake found.
+
+Inputs become :class:`~siocli.wire.WireMessage` streams (:mod:`siocli.captures`), each
+Engine.IO session gets its own :class:`~siocli.protocol.dissect.Dissector`, and the reports
+go to one sink: the terminal view or JSON Lines.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .exit import ExitStatus
-from .protocol.dissect import Dissector, MessageReport
+from .protocol.dissect import Dissector
 from .protocol.errors import DecodeError
 from .protocol.types import Finding, Severity, Transport
-from .wire import parse_argument
+from .wire import InputProblem, WireMessage, parse_argument
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .render.human import HumanRenderer
+    from .render.jsonl import JsonLinesWriter
+
 __all__ = ["DecodeOptions", "run_decode"]
+
+SAMPLE = Path(__file__).parent / "data" / "sample-session.txt"
 
 
 @dataclass(frozen=True, slots=True)
 class DecodeOptions:
-    messages: tuple[str, ...]
+    inputs: tuple[str, ...] = ()
+    sample: bool = False
+    source_format: str | None = None
     eio: int | None = None
     transport: str | None = None
     as_json: bool = False
@@ -27,57 +42,208 @@ class DecodeOptions:
     strict: bool = False
 
 
-def run_decode(options: DecodeOptions, console: Console, stdout: IO[str]) -> ExitStatus:
-    eio = options.eio or 4
-    transport = Transport(options.transport or "websocket")
-    dissector = Dissector(eio, expect_handshake=False)
+class Unreadable(Exception):
+    """No message at all could be read from an input: exit 2 with this reason."""
+
+
+def run_decode(
+    options: DecodeOptions,
+    console: Console,
+    stdout: IO[str],
+    stdin: IO[bytes],
+    stdin_is_tty: bool,
+    diagnostics: Console,
+) -> ExitStatus:
+    transport = Transport(options.transport) if options.transport else None
+    interactive = not options.inputs and not options.sample and stdin_is_tty
+    if interactive:
+        diagnostics.print(
+            "Paste wire messages or a transcript, one per line; Ctrl-D to finish.",
+            style="dim",
+        )
+    sink: JsonLinesWriter | HumanRenderer
     if options.as_json:
         from .render.jsonl import JsonLinesWriter
 
-        sink: JsonLinesWriter | HumanRenderer = JsonLinesWriter(stdout, eio)
+        sink = JsonLinesWriter(stdout)
     else:
         from .render.human import HumanRenderer
 
-        sink = HumanRenderer(console, full=options.full)
-    violations = 0
-    for number, argument in enumerate(options.messages):
-        try:
-            data = parse_argument(argument)
-        except DecodeError as exc:
-            data = argument
-            report = dissector.receive(None, transport, argument)
-            extra = [
-                Finding(Severity.VIOLATION, "input.unreadable", f"argument {number + 1}: {exc}")
-            ]
-            sink.write_message(report, extra)
-            violations += 1
-            continue
-        report = dissector.receive(None, transport, data)
-        violations += _count_violations(report)
-        sink.write_message(report)
-    ending = dissector.end()
-    violations += sum(f.severity is Severity.VIOLATION for f in ending)
-    if options.as_json:
-        sink.flush_incomplete(ending)  # type: ignore[union-attr]
-    else:
-        sink.write_findings("At the end:", ending)  # type: ignore[union-attr]
-        sink.flush()  # type: ignore[union-attr]
-    if options.strict and violations:
+        sink = HumanRenderer(console, full=options.full, interactive=interactive)
+    pipeline = _Pipeline(options, sink, diagnostics)
+    try:
+        for item in _messages(options, stdin, transport):
+            pipeline.take(item)
+    finally:
+        pipeline.finish()
+    if pipeline.unreadable:
+        for reason in pipeline.unreadable:
+            diagnostics.print(f"siocli: {reason}", style="bold red", highlight=False)
+        return ExitStatus.USAGE
+    if options.strict and pipeline.summary.violations():
         return ExitStatus.FINDINGS
     return ExitStatus.OK
 
 
-def _count_violations(report: MessageReport) -> int:
-    count = sum(f.severity is Severity.VIOLATION for f in report.findings)
-    for packet in report.packets:
-        count += packet.error is not None
-        count += sum(
-            f.severity is Severity.VIOLATION for f in (*packet.findings, *packet.socket_findings)
+def _messages(
+    options: DecodeOptions, stdin: IO[bytes], transport: Transport | None
+) -> Iterator[WireMessage | InputProblem]:
+    from .captures import read_stream
+
+    sources = list(options.inputs)
+    if options.sample:
+        sources.insert(0, str(SAMPLE))
+    if not sources:
+        sources = ["-"]
+    for number, source in enumerate(sources, 1):
+        if source == "-":
+            yield from read_stream(
+                stdin,
+                "stdin",
+                source_format=options.source_format,
+                eio=options.eio,
+                transport=transport,
+            )
+        elif os.path.isfile(source):
+            name = "sample-session.txt" if options.sample and source == str(SAMPLE) else source
+            try:
+                with open(source, "rb") as stream:
+                    yield from read_stream(
+                        stream,
+                        name,
+                        source_format=options.source_format,
+                        eio=options.eio,
+                        transport=transport,
+                    )
+            except OSError as exc:
+                yield InputProblem(f"cannot read {source}: {exc.strerror}", source, fatal=True)
+        else:
+            yield from _argument(source, number, options.eio, transport)
+
+
+def _argument(
+    text: str, number: int, eio: int | None, transport: Transport | None
+) -> Iterator[WireMessage | InputProblem]:
+    from .captures.text import guess_transport
+    from .wire import unescape_body
+
+    where = f"argument {number}"
+    try:
+        data = parse_argument(text)
+    except DecodeError as exc:
+        yield InputProblem(f"{where}: {exc.reason}", where, exc.offset)
+        return
+    if isinstance(data, str):
+        data = unescape_body(data)
+    yield WireMessage(data, None, transport or guess_transport(data), None, eio, None, where)
+
+
+@dataclass(slots=True)
+class _Session:
+    number: int
+    eio: int
+    dissector: Dissector
+
+
+class _Pipeline:
+    """Routes messages to their session's dissector, and the reports to the sink."""
+
+    def __init__(
+        self, options: DecodeOptions, sink: JsonLinesWriter | HumanRenderer, diagnostics: Console
+    ) -> None:
+        from .render.summary import Summary
+
+        self.options = options
+        self.sink = sink
+        self.diagnostics = diagnostics
+        self.summary = Summary()
+        self.by_key: dict[str, _Session] = {}  # reader keys and sids
+        self.anonymous: _Session | None = None  # messages whose session no one named
+        self.all: list[_Session] = []
+        self.count = 0
+        self.start: float | None = None
+        self.unreadable: list[str] = []
+        self.read_any = False
+        self.guess_said = False
+
+    def take(self, item: WireMessage | InputProblem) -> None:
+        if isinstance(item, InputProblem):
+            self._problem(item)
+            return
+        self.read_any = True
+        session, notes = self._session_for(item)
+        time = None
+        if item.time is not None:
+            if self.start is None:
+                self.start = item.time
+            time = round(item.time - self.start, 6)
+        report = session.dissector.receive(
+            item.direction, item.transport, item.data, time, self.count
         )
-    count += report.breakdown.error is not None
-    return count
+        self.count += 1
+        for packet in report.packets:
+            if packet.breakdown.handshake is not None:  # now the session has a name
+                self.by_key.setdefault(packet.breakdown.handshake.sid, session)
+        extra = (*item.notes, *notes)
+        self.summary.add(session.number, session.eio, report, extra)
+        self.sink.write_message(report, extra, session.eio)
 
+    def _session_for(self, item: WireMessage) -> tuple[_Session, tuple[Finding, ...]]:
+        key = item.session
+        session = self.by_key.get(key) if key is not None else self.anonymous
+        if session is not None:
+            return session, ()
+        eio, guess = self._revision(item)
+        notes: tuple[Finding, ...] = ()
+        if guess and not self.guess_said:
+            self.guess_said = True
+            notes = (Finding(Severity.INFO, "input.guessed-revision", guess),)
+        # A capture with directions starts with the handshake; loose messages need not.
+        dissector = Dissector(eio, expect_handshake=item.direction is not None)
+        session = _Session(len(self.all) + 1, eio, dissector)
+        self.all.append(session)
+        if key is None:
+            self.anonymous = session
+        else:
+            self.by_key[key] = session
+        self.sink.write_session(session.number, key if key and key[0] != "#" else None, eio)
+        return session, notes
 
-if TYPE_CHECKING:
-    from .render.human import HumanRenderer
-    from .render.jsonl import JsonLinesWriter
+    def _revision(self, item: WireMessage) -> tuple[int, str | None]:
+        """The session's Engine.IO revision: given, in the capture, or guessed (and said)."""
+        if self.options.eio is not None:
+            return self.options.eio, None
+        if item.eio is not None:
+            return item.eio, None
+        data = item.data
+        if item.transport is Transport.POLLING:
+            if isinstance(data, bytes) and data[:1] in (b"\x00", b"\x01"):
+                return 3, "guessed Engine.IO 3: binary polling payloads exist only in revision 3"
+            if isinstance(data, str) and data.split(":", 1)[0].isdigit() and ":" in data:
+                return 3, (
+                    "guessed Engine.IO 3: the polling body has <length>: prefixes "
+                    "(use --eio 4 if not)"
+                )
+        return 4, (
+            "assumed Engine.IO 4 (Socket.IO 3.x/4.x): nothing in the input says which; "
+            "use --eio 3 for Socket.IO 2.x captures"
+        )
+
+    def _problem(self, problem: InputProblem) -> None:
+        if problem.fatal:
+            self.unreadable.append(problem.message)
+            return
+        if problem.severity is Severity.VIOLATION:
+            self.summary.errors += 1
+            self.sink.write_problem(problem, self.count)
+        elif self.options.as_json:  # a diagnostic, not data
+            self.diagnostics.print(f"siocli: {problem.message}", style="dim", highlight=False)
+        else:
+            self.sink.write_problem(problem, self.count)
+
+    def finish(self) -> None:
+        ending: list[Finding] = []
+        for session in self.all:
+            ending += session.dissector.end()
+        self.summary.add_findings(ending)
+        self.sink.finish(ending, self.summary if self.count > 1 or ending else None)

@@ -9,24 +9,44 @@ transcripts, HAR files, recordings) produces them; the core's
 from __future__ import annotations
 
 import binascii
+import re
 from dataclasses import dataclass
 
 from .protocol.errors import DecodeError
-from .protocol.types import Direction, Transport
+from .protocol.types import Direction, Finding, Severity, Transport
 
-__all__ = ["WireMessage", "parse_argument"]
+__all__ = ["InputProblem", "WireMessage", "parse_argument", "unescape_body"]
 
 
 @dataclass(frozen=True, slots=True)
 class WireMessage:
-    """One message as it crossed the wire. ``data`` is text, or bytes for binary."""
+    """One message as it crossed the wire. ``data`` is text, or bytes for binary.
+
+    ``session`` keys the Engine.IO session (its sid) when the source knows it; ``eio`` is
+    the revision the source says (the ``EIO`` query parameter); ``notes`` are what the
+    source itself noticed (a transcript laid out wrongly, an HTTP error...).
+    """
 
     data: str | bytes
     direction: Direction | None = None
     transport: Transport = Transport.WEBSOCKET
     time: float | None = None
     eio: int | None = None
-    source: str | None = None  # where it came from: "argument 2", "file.har entry 7"...
+    session: str | None = None
+    source: str | None = None  # where it came from: "line 12", "entry 7"...
+    notes: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InputProblem:
+    """Something in the input that is not a wire message and cannot be read: the reader
+    says what and where, and goes on."""
+
+    message: str
+    source: str
+    offset: int = 0
+    fatal: bool = False  # nothing at all could be read from this input
+    severity: Severity = Severity.VIOLATION
 
 
 def parse_argument(text: str) -> str | bytes:
@@ -36,17 +56,7 @@ def parse_argument(text: str) -> str | bytes:
     """
     lowered = text[:4].lower()
     if lowered == "hex:":
-        digits = "".join(c for c in text[4:] if c not in " \t:-")
-        try:
-            return binascii.unhexlify(digits)
-        except (binascii.Error, ValueError):
-            bad = next((i for i, c in enumerate(text[4:], 4) if c not in _HEX_OK), len(text))
-            raise DecodeError(
-                "invalid hex" + (" (odd number of digits)" if bad == len(text) else ""),
-                bad,
-                "pairs of hex digits after 'hex:'",
-                layer="input",
-            ) from None
+        return parse_hex(text[4:], 4)
     if lowered == "b64:":
         encoded = text[4:].strip().replace("-", "+").replace("_", "/")
         encoded += "=" * (-len(encoded.rstrip("=")) % 4 if not encoded.endswith("=") else 0)
@@ -57,4 +67,41 @@ def parse_argument(text: str) -> str | bytes:
     return text
 
 
+def parse_hex(text: str, base: int = 0) -> bytes:
+    """Bytes from hex digits, spaced or separated by ``:``/``-`` as hex dumps write them."""
+    digits = "".join(c for c in text if c not in " \t:-")
+    try:
+        return binascii.unhexlify(digits)
+    except (binascii.Error, ValueError):
+        bad = next((i for i, c in enumerate(text) if c not in _HEX_OK), None)
+        raise DecodeError(
+            "invalid hex" + (" (odd number of digits)" if bad is None else ""),
+            base + (bad if bad is not None else len(text)),
+            "pairs of hex digits",
+            layer="input",
+        ) from None
+
+
 _HEX_OK = frozenset("0123456789abcdefABCDEF \t:-")
+_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+
+
+def unescape_body(text: str) -> str | bytes:
+    r"""A body as people paste it: ``\x1e`` written as four characters becomes the byte.
+
+    Only ``\xNN`` is an escape here (JSON has no ``\x``, so JSON escapes are left alone).
+    A body with escapes above ``\x7f`` is binary (an Engine.IO 3 XHR2 payload pasted as
+    text): its escapes are bytes and the rest UTF-8.
+    """
+    if "\\x" not in text:
+        return text
+    if not any(int(m.group(1), 16) > 0x7F for m in _ESCAPE.finditer(text)):
+        return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    out = bytearray()
+    last = 0
+    for match in _ESCAPE.finditer(text):
+        out += text[last : match.start()].encode("utf-8")
+        out.append(int(match.group(1), 16))
+        last = match.end()
+    out += text[last:].encode("utf-8")
+    return bytes(out)

@@ -85,7 +85,7 @@ def test_offsets_are_in_message_coordinates() -> None:
     raw = '6:4hello9:42["hey"]'
     second = annotate_message(raw, 3, Transport.POLLING).packets[1]
     assert second.offset == 10
-    payload = [s for s in second.spans if s.kind == "payload"][0]
+    payload = next(s for s in second.spans if s.kind == "payload")
     assert raw[payload.start : payload.end] == '["hey"]'
 
 

@@ -24,6 +24,8 @@ from rich.text import Text
 from ..protocol.dissect import MessageReport, PacketReport
 from ..protocol.errors import DecodeError
 from ..protocol.types import Finding, Severity, SocketPacket, SocketType, Span
+from ..wire import InputProblem
+from .summary import Summary
 
 __all__ = ["HumanRenderer", "escape_text"]
 
@@ -81,7 +83,33 @@ class HumanRenderer:
 
     # --- blocks -------------------------------------------------------------------------
 
-    def write_message(self, report: MessageReport, extra: Iterable[Finding] = ()) -> None:
+    def write_session(self, number: int, sid: str | None, eio: int) -> None:
+        line = Text(f"── session {number}", style="bold")
+        if sid:
+            line.append(f" {sid}", style="bold")
+        line.append(f" · Engine.IO {eio} / Socket.IO protocol {4 if eio == 3 else 5}", style="dim")
+        self._lines.append(line)
+
+    def write_problem(self, problem: InputProblem, index: int) -> None:
+        style = "bold red" if problem.severity is Severity.VIOLATION else "dim"
+        mark = "✗ input" if problem.severity is Severity.VIOLATION else "· skipped"
+        line = Text(f"   {mark} ", style=style)
+        line.append(f"({problem.source}) ", style="dim")
+        line.append(problem.message)
+        self._lines.append(line)
+        if self.interactive:
+            self.flush()
+
+    def finish(self, findings: list[Finding], summary: Summary | None) -> None:
+        self.write_findings("At the end:", findings)
+        if summary is not None:
+            self._lines.append(Text(""))
+            self._lines.extend(summary.lines())
+        self.flush()
+
+    def write_message(
+        self, report: MessageReport, extra: Iterable[Finding] = (), eio: int = 4
+    ) -> None:
         raw = report.raw
         header = Text()
         header.append(f"#{report.number} ", style="dim")
@@ -146,7 +174,11 @@ class HumanRenderer:
             shown = escape_text(piece)
         else:
             shown = hex_preview(piece, 8) if span.kind == "binary" else piece.hex(" ")
-        if span.kind == "payload" and not self.full and len(shown) > _SPAN_WIDTH:
+        if (
+            span.kind in ("payload", "handshake", "eio_data")
+            and not self.full
+            and len(shown) > _SPAN_WIDTH
+        ):
             shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
         line = Text("     ")
         line.append(f"{shown:<{_SPAN_WIDTH}}", style=_KIND_STYLE.get(span.kind, "default"))
@@ -191,9 +223,6 @@ class HumanRenderer:
         if findings:
             self._lines.append(Text(title, style="bold"))
             self._lines.extend(self._finding_line(f) for f in findings)
-
-    def write_line(self, text: Text | str) -> None:
-        self._lines.append(text if isinstance(text, Text) else Text(text))
 
     def flush(self) -> None:
         if self._lines:

@@ -13,6 +13,7 @@ from typing import IO, Any
 from ..protocol.dissect import MessageReport, PacketReport
 from ..protocol.errors import DecodeError
 from ..protocol.types import Finding, SocketType
+from ..wire import InputProblem
 
 __all__ = ["JsonLinesWriter", "binary_json", "dumps_line"]
 
@@ -64,13 +65,39 @@ def error_json(error: DecodeError) -> dict[str, Any]:
 class JsonLinesWriter:
     """Writes the records of dissected messages to ``out``."""
 
-    def __init__(self, out: IO[str], eio: int) -> None:
+    def __init__(self, out: IO[str]) -> None:
         self._out = out
-        self._eio = eio
+        self._eio = 4
         # records held back until their binary packet completes: [header, *attachments]
         self._held: dict[Any, list[dict[str, Any]]] = {}
 
-    def write_message(self, report: MessageReport, extra: Iterable[Finding] = ()) -> None:
+    def write_session(self, number: int, sid: str | None, eio: int) -> None:
+        """A new session: nothing to write, every line says its revision."""
+
+    def write_problem(self, problem: InputProblem, index: int) -> None:
+        """Input that could not be read: a line with ``error`` (layer ``input``)."""
+        record = {
+            "index": index,
+            "dir": None,
+            "transport": None,
+            "eio": None,
+            "time": None,
+            "eio_type": None,
+            "raw": None,
+            "findings": [],
+            "error": {
+                "layer": "input",
+                "message": problem.message,
+                "offset": problem.offset,
+                "source": problem.source,
+            },
+        }
+        self._out.write(dumps_line(record) + "\n")
+
+    def write_message(
+        self, report: MessageReport, extra: Iterable[Finding] = (), eio: int = 4
+    ) -> None:
+        self._eio = eio
         lines: list[str] = []
         message_findings = [*report.findings, *extra]
         for i, packet in enumerate(report.packets):
@@ -116,13 +143,16 @@ class JsonLinesWriter:
         lines.append(dumps_line(record))
         return lines
 
-    def flush_incomplete(self, findings: Iterable[Finding] = ()) -> None:
-        """Write the binary packets whose attachments never all arrived."""
+    def finish(self, findings: Iterable[Finding], summary: object = None) -> None:
+        """The end: write the binary packets whose attachments never all arrived."""
         extra = _findings(findings)
-        for held in self._held.values():
-            held[0]["findings"] += extra
+        for held in self._held.values():  # attachments never came: written as they are
             self._out.write("\n".join(dumps_line(r) for r in held) + "\n")
         self._held.clear()
+        if extra:  # about the capture as a whole (a CONNECT never answered...)
+            record = dict.fromkeys(("index", "dir", "transport", "eio", "time", "eio_type", "raw"))
+            record["findings"] = extra
+            self._out.write(dumps_line(record) + "\n")
 
     def _base(
         self, report: MessageReport, raw: str | bytes, findings: Iterable[Finding]

@@ -1,0 +1,73 @@
+"""Sources of wire messages: command-line arguments, text (pasted lines or transcripts),
+HAR files. Each reader yields :class:`~siocli.wire.WireMessage` values and
+:class:`~siocli.wire.InputProblem` values, streaming, and never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from typing import IO
+
+from ..protocol.types import Transport
+from ..wire import InputProblem, WireMessage
+
+__all__ = ["FORMATS", "detect_format", "read_stream"]
+
+FORMATS = ("text", "transcript", "har", "payload")
+"""``--from`` values: ``text`` (one message per line), ``transcript`` (the docs' sample
+session style, HTTP exchanges and frames by arrow), ``har``, ``payload`` (the whole input
+is one polling body, e.g. an Engine.IO 3 binary payload)."""
+
+_HEAD = 64 * 1024
+_TRANSCRIPT_HINT = re.compile(
+    rb"^(?:> )?(?:GET|POST) \S*transport=|^\s*WebSocket frames", re.MULTILINE | re.IGNORECASE
+)
+
+
+def detect_format(head: bytes) -> tuple[str, str]:
+    """The format of an input from its first bytes, and why."""
+    stripped = head.lstrip()
+    if stripped.startswith(b"{") and b'"log"' in head[:4096]:
+        return "har", 'JSON with a "log" object'
+    if head[:1] in (b"\x00", b"\x01") and b"\xff" in head[:12]:
+        return "payload", "starts like an Engine.IO 3 binary payload (0x00/0x01, digits, 0xff)"
+    if _TRANSCRIPT_HINT.search(head):
+        return "transcript", "HTTP requests and WebSocket frames"
+    return "text", "one message per line"
+
+
+def read_stream(
+    stream: IO[bytes],
+    name: str,
+    *,
+    source_format: str | None = None,
+    eio: int | None = None,
+    transport: Transport | None = None,
+) -> Iterator[WireMessage | InputProblem]:
+    """The messages of one input (a file or stdin), in its format, detected or given."""
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
+    head = buffered.peek(_HEAD)[:_HEAD]
+    if not head:
+        yield InputProblem(f"{name} is empty", name, fatal=True)
+        return
+    detected = source_format or detect_format(head)[0]
+    if detected == "har":
+        from .har import read_har
+
+        yield from read_har(buffered, name, eio=eio)
+        return
+    if detected == "payload":
+        body = buffered.read()
+        yield WireMessage(body, None, Transport.POLLING, None, eio or 3, None, name)
+        return
+    from .text import read_text
+
+    lines = io.TextIOWrapper(buffered, encoding="utf-8", errors="replace", newline="")
+    try:
+        yield from read_text(
+            lines, name, eio=eio, transport=transport, transcript=detected == "transcript"
+        )
+    finally:
+        lines.detach()  # the caller owns the stream and closes it

@@ -1,0 +1,251 @@
+"""`siocli decode`: every input form, both outputs, bad input, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from siocli.cli import cli
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("SIOCLI_UPDATE_GOLDEN") == "1"
+
+
+def run(*args: str, stdin: str | bytes | None = None) -> tuple[int, str, str]:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli,
+        ["decode", *args],
+        input=stdin,
+        env={"COLUMNS": "100", "NO_COLOR": "1"},
+        catch_exceptions=False,
+    )
+    return result.exit_code, result.stdout, result.stderr
+
+
+def records(*args: str, stdin: str | bytes | None = None) -> list[dict]:
+    code, out, _ = run("--json", *args, stdin=stdin)
+    assert code == 0, out
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def assert_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), (
+        f"golden {name} differs (SIOCLI_UPDATE_GOLDEN=1)"
+    )
+
+
+# --- the docs' sample session, as it is ------------------------------------------------------
+
+
+def test_sample_session_terminal_view_is_pinned() -> None:
+    code, out, _ = run("--sample")
+    assert code == 0
+    assert_golden("sample-session.txt", out)
+
+
+def test_sample_session_known_mistakes_one_by_one() -> None:
+    lines = records("--sample")
+    by_index = {r["index"]: r for r in lines}
+    codes = {i: [f["code"] for f in r["findings"]] for i, r in by_index.items()}
+    raws = {i: r["raw"] for i, r in by_index.items()}
+    # every packet of the transcript, in order, with its direction as the protocol allows
+    assert [(r["dir"], r["transport"], r["raw"]) for r in lines][:6] == [
+        ("s2c", "polling", raws[0]),
+        ("c2s", "polling", "40"),  # request n°2's body is the POST's (item 4)
+        ("s2c", "polling", '40{"sid":"wZX3oN0bSVIhsaknAAAI"}'),
+        ("s2c", "polling", '42["hey","Jude"]'),
+        ("c2s", "polling", '42["hello"]'),
+        ("c2s", "polling", '42["world"]'),
+    ]
+    assert "eio.ping-timeout-not-default" in codes[0]  # item 8
+    assert "transcript.post-body-after-response" in codes[1]  # item 4
+    assert "http.post-content-type" in codes[1]  # item 5
+    assert "http.t-reused" in codes[2]  # item 7
+    assert codes[5] == ["eio.probe-direction"] and raws[5] == "2probe"  # item 1
+    assert codes[6] == ["eio.probe-direction"] and raws[6] == "3probe"
+    assert codes[8] == ["eio.repeated-after-upgrade"]  # item 6
+    assert codes[9] == ["eio.repeated-after-upgrade"]
+    assert codes[15] == ["eio.heartbeat-direction"] and raws[15] == "2"  # item 2
+    assert codes[16] == ["eio.heartbeat-direction"] and raws[16] == "3"
+    assert codes[17] == ["eio.close-over-websocket"]  # item 3
+    ack = by_index[13]
+    assert ack["sio_type"] == "BINARY_ACK" and ack["nsp"] == "/admin" and ack["id"] == 1
+    assert ack["data"] == [{"$binary": ""}]
+    assert by_index[14]["attachment"] == {"of": 13, "num": 0}
+
+
+def test_sample_session_strict_fails() -> None:
+    code, _, _ = run("--sample", "--strict")
+    assert code == 1
+
+
+# --- argument forms ----------------------------------------------------------------------------
+
+
+def test_binary_packet_from_arguments_is_reassembled() -> None:
+    header, attachment = records('461-/admin,1[{"_placeholder":true,"num":0}]', "hex:01 02 03")
+    assert header["data"] == [{"$binary": "AQID"}]
+    assert header["attachments"] == 1 and header["id"] == 1 and header["nsp"] == "/admin"
+    assert attachment["raw"] == {"$binary": "AQID"}
+    assert attachment["attachment"] == {"of": 0, "num": 0}
+    assert "sio_type" not in attachment
+
+
+def test_b64_argument_and_event_fields() -> None:
+    [event] = records('42["hey","Jude"]')
+    assert (event["event"], event["args"], event["eio_type"], event["sio_type"]) == (
+        "hey",
+        ["Jude"],
+        "message",
+        "EVENT",
+    )
+    [binary] = records("b64:AQID")
+    assert binary["raw"] == {"$binary": "AQID"}
+    assert binary["error"]["layer"] == "socketio"  # no binary packet awaits it
+
+
+@pytest.mark.parametrize("body", ['42["hello"]\x1e42["world"]', '42["hello"]\\x1e42["world"]'])
+def test_v4_polling_body_real_or_pasted_separator(body: str) -> None:
+    lines = records(body)
+    assert [r["raw"] for r in lines] == ['42["hello"]', '42["world"]']
+    assert all(r["transport"] == "polling" for r in lines)
+
+
+def test_v3_length_prefixed_body_is_guessed_and_said() -> None:
+    lines = records(
+        '96:0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}2:40'
+    )
+    assert [r["eio"] for r in lines] == [3, 3]
+    assert [r["eio_type"] for r in lines] == ["open", "message"]
+    assert any(f["code"] == "input.guessed-revision" for f in lines[0]["findings"])
+
+
+def test_v3_binary_payload_as_hex() -> None:
+    lines = records(
+        "--transport", "polling", "hex:00 06 ff 34 68 65 6c 6c 6f 01 05 ff 04 01 02 03 04"
+    )
+    assert [r["raw"] for r in lines] == ["4hello", {"$binary": "BAECAwQ="}]
+    assert lines[0]["eio"] == 3
+
+
+def test_forced_revision_and_transport() -> None:
+    [noop] = records("--eio", "4", "--transport", "polling", "6:4hello")
+    assert noop["eio_type"] == "noop"
+    assert any(f["code"] == "eio.looks-like-v3" for f in noop["findings"])
+
+
+# --- files and stdin ---------------------------------------------------------------------------
+
+
+def test_lines_file_and_stdin(tmp_path: Path) -> None:
+    capture = tmp_path / "frames.txt"
+    capture.write_text('> 40\n< 40{"sid":"a"}\n> 42["x"]\n', encoding="utf-8")
+    from_file = records(str(capture))
+    assert [(r["dir"], r["raw"]) for r in from_file] == [
+        ("c2s", "40"),
+        ("s2c", '40{"sid":"a"}'),
+        ("c2s", '42["x"]'),
+    ]
+    from_stdin = records("-", stdin=capture.read_text(encoding="utf-8"))
+    assert [r["raw"] for r in from_stdin] == [r["raw"] for r in from_file]
+
+
+def test_piped_stdin_without_arguments() -> None:
+    lines = records(stdin='42["a"]\n43/x,1[]\n')
+    assert [r["sio_type"] for r in lines] == ["EVENT", "ACK"]
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("message", "layer", "offset", "words"),
+    [
+        ('42["a"', "socketio", 6, "not JSON"),
+        ("7", "engineio", 0, "unknown Engine.IO packet type"),
+        ("bAQ*D", "engineio", 3, "invalid base64"),
+        ('451-["a",{}', "socketio", 11, "not JSON"),
+        ("hex:0g", "input", 5, "invalid hex"),
+    ],
+)
+def test_bad_messages_say_what_and_where(message: str, layer: str, offset: int, words: str) -> None:
+    [record] = records(message)
+    assert record["error"]["layer"] == layer
+    assert record["error"]["offset"] == offset
+    assert words in record["error"]["message"]
+
+
+def test_v3_length_past_the_body() -> None:
+    [record] = records("--eio", "3", "--transport", "polling", '10:42["x"]')
+    assert "runs past the end" in record["error"]["message"]
+
+
+def test_attachments_that_never_come() -> None:
+    lines = records('451-["up",{"_placeholder":true,"num":0}]', '42["next"]')
+    assert lines[0]["sio_type"] == "BINARY_EVENT"
+    assert [f["code"] for f in lines[1]["findings"]] == ["sio.attachments-missing"]
+    _code, out, _ = run('452-["up",{"_placeholder":true,"num":0}]', "hex:01")
+    assert "awaiting 2 binary attachment(s)" in out
+    assert "the capture ended" in out
+
+
+def test_human_view_shows_errors_without_traceback() -> None:
+    code, out, err = run('42["a"', "hex:zz")
+    assert code == 0
+    assert "✗ error (socketio, offset 6)" in out
+    assert "invalid hex" in out
+    assert "Traceback" not in out + err
+
+
+def test_unreadable_inputs_exit_2(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.har"
+    empty.write_bytes(b"")
+    code, _, err = run(str(empty))
+    assert code == 2 and "is empty" in err
+    broken = tmp_path / "broken.har"
+    broken.write_text('{"log": {"entries": [', encoding="utf-8")
+    code, _, err = run(str(broken))
+    assert code == 2 and "broken.har" in err
+
+
+def test_strict_exit_codes() -> None:
+    assert run('42["a"]', "--strict")[0] == 0
+    assert run('42["connect"]', "--strict")[0] == 1
+
+
+# --- start-up ---------------------------------------------------------------------------------
+
+
+def test_decode_imports_no_network_stack() -> None:
+    probe = (
+        "import sys\n"
+        "from siocli.cli import main\n"
+        "sys.argv = ['siocli', 'decode', '--json', '42[\"a\"]']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "bad = sorted(m for m in ('httpx', 'websockets', 'asyncio', 'ssl') if m in sys.modules)\n"
+        "print('LOADED', bad, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert "LOADED []" in result.stderr, result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["event"] == "a"
+
+
+def test_broken_pipe_is_not_an_error() -> None:
+    script = (
+        f"{sys.executable} -m siocli decode --sample | head -1 > /dev/null; echo ${{PIPESTATUS[0]}}"
+    )
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
+    assert result.stdout.strip() == "0"
+    assert "Traceback" not in result.stderr
