@@ -124,14 +124,13 @@ def decode(
         full=full,
         strict=strict,
     )
-    no_color = ctx.obj["no_color"]
     status = run_decode(
         options,
-        make_console(no_color=no_color),
-        sys.stdout,
-        sys.stdin.buffer,
-        sys.stdin.isatty(),
-        make_console(stderr=True, no_color=no_color),
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+        stdin=sys.stdin.buffer,
+        stdin_is_tty=sys.stdin.isatty(),
+        console=lambda: make_console(no_color=ctx.obj["no_color"]),
     )
     ctx.exit(int(status))
 

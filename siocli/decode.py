@@ -8,7 +8,7 @@ go to one sink: the terminal view or JSON Lines.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -48,19 +48,20 @@ class Unreadable(Exception):
 
 def run_decode(
     options: DecodeOptions,
-    console: Console,
+    *,
     stdout: IO[str],
+    stderr: IO[str],
     stdin: IO[bytes],
     stdin_is_tty: bool,
-    diagnostics: Console,
+    console: Callable[[], Console],
 ) -> ExitStatus:
+    """Decode the inputs of ``options``; ``console`` makes the terminal view's console
+    (only called for it: ``--json`` never imports rich). Diagnostics go to ``stderr``."""
     transport = Transport(options.transport) if options.transport else None
     interactive = not options.inputs and not options.sample and stdin_is_tty
     if interactive:
-        diagnostics.print(
-            "Paste wire messages or a transcript, one per line; Ctrl-D to finish.",
-            style="dim",
-        )
+        stderr.write("Paste wire messages or a transcript, one per line; Ctrl-D to finish.\n")
+        stderr.flush()
     sink: JsonLinesWriter | HumanRenderer
     if options.as_json:
         from .render.jsonl import JsonLinesWriter
@@ -69,8 +70,8 @@ def run_decode(
     else:
         from .render.human import HumanRenderer
 
-        sink = HumanRenderer(console, full=options.full, interactive=interactive)
-    pipeline = _Pipeline(options, sink, diagnostics)
+        sink = HumanRenderer(console(), full=options.full, interactive=interactive)
+    pipeline = _Pipeline(options, sink, stderr)
     try:
         for item in _messages(options, stdin, transport):
             pipeline.take(item)
@@ -78,7 +79,7 @@ def run_decode(
         pipeline.finish()
     if pipeline.unreadable:
         for reason in pipeline.unreadable:
-            diagnostics.print(f"siocli: {reason}", style="bold red", highlight=False)
+            stderr.write(f"siocli: {reason}\n")
         return ExitStatus.USAGE
     if options.strict and pipeline.summary.violations():
         return ExitStatus.FINDINGS
@@ -149,13 +150,13 @@ class _Pipeline:
     """Routes messages to their session's dissector, and the reports to the sink."""
 
     def __init__(
-        self, options: DecodeOptions, sink: JsonLinesWriter | HumanRenderer, diagnostics: Console
+        self, options: DecodeOptions, sink: JsonLinesWriter | HumanRenderer, stderr: IO[str]
     ) -> None:
         from .render.summary import Summary
 
         self.options = options
         self.sink = sink
-        self.diagnostics = diagnostics
+        self.stderr = stderr
         self.summary = Summary()
         self.by_key: dict[str, _Session] = {}  # reader keys and sids
         self.anonymous: _Session | None = None  # messages whose session no one named
@@ -237,7 +238,7 @@ class _Pipeline:
             self.summary.errors += 1
             self.sink.write_problem(problem, self.count)
         elif self.options.as_json:  # a diagnostic, not data
-            self.diagnostics.print(f"siocli: {problem.message}", style="dim", highlight=False)
+            self.stderr.write(f"siocli: {problem.message} ({problem.source})\n")
         else:
             self.sink.write_problem(problem, self.count)
 

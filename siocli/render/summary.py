@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from ..protocol.dissect import MessageReport
 from ..protocol.types import EngineType, Finding, Severity, SocketType
 
 __all__ = ["Summary"]
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 
 @dataclass(slots=True)
@@ -79,6 +81,8 @@ class Summary:
         return count
 
     def lines(self) -> list[Text]:
+        from rich.text import Text
+
         out = [Text("Summary", style="bold underline")]
         for session in self.sessions.values():
             line = Text("  session ")
@@ -133,6 +137,8 @@ class Summary:
 
 
 def _counts(title: str, counter: Counter[str]) -> Text:
+    from rich.text import Text
+
     line = Text(title)
     line.append(", ".join(f"{name} {n}" for name, n in counter.most_common()))
     return line
