@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -131,6 +131,316 @@ def decode(
         stdin=sys.stdin.buffer,
         stdin_is_tty=sys.stdin.isatty(),
         console=lambda: make_console(no_color=ctx.obj["no_color"]),
+    )
+    ctx.exit(int(status))
+
+
+EPILOG_CONNECT = """\b
+Examples:
+  siocli connect http://127.0.0.1:3000
+  siocli connect https://api.example.com/chat --auth '{"token":"..."}' -H 'Cookie: a=b'
+  printf 'emit hello 1 "two"\\nquit\\n' | siocli connect http://127.0.0.1:3000
+"""
+EPILOG_EMIT = """\b
+Examples:
+  siocli emit http://127.0.0.1:3000 hello 1 '{"a": [2, 3]}' word --ack
+  siocli emit http://127.0.0.1:3000/admin upload hex:0102 @photo.png --auth @token.json
+  siocli emit http://127.0.0.1:3000 batch -d @args.json --ack --json
+"""
+EPILOG_LISTEN = """\b
+Examples:
+  siocli listen http://127.0.0.1:3000
+  siocli listen ws://127.0.0.1:3000 'price:*' --count 100 --json
+  siocli listen http://127.0.0.1:3000 --emit 'subscribe {"room": "a"}' --until done
+"""
+
+
+def connection_options(command: Any) -> Any:
+    """The options every command that connects shares (curl/httpie habits)."""
+    options = [
+        click.option(
+            "--path",
+            default="/socket.io/",
+            show_default=True,
+            help="The server's handshake path (the URL's path is the namespace).",
+        ),
+        click.option(
+            "-n",
+            "--namespace",
+            "namespaces",
+            multiple=True,
+            help="Also join this namespace (repeatable).",
+        ),
+        click.option(
+            "--auth",
+            envvar="SIOCLI_AUTH",
+            metavar="JSON|@FILE",
+            help="CONNECT payload (Socket.IO 2.x: the namespace's query). "
+            "Also $SIOCLI_AUTH, to keep it out of shell history.",
+        ),
+        click.option(
+            "-H",
+            "--header",
+            "headers",
+            multiple=True,
+            metavar="'NAME: VALUE'",
+            help="HTTP header on every request, both transports (repeatable).",
+        ),
+        click.option(
+            "--query",
+            "queries",
+            multiple=True,
+            metavar="K=V",
+            help="Query parameter on every request (repeatable).",
+        ),
+        click.option(
+            "--transport",
+            type=click.Choice(["auto", "polling", "websocket"]),
+            default="auto",
+            show_default=True,
+            help="auto: polling, then upgrade (the official client's default).",
+        ),
+        click.option(
+            "--eio",
+            type=click.Choice(["auto", "3", "4"]),
+            default="auto",
+            show_default=True,
+            help="Engine.IO revision (3: Socket.IO 2.x servers).",
+        ),
+        click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates."),
+        click.option(
+            "--cacert",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Trust this CA bundle (PEM).",
+        ),
+        click.option(
+            "--cert", type=click.Path(exists=True, dir_okay=False), help="Client certificate (PEM)."
+        ),
+        click.option(
+            "--key",
+            type=click.Path(exists=True, dir_okay=False),
+            help="Client certificate's key (PEM).",
+        ),
+        click.option("--proxy", help="HTTP proxy URL (default: the *_proxy variables)."),
+        click.option(
+            "--timeout",
+            type=float,
+            default=20.0,
+            show_default=True,
+            help="Seconds to wait for the connection, the namespaces, an ack.",
+        ),
+        click.option(
+            "--reconnect/--no-reconnect", default=None, help="Reconnect when the session drops."
+        ),
+        click.option("--reconnect-attempts", type=int, default=5, show_default=True),
+        click.option(
+            "--reconnect-delay",
+            type=float,
+            default=1.0,
+            show_default=True,
+            help="Seconds before the first attempt (doubles each time).",
+        ),
+        click.option("--json", "as_json", is_flag=True, help="One JSON object per line."),
+        click.option(
+            "-v",
+            "--verbose",
+            is_flag=True,
+            help="Show every wire message, annotated as decode does (stderr).",
+        ),
+        click.option("-q", "--quiet", is_flag=True, help="Only events, acks and errors."),
+        click.argument("url"),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
+    from .arguments import ArgumentError, parse_value
+    from .live import LiveOptions
+    from .transports.config import ConnectOptions, parse_target
+
+    headers = []
+    for header in params["headers"]:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{header!r}: expected 'Name: value'", param_hint="-H")
+        headers.append((name.strip(), value.strip()))
+    queries = []
+    for item in params["queries"]:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: expected k=v", param_hint="--query")
+        queries.append((key, value))
+    auth = None
+    if params["auth"]:
+        try:
+            value = params["auth"]
+            auth = parse_value(value)
+            if isinstance(auth, bytes):
+                import json
+
+                auth = json.loads(auth)
+        except (ArgumentError, ValueError) as exc:
+            raise click.BadParameter(f"{exc}", param_hint="--auth") from None
+        if not isinstance(auth, dict):
+            raise click.BadParameter("a JSON object is needed", param_hint="--auth")
+    connect = ConnectOptions(
+        url=params["url"],
+        path=params["path"],
+        transport=params["transport"],
+        eio=None if params["eio"] == "auto" else int(params["eio"]),
+        headers=tuple(headers),
+        query=tuple(queries),
+        timeout=params["timeout"],
+        insecure=params["insecure"],
+        cacert=params["cacert"],
+        cert=params["cert"],
+        key=params["key"],
+        proxy=params["proxy"],
+    )
+    try:
+        parse_target(connect)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from None
+    for namespace in params["namespaces"]:
+        if not namespace.startswith("/"):
+            raise click.BadParameter(f"{namespace!r} must start with '/'", param_hint="-n")
+    reconnect = params["reconnect"]
+    return LiveOptions(
+        connect=connect,
+        namespaces=tuple(params["namespaces"]),
+        auth=auth,
+        as_json=params["as_json"],
+        verbose=params["verbose"],
+        quiet=params["quiet"],
+        reconnect=reconnect_default if reconnect is None else reconnect,
+        attempts=params["reconnect_attempts"],
+        delay=params["reconnect_delay"],
+    )
+
+
+_LIVE_PARAMS = (
+    "url",
+    "path",
+    "namespaces",
+    "auth",
+    "headers",
+    "queries",
+    "transport",
+    "eio",
+    "insecure",
+    "cacert",
+    "cert",
+    "key",
+    "proxy",
+    "timeout",
+    "reconnect",
+    "reconnect_attempts",
+    "reconnect_delay",
+    "as_json",
+    "verbose",
+    "quiet",
+)
+
+
+def _pop_live(kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {name: kwargs.pop(name) for name in _LIVE_PARAMS}
+
+
+@cli.command(epilog=EPILOG_EMIT)
+@connection_options
+@click.argument("event")
+@click.argument("args", nargs=-1)
+@click.option("--ack", is_flag=True, help="Ask for an ack, wait for it and print its args.")
+@click.option(
+    "-d",
+    "--data",
+    metavar="JSON|@FILE|@-",
+    help="The args as a JSON array (one value: one arg), instead of ARGS.",
+)
+@click.pass_context
+def emit(ctx: click.Context, **kwargs: Any) -> None:
+    """Connect, emit EVENT once (with --ack, wait for the ack), and leave.
+
+    ARGS are JSON literals, bare words (strings), hex:.. or b64:.. (binary), @FILE (binary).
+    Exit 0, 3 connection failed, 4 namespace refused, 5 no ack in time.
+    """
+    from .arguments import ArgumentError, parse_value
+    from .live import emit_main, run_live
+
+    live = _live_options(_pop_live(kwargs), reconnect_default=False)
+    try:
+        args = [parse_value(a) for a in kwargs["args"]]
+        if kwargs["data"] is not None:
+            data = parse_value(kwargs["data"])
+            if isinstance(data, bytes):
+                import json
+
+                data = json.loads(data)
+            args = data if isinstance(data, list) else [data]
+    except (ArgumentError, ValueError) as exc:
+        raise click.BadParameter(str(exc), param_hint="ARGS/--data") from None
+    status = run_live(
+        emit_main(live, kwargs["event"], args, kwargs["ack"], sys.stdout, sys.stderr),
+        sys.stderr,
+    )
+    ctx.exit(int(status))
+
+
+@cli.command(epilog=EPILOG_LISTEN)
+@connection_options
+@click.argument("patterns", nargs=-1, metavar="[EVENT]...")
+@click.option("--count", type=int, help="Stop after N matching events.")
+@click.option("--until", help="Stop after this event.")
+@click.option("--duration", type=float, help="Stop after S seconds.")
+@click.option(
+    "--emit",
+    "emits",
+    multiple=True,
+    metavar="'EVENT [ARGS...]'",
+    help="Emit this first (repeatable; the prompt's emit syntax).",
+)
+@click.option("--auto-ack", metavar="JSON", help="Answer every ack request with this.")
+@click.pass_context
+def listen(ctx: click.Context, **kwargs: Any) -> None:
+    """Print every event the server sends (all by default, like onAny), on every joined
+    namespace, until --count, --until, --duration or Ctrl-C. EVENT filters are globs."""
+    from .arguments import ArgumentError, parse_command_line, parse_value
+    from .live import ListenSpec, listen_main, run_live
+
+    live = _live_options(_pop_live(kwargs), reconnect_default=True)
+    try:
+        for line in kwargs["emits"]:
+            parse_command_line(line)
+        auto_ack = parse_value(kwargs["auto_ack"]) if kwargs["auto_ack"] is not None else None
+    except ArgumentError as exc:
+        raise click.BadParameter(str(exc), param_hint="--emit/--auto-ack") from None
+    spec = ListenSpec(
+        patterns=tuple(kwargs["patterns"]),
+        count=kwargs["count"],
+        until=kwargs["until"],
+        duration=kwargs["duration"],
+        emits=tuple(kwargs["emits"]),
+        auto_ack=auto_ack,
+    )
+    status = run_live(listen_main(live, spec, sys.stdout, sys.stderr), sys.stderr)
+    ctx.exit(int(status))
+
+
+@cli.command("connect", epilog=EPILOG_CONNECT)
+@connection_options
+@click.pass_context
+def connect_command(ctx: click.Context, **kwargs: Any) -> None:
+    """An interactive session: type 'emit EVENT ARGS...', 'ack ID ARGS...', 'join NSP',
+    'leave NSP', 'help'. Incoming events print as they come. With stdin not a terminal, the
+    same commands are read line by line; EOF ends the session."""
+    from .live import connect_main, run_live
+
+    live = _live_options(_pop_live(kwargs), reconnect_default=True)
+    interactive = sys.stdin.isatty()
+    status = run_live(
+        connect_main(live, sys.stdout, sys.stderr, sys.stdin.buffer, interactive), sys.stderr
     )
     ctx.exit(int(status))
 

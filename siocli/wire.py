@@ -12,6 +12,7 @@ import binascii
 import re
 from dataclasses import dataclass
 
+from .protocol.engineio import strict_b64decode
 from .protocol.errors import DecodeError
 from .protocol.types import Direction, Finding, Severity, Transport
 
@@ -61,8 +62,8 @@ def parse_argument(text: str) -> str | bytes:
         encoded = text[4:].strip().replace("-", "+").replace("_", "/")
         encoded += "=" * (-len(encoded.rstrip("=")) % 4 if not encoded.endswith("=") else 0)
         try:
-            return binascii.a2b_base64(encoded, strict_mode=True)
-        except (binascii.Error, ValueError):
+            return strict_b64decode(encoded)
+        except ValueError:
             raise DecodeError("invalid base64", 4, "base64 after 'b64:'", layer="input") from None
     return text
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +25,16 @@ def unhex(value: Any) -> Any:
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+# --- real servers -----------------------------------------------------------------------------
+
+from .realservers import KINDS, RunningServer, run_server  # noqa: E402
+
+
+@pytest.fixture(scope="session", params=KINDS)
+def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    """Each reference server, with a short heartbeat (so tests see a few)."""
+    interval = 1000 if request.param == "psio" else 300  # python-engineio counts seconds
+    with run_server(request.param, pingInterval=interval, pingTimeout=500) as running:
+        yield running

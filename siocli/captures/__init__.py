@@ -47,7 +47,7 @@ def read_stream(
     transport: Transport | None = None,
 ) -> Iterator[WireMessage | InputProblem]:
     """The messages of one input (a file or stdin), in its format, detected or given."""
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type,type-var]
     head = buffered.peek(_HEAD)[:_HEAD]
     if not head:
         yield InputProblem(f"{name} is empty", name, fatal=True)

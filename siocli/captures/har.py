@@ -120,14 +120,15 @@ def _polling_messages(
             ),
         )
     ended = started + float(entry.get("time") or 0) / 1000 if started is not None else None
-    common = {"transport": Transport.POLLING, "eio": eio, "session": session, "source": where}
     if method == "POST":
         post = request.get("postData") or {}
         data = _content_text(post, where)
         if isinstance(data, InputProblem):
             yield data
         elif data is not None:
-            yield WireMessage(data, Direction.C2S, time=started, notes=notes, **common)
+            yield WireMessage(
+                data, Direction.C2S, Transport.POLLING, started, eio, session, where, notes
+            )
             notes = ()
     elif method == "GET" and not notes:
         content = response.get("content") or {}
@@ -142,7 +143,7 @@ def _polling_messages(
                     severity=Severity.WARNING,
                 )
         else:
-            yield WireMessage(data, Direction.S2C, time=ended, **common)
+            yield WireMessage(data, Direction.S2C, Transport.POLLING, ended, eio, session, where)
     if notes:
         yield InputProblem(notes[0].message, where)
 
@@ -173,12 +174,13 @@ def _websocket_messages(
         opcode = frame.get("opcode", 1)
         if opcode not in (1, 2):
             continue  # control frames (close, ping) are not Engine.IO messages
-        data: str | bytes = str(frame.get("data", ""))
+        text = str(frame.get("data", ""))
+        data: str | bytes = text
         if opcode == 2:
             try:
-                data = base64.b64decode(data)
+                data = base64.b64decode(text)
             except (binascii.Error, ValueError):
-                data = data.encode("utf-8", "replace")
+                data = text.encode("utf-8", "replace")
         direction = Direction.C2S if frame.get("type") == "send" else Direction.S2C
         time = frame.get("time")
         yield WireMessage(

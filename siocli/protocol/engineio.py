@@ -137,20 +137,28 @@ def _decode_base64_packet(text: str, eio: int, trace: Trace | None) -> EnginePac
     return EnginePacket(ptype, raw)
 
 
+def strict_b64decode(text: str) -> bytes:
+    """Canonical base64 (padded, no stray characters) or ``ValueError``; Python 3.10 has
+    no ``strict_mode``."""
+    if not _B64_STRICT.match(text):
+        raise ValueError("not canonical base64")
+    return binascii.a2b_base64(text)
+
+
+_B64_STRICT = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z")
+
+
 def _b64decode(text: str, start: int, trace: Trace | None) -> bytes:
     encoded = text[start:]
     try:
-        return binascii.a2b_base64(encoded, strict_mode=True)
-    except (binascii.Error, ValueError):
+        return strict_b64decode(encoded)
+    except ValueError:
         pass
     # Node's decoder accepts missing padding; say so, but decode like it does.
     stripped = encoded.rstrip("=")
-    padded = stripped + "=" * (-len(stripped) % 4)
     try:
-        raw = binascii.a2b_base64(padded, strict_mode=True)
-    except (binascii.Error, ValueError):
-        raw = None
-    if raw is None or not encoded.isascii():
+        raw = strict_b64decode(stripped + "=" * (-len(stripped) % 4))
+    except ValueError:
         bad = next((i for i, c in enumerate(encoded) if c not in _B64_ALPHABET), len(encoded))
         raise DecodeError(
             "invalid base64 in binary packet", start + bad, "base64 (A-Z a-z 0-9 + /, = padding)"

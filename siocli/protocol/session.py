@@ -82,6 +82,9 @@ class NamespaceState(enum.Enum):
     CONNECTED = "connected"
 
 
+DETECT_GRACE = 0.5
+"""Seconds to wait, over WebSocket with ``eio=None``, for a Socket.IO 2.x server to speak."""
+
 _E = EngineState
 _N = NamespaceState
 
@@ -309,6 +312,8 @@ class ClientSession:
         self._ping_deadline: float | None = None  # Engine.IO 4: server ping expected by then
         self._next_ping: float | None = None  # Engine.IO 3: our next ping
         self._pong_deadline: float | None = None  # Engine.IO 3: server pong expected by then
+        self._decide_by: float | None = None  # revision undecided until then (see _open)
+        self._deferred: list[tuple[str, dict[str, Any] | None]] = []  # connects meanwhile
         if self.transport is Transport.POLLING:
             self._polling_get = True
             self._requests.append(HttpGet(self._base_query(Transport.POLLING)))
@@ -331,7 +336,11 @@ class ClientSession:
         """When to call :meth:`receive_timeout` at the latest (``None``: no timer)."""
         if self.state is EngineState.CLOSED:
             return None
-        times = [t for t in (self._ping_deadline, self._next_ping, self._pong_deadline) if t]
+        times = [
+            t
+            for t in (self._ping_deadline, self._next_ping, self._pong_deadline, self._decide_by)
+            if t
+        ]
         return min(times) if times else None
 
     @property
@@ -341,6 +350,14 @@ class ClientSession:
     @property
     def protocol(self) -> int:
         return socket_protocol(self.eio)
+
+    def awaiting(self) -> int:
+        """How many answers the server still owes us: acks of our events, and namespaces
+        we asked to join."""
+        return sum(
+            len(socket.acks_asked) + (socket.state is NamespaceState.CONNECTING)
+            for socket in self._sockets.values()
+        ) + len(self._deferred)
 
     def namespace_state(self, namespace: str = "/") -> NamespaceState:
         socket = self._sockets.get(namespace)
@@ -352,6 +369,9 @@ class ClientSession:
         """Join ``namespace``, with ``auth`` as the CONNECT payload (protocol 5) or as the
         namespace's query string (protocol 4, where '/' is joined by the server itself)."""
         self._check_open("connect to", namespace)
+        if self._decide_by is not None:  # the revision decides what CONNECT looks like
+            self._deferred.append((namespace, auth))
+            return
         if not namespace.startswith("/") or "," in namespace or "?" in namespace:
             raise LocalProtocolError(
                 f"can't connect to {namespace!r}: a namespace starts with '/' and holds no ',' "
@@ -360,6 +380,8 @@ class ClientSession:
         if auth is not None and not isinstance(auth, dict):
             raise LocalProtocolError("auth must be a JSON object")
         socket = self._sockets.setdefault(namespace, _Socket())
+        if self.protocol == 4 and namespace == "/" and socket.state is not _N.DISCONNECTED:
+            return  # the server connects every client to '/' by itself (PROTOCOL.md §3.5)
         self._advance_namespace(socket, "connect", namespace, "connect to")
         if self.protocol == 4:
             if namespace == "/":
@@ -427,8 +449,10 @@ class ClientSession:
         self._polling_get = False
         if self.state is EngineState.CLOSED:
             return
-        if self.state is EngineState.OPENING and self._detect:
+        if self.state is EngineState.OPENING:
             self._follow_revision(body)
+            if self.state is EngineState.CLOSED:
+                return
         try:
             for offset, piece in engineio.split_payload(body, self.eio):
                 try:
@@ -510,6 +534,8 @@ class ClientSession:
         """Time passed: call when :meth:`next_deadline` is reached."""
         if self.state is EngineState.CLOSED:
             return
+        if self._decide_by is not None and now >= self._decide_by:
+            self._start(now, self.transport)  # the server said nothing: Engine.IO 4
         if self._ping_deadline is not None and now >= self._ping_deadline:
             hs = self.handshake
             assert hs is not None
@@ -538,6 +564,8 @@ class ClientSession:
 
     def _receive_engine(self, packet: EnginePacket, now: float, transport: Transport) -> None:
         ptype = packet.type
+        if self._decide_by is not None:
+            self._decide(packet, now, transport)
         if self.state is EngineState.OPENING:
             if ptype is not EngineType.OPEN:
                 self._fail("parse error", f"expected the open packet first, got {ptype.label}")
@@ -564,14 +592,39 @@ class ClientSession:
             return
         self.handshake = handshake
         self._advance_engine("handshake")
+        if self._detect and transport is Transport.WEBSOCKET and handshake.max_payload is None:
+            # An engine.io 3 server ignores EIO=4 over WebSocket too, and its handshake looks
+            # like an old engine.io 4's. Socket.IO 2.x speaks first: it connects '/' at once
+            # ("40"). Wait a moment for that before choosing the revision.
+            self._decide_by = now + DETECT_GRACE
+            return
+        self._start(now, transport)
+
+    def _start(self, now: float, transport: Transport) -> None:
+        """The revision is known: announce the session, start the heartbeat, send."""
+        handshake = self.handshake
+        assert handshake is not None
+        self._decide_by = None
         self._events.append(Opened(handshake, transport, self.eio))
         if self.eio == 4:
             self._arm_ping_deadline(now)
         else:
             self._next_ping = now + handshake.ping_interval / 1000
+        for namespace, auth in self._deferred:
+            self.connect(namespace, auth)
+        self._deferred = []
         self._flush()
         if self.upgrade and "websocket" in handshake.upgrades:
             self._requests.append(WebSocketConnect(self._session_query(Transport.WEBSOCKET)))
+
+    def _decide(self, packet: EnginePacket, now: float, transport: Transport) -> None:
+        if packet.type is EngineType.MESSAGE and packet.data == "0":
+            self._switch_to_v3()
+        self._start(now, transport)
+
+    def _switch_to_v3(self) -> None:
+        self.eio = 3
+        self._assembler = socketio.PacketAssembler(4)
 
     def _arm_ping_deadline(self, now: float) -> None:
         hs = self.handshake
@@ -583,8 +636,14 @@ class ClientSession:
         head = body[:8] if isinstance(body, str) else body[:8].decode("latin-1")
         digits = head.split(":", 1)[0]
         if self.eio == 4 and ":" in head and digits.isdigit():
-            self.eio = 3
-            self._assembler = socketio.PacketAssembler(4)
+            if self._detect:
+                self._switch_to_v3()
+            else:
+                self._fail(
+                    "parse error",
+                    "the server answered in Engine.IO 3 framing (<length>:<packet>): it is a "
+                    "Socket.IO 2.x server, which ignores EIO=4; use --eio 3 or --eio auto",
+                )
 
     def _after_poll(self) -> None:
         if self.state is EngineState.PAUSING:
@@ -718,7 +777,7 @@ class ClientSession:
     def _flush(self) -> None:
         """Send what waits in the outbox on the current transport, if it can take it.
         (After :meth:`close`, the last DISCONNECT and close packets still go out.)"""
-        if not self._outbox or self.state is EngineState.OPENING:
+        if not self._outbox or self.state is EngineState.OPENING or self._decide_by is not None:
             return
         if self.transport is Transport.WEBSOCKET:
             for packet in self._outbox:

@@ -639,9 +639,13 @@ class PacketAssembler:
         again)."""
         if self._header is not None:
             raise self._pending_error()
-        return self._hold(packet) if packet.type >= 5 else packet
+        if packet.type >= 5:
+            self._hold(packet)
+            return None
+        return packet
 
     def _hold(self, header: SocketPacket) -> None:
+        """Keep a binary header until its attachments arrive."""
         self._header = header
         self._attachments = []
 
@@ -658,7 +662,10 @@ class PacketAssembler:
                 if self._header is not None:
                     raise self._pending_error()
                 packet = read_packet(data, 1, self.protocol, None)  # type: ignore[arg-type]
-                return self._hold(packet) if packet.type >= 5 else packet
+                if packet.type >= 5:
+                    self._hold(packet)
+                    return None
+                return packet
         elif self.eio == 4:
             return self.receive_binary(data)  # type: ignore[arg-type]
         engine = engineio.decode_packet(data, self.eio)

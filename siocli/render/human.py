@@ -14,9 +14,7 @@ costs ~80 µs, more than decoding it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from typing import Any
 
 from rich.console import Console
 from rich.text import Text
@@ -26,10 +24,10 @@ from ..protocol.errors import DecodeError
 from ..protocol.types import Finding, Severity, SocketPacket, SocketType, Span
 from ..wire import InputProblem
 from .summary import Summary
+from .text import escape_text, format_value, hex_preview
 
-__all__ = ["HumanRenderer", "escape_text"]
+__all__ = ["HumanRenderer"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
 _SEVERITY_STYLE = {
     Severity.VIOLATION: ("✗", "bold red"),
     Severity.WARNING: ("!", "yellow"),
@@ -47,22 +45,6 @@ _KIND_STYLE = {
 }
 _SPAN_WIDTH = 24
 _BATCH = 200
-
-
-def escape_text(text: str) -> str:
-    r"""Control characters as ``\x1e``, ``\u2028``: a terminal never interprets payloads."""
-    return _CONTROL.sub(_escape_one, text)
-
-
-def _escape_one(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def hex_preview(data: bytes, limit: int = 16) -> str:
-    shown = " ".join(f"{b:02x}" for b in data[:limit])
-    more = f" … ({len(data)} bytes)" if len(data) > limit else ""
-    return shown + more if data else "(empty)"
 
 
 def _elide(text: str, width: int, full: bool) -> str:
@@ -228,24 +210,3 @@ class HumanRenderer:
         if self._lines:
             self.console.print(Text("\n").join(self._lines), soft_wrap=True, highlight=False)
             self._lines = []
-
-
-def format_value(value: Any) -> str:
-    """A decoded value for people: JSON, with binary shown as ``<binary 3 bytes: 01 02 03>``."""
-    if isinstance(value, bytes):
-        return f"<binary {len(value)} bytes: {hex_preview(value, 8)}>"
-    if isinstance(value, list):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return (
-            "{" + ", ".join(f"{format_value(k)}: {format_value(v)}" for k, v in value.items()) + "}"
-        )
-    if isinstance(value, str):
-        return '"' + escape_text(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return repr(value)

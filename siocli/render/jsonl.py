@@ -76,7 +76,7 @@ class JsonLinesWriter:
 
     def write_problem(self, problem: InputProblem, index: int) -> None:
         """Input that could not be read: a line with ``error`` (layer ``input``)."""
-        record = {
+        record: dict[str, Any] = {
             "index": index,
             "dir": None,
             "transport": None,
@@ -150,7 +150,9 @@ class JsonLinesWriter:
             self._out.write("\n".join(dumps_line(r) for r in held) + "\n")
         self._held.clear()
         if extra:  # about the capture as a whole (a CONNECT never answered...)
-            record = dict.fromkeys(("index", "dir", "transport", "eio", "time", "eio_type", "raw"))
+            record: dict[str, Any] = dict.fromkeys(
+                ("index", "dir", "transport", "eio", "time", "eio_type", "raw")
+            )
             record["findings"] = extra
             self._out.write(dumps_line(record) + "\n")
 

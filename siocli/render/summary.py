@@ -108,7 +108,7 @@ class Summary:
             out.append(_counts("  namespaces: ", self.namespaces))
         if self.events:
             out.append(_counts("  events: ", self.events))
-        by_severity = Counter()
+        by_severity: Counter[Severity] = Counter()
         for (severity, _), n in self.findings.items():
             by_severity[severity] += n
         line = Text("  findings: ")

@@ -1,0 +1,111 @@
+"""The emit syntax, shared by ``connect``'s prompt, ``emit`` and ``listen --emit``.
+
+``EVENT [ARG...]``: each argument is a JSON literal (``1``, ``true``, ``null``, ``"a b"``,
+``{"k": [1, 2]}``), a bare word (a string), ``'single quoted'`` text (a string),
+``hex:0a0b`` / ``b64:CgsM`` (binary), or ``@file`` (the file's bytes, binary; ``@-`` is
+stdin). JSON objects and arrays may contain spaces: they are read to their closing bracket.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .protocol.errors import DecodeError
+from .wire import parse_argument
+
+__all__ = ["ArgumentError", "parse_command_line", "parse_value", "split_arguments"]
+
+
+class ArgumentError(ValueError):
+    """An argument that cannot be read; says which and why."""
+
+
+def split_arguments(text: str) -> list[str]:
+    """Split on blanks, keeping JSON values and quoted strings whole."""
+    tokens: list[str] = []
+    i, end = 0, len(text)
+    while i < end:
+        if text[i].isspace():
+            i += 1
+            continue
+        start = i
+        if text[i] in "{[":
+            i = _json_end(text, i)
+        elif text[i] in "\"'":
+            i = _quote_end(text, i, text[i])
+        else:
+            while i < end and not text[i].isspace():
+                i += 1
+        tokens.append(text[start:i])
+    return tokens
+
+
+def _json_end(text: str, i: int) -> int:
+    depth = 0
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            i = _quote_end(text, i, '"')
+            continue
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    raise ArgumentError(f"unclosed {text[0] if text else '{'!s}...: a JSON value runs to the end")
+
+
+def _quote_end(text: str, i: int, quote: str) -> int:
+    i += 1
+    while i < len(text):
+        if text[i] == "\\" and quote == '"':
+            i += 2
+            continue
+        if text[i] == quote:
+            return i + 1
+        i += 1
+    raise ArgumentError(f"unclosed {quote} quote")
+
+
+def parse_value(token: str) -> Any:
+    """One argument: JSON, 'text', hex:/b64: bytes, @file bytes, or a bare word."""
+    if token.startswith("'") and token.endswith("'") and len(token) >= 2:
+        return token[1:-1]
+    if token.startswith("@") and len(token) > 1:
+        return _read_file(token[1:])
+    if token[:4].lower() in ("hex:", "b64:"):
+        try:
+            return parse_argument(token)
+        except DecodeError as exc:
+            raise ArgumentError(f"{token[:20]}: {exc.reason}") from None
+    try:
+        return json.loads(token)
+    except ValueError:
+        if token[:1] in '{["':
+            raise ArgumentError(f"{token[:30]}: not valid JSON") from None
+        return token
+
+
+def _read_file(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise ArgumentError(f"@{name}: {exc.strerror}") from None
+
+
+def parse_command_line(text: str) -> tuple[str, list[Any]]:
+    """``EVENT [ARG...]`` -> (event, args)."""
+    tokens = split_arguments(text)
+    if not tokens:
+        raise ArgumentError("an event name is needed")
+    name = parse_value(tokens[0])
+    if not isinstance(name, str):
+        name = tokens[0]
+    return name, [parse_value(t) for t in tokens[1:]]

@@ -1,0 +1,504 @@
+"""``connect``, ``emit`` and ``listen``: a live client on the driver, with reconnection.
+
+:class:`LiveClient` keeps one :class:`~siocli.transports.driver.Connection` up (and, if
+asked, reconnects and joins its namespaces again), prints events, taps every wire message
+to the ``-v`` view, and turns how a session ended into an :class:`ExitStatus`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .arguments import ArgumentError, parse_command_line, parse_value, split_arguments
+from .exit import ExitStatus
+from .protocol.errors import LocalProtocolError
+from .protocol.session import (
+    AckMessage,
+    Closed,
+    EventMessage,
+    NamespaceConnected,
+    NamespaceRejected,
+    NamespaceState,
+    SessionEvent,
+)
+from .render.events import EventPrinter
+from .transports.config import ConnectOptions
+from .transports.driver import Connection
+from .transports.errors import Timeout, TransportError
+from .wire import WireMessage
+
+__all__ = ["ListenSpec", "LiveOptions", "connect_main", "emit_main", "listen_main", "run_live"]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveOptions:
+    connect: ConnectOptions
+    namespaces: tuple[str, ...] = ()  # besides the URL's
+    auth: dict[str, Any] | None = None
+    as_json: bool = False
+    verbose: bool = False
+    quiet: bool = False
+    reconnect: bool = False
+    attempts: int = 5
+    delay: float = 1.0
+
+
+class Outcome(Exception):
+    """How a live command ends: a status and a message for stderr."""
+
+    def __init__(
+        self, status: ExitStatus, message: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message or status.name)
+        self.status = status
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(slots=True)
+class LiveClient:
+    options: LiveOptions
+    printer: EventPrinter
+    tap: Callable[[WireMessage], None] | None = None
+    connection: Connection | None = None
+    joined: dict[str, bool] = field(default_factory=dict)  # namespace -> connected
+    closing: bool = False
+    show: Callable[[SessionEvent], bool] = lambda event: True  # which events to print
+
+    @property
+    def namespaces(self) -> list[str]:
+        from .transports.config import parse_target
+
+        main = parse_target(self.options.connect).namespace
+        names = [main, *(n for n in self.options.namespaces if n != main)]
+        return names
+
+    @property
+    def main_namespace(self) -> str:
+        return self.namespaces[0]
+
+    async def start(self) -> None:
+        """Connect and join every namespace; :class:`Outcome` if that fails."""
+        connection = Connection(self.options.connect, tap=self.tap)
+        self.connection = connection
+        try:
+            await connection.open()
+        except TransportError as exc:
+            await connection.close(grace=0)
+            status = ExitStatus.TIMEOUT if isinstance(exc, Timeout) else ExitStatus.CONNECT_FAILED
+            raise Outcome(status, exc.message, exc.hint) from None
+        for namespace in self.namespaces:
+            connection.act(connection.session.connect, namespace, self.options.auth)
+        await self._wait_joined()
+
+    async def _wait_joined(self) -> None:
+        pending = set(self.namespaces)
+        while pending:
+            event = await self.next_event(self.options.connect.timeout, waiting="the namespaces")
+            if isinstance(event, NamespaceConnected):
+                pending.discard(event.namespace)
+                self.joined[event.namespace] = True
+            elif isinstance(event, NamespaceRejected) and event.namespace in pending:
+                raise Outcome(
+                    ExitStatus.NAMESPACE_REJECTED,
+                    f"the server refused {event.namespace}: {event.message}"
+                    + (f" (data: {_json(event.data)})" if event.data is not None else ""),
+                    _rejection_hint(event),
+                )
+
+    async def next_event(self, timeout: float | None = None, *, waiting: str = "") -> SessionEvent:
+        """The next event, printed; :class:`Outcome` when the session ends and cannot be
+        brought back."""
+        assert self.connection is not None
+        try:
+            event = await self.connection.next_event(timeout)
+        except Timeout:
+            raise Outcome(
+                ExitStatus.TIMEOUT,
+                f"no answer for {waiting} within {timeout:g} s" if waiting else "timed out",
+            ) from None
+        if self.show(event):
+            self.printer.event(event)
+        if isinstance(event, Closed) and not self.closing:
+            await self._closed(event)
+        return event
+
+    async def _closed(self, event: Closed) -> None:
+        connection = self.connection
+        assert connection is not None
+        failure = connection.failure
+        if self.options.reconnect and self.joined:
+            for attempt in range(1, self.options.attempts + 1):
+                delay = self.options.delay * 2 ** (attempt - 1)
+                self.printer.note(
+                    "reconnect", attempt=attempt, of=self.options.attempts, delay=delay
+                )
+                await asyncio.sleep(delay)
+                with contextlib.suppress(Outcome):
+                    await connection.close(grace=0)
+                    await self.start()
+                    return
+            raise Outcome(ExitStatus.CONNECT_FAILED, "could not reconnect")
+        message = f"the session ended: {event.reason}" + (
+            f" ({event.detail})" if event.detail else ""
+        )
+        hint = failure.hint if failure is not None else _close_hint(event)
+        status = ExitStatus.TIMEOUT if event.reason == "ping timeout" else ExitStatus.SERVER_ERROR
+        raise Outcome(status, message, hint)
+
+    @property
+    def session(self) -> Any:
+        assert self.connection is not None
+        return self.connection.session
+
+    def act(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        assert self.connection is not None
+        return self.connection.act(method, *args, **kwargs)
+
+    def emit(
+        self, event: str, args: list[Any], namespace: str | None = None, ack: bool = False
+    ) -> int | None:
+        namespace = namespace or self.main_namespace
+        return self.act(self.session.emit, event, *args, namespace=namespace, ack=ack)
+
+    async def wait_ack(self, namespace: str, ack_id: int, timeout: float) -> AckMessage:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise Outcome(ExitStatus.TIMEOUT, f"no ack {ack_id} within {timeout:g} s")
+            event = await self.next_event(remaining, waiting=f"ack {ack_id}")
+            if (
+                isinstance(event, AckMessage)
+                and event.ack_id == ack_id
+                and (event.namespace == namespace)
+            ):
+                return event
+
+    async def settle(self, timeout: float) -> None:
+        """Wait (up to ``timeout``) for the answers the server still owes: acks, joins."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.session.awaiting() and loop.time() < deadline:
+            await self.next_event(deadline - loop.time(), waiting="the server's answers")
+
+    async def stop(self) -> None:
+        self.closing = True
+        if self.connection is not None:
+            await self.connection.close()
+
+
+def _json(value: Any) -> str:
+    from .render.jsonl import dumps_line
+
+    return dumps_line(value)
+
+
+def _rejection_hint(event: NamespaceRejected) -> str | None:
+    if event.message == "Invalid namespace":
+        return (
+            "the server has no such namespace (the URL's path is the namespace; the "
+            "handshake path is --path)"
+        )
+    return "check --auth (Socket.IO 2.x servers read it from the namespace's query)"
+
+
+def _close_hint(event: Closed) -> str | None:
+    detail = event.detail or ""
+    if event.reason == "ping timeout":
+        return (
+            "the server stopped answering heartbeats (overloaded, paused, or a proxy "
+            "that buffers WebSocket frames)"
+        )
+    if "Session ID unknown" in detail:
+        return "sticky sessions missing behind a load balancer? try --transport websocket"
+    return None
+
+
+# --- wiring the -v view ----------------------------------------------------------------------
+
+
+def make_tap(verbose: bool, out: IO[str]) -> Callable[[WireMessage], None] | None:
+    """``-v``: every wire message, dissected and rendered as ``decode`` shows it."""
+    if not verbose:
+        return None
+    from rich.console import Console
+
+    from .protocol.dissect import Dissector
+    from .render.human import HumanRenderer
+
+    console = Console(file=out, highlight=False, soft_wrap=True, no_color="NO_COLOR" in os.environ)
+    renderer = HumanRenderer(console, interactive=True)
+    state: dict[str, Any] = {"dissector": None, "eio": None, "count": 0, "start": None}
+
+    def tap(message: WireMessage) -> None:
+        if state["dissector"] is None or state["eio"] != message.eio:
+            state["dissector"] = Dissector(message.eio or 4)
+            state["eio"] = message.eio
+        if state["start"] is None:
+            state["start"] = message.time
+        time = message.time - state["start"] if message.time is not None else None
+        report = state["dissector"].receive(
+            message.direction, message.transport, message.data, time, state["count"]
+        )
+        state["count"] += 1
+        renderer.write_message(report)
+
+    return tap
+
+
+# --- the commands ----------------------------------------------------------------------------
+
+
+async def _with_client(
+    options: LiveOptions,
+    out: IO[str],
+    err: IO[str],
+    body: Callable[[LiveClient], Any],
+    show: Callable[[SessionEvent], bool] | None = None,
+) -> ExitStatus:
+    printer = EventPrinter(out, as_json=options.as_json, quiet=options.quiet)
+    client = LiveClient(options, printer, make_tap(options.verbose, err))
+    if show is not None:
+        client.show = show
+    try:
+        await client.start()
+        status = await body(client)
+    finally:
+        await client.stop()
+    return status if isinstance(status, ExitStatus) else ExitStatus.OK
+
+
+async def emit_main(
+    options: LiveOptions, event: str, args: list[Any], ack: bool, out: IO[str], err: IO[str]
+) -> ExitStatus:
+    async def body(client: LiveClient) -> ExitStatus:
+        namespace = client.main_namespace
+        ack_id = client.emit(event, args, namespace, ack)
+        client.printer.note("emit", nsp=namespace, event=event, args=args, id=ack_id)
+        if ack_id is not None:
+            await client.wait_ack(namespace, ack_id, options.connect.timeout)
+        return ExitStatus.OK
+
+    return await _with_client(options, out, err, body)
+
+
+@dataclass(frozen=True, slots=True)
+class ListenSpec:
+    patterns: tuple[str, ...] = ()
+    count: int | None = None
+    until: str | None = None
+    duration: float | None = None
+    emits: tuple[str, ...] = ()
+    auto_ack: Any = None  # answer every ack request with this (a list: the args)
+
+
+async def listen_main(
+    options: LiveOptions, spec: ListenSpec, out: IO[str], err: IO[str]
+) -> ExitStatus:
+    def matches(event: SessionEvent) -> bool:
+        return (
+            not spec.patterns
+            or not isinstance(event, EventMessage)
+            or any(fnmatch.fnmatchcase(str(event.name), p) for p in spec.patterns)
+        )
+
+    async def body(client: LiveClient) -> ExitStatus:
+        for line in spec.emits:
+            name, args = parse_command_line(line)
+            client.emit(name, args)
+        seen = 0
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + spec.duration if spec.duration is not None else None
+        while spec.count is None or seen < spec.count:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                break
+            try:
+                event = await client.next_event(remaining)
+            except Outcome as exc:
+                if exc.status is ExitStatus.TIMEOUT and deadline is not None:
+                    break
+                raise
+            if not isinstance(event, EventMessage):
+                continue
+            if event.ack_id is not None and spec.auto_ack is not None:
+                answer = spec.auto_ack if isinstance(spec.auto_ack, list) else [spec.auto_ack]
+                client.act(client.session.ack, event.ack_id, *answer, namespace=event.namespace)
+            if not matches(event):
+                continue
+            seen += 1
+            if spec.until is not None and event.name == spec.until:
+                break
+        return ExitStatus.OK
+
+    return await _with_client(options, out, err, body, matches)
+
+
+HELP = """commands:
+  emit EVENT [ARGS...]        send an event (args: JSON, bare words, hex:.., b64:.., @file)
+  emit --ack EVENT [ARGS...]  send it asking for an ack; the ack prints when it comes
+  ack ID [ARGS...]            answer the server's event ID on the current namespace
+  join NSP [AUTH]             connect another namespace (AUTH: a JSON object)
+  leave NSP                   leave a namespace
+  use NSP                     the namespace emit and ack use (now: {nsp})
+  disconnect                  leave everything and quit (also: quit, exit, Ctrl-D)
+  help                        this text"""
+
+
+async def connect_main(
+    options: LiveOptions, out: IO[str], err: IO[str], stdin: IO[bytes], interactive: bool
+) -> ExitStatus:
+    async def body(client: LiveClient) -> ExitStatus:
+        printer = client.printer
+        current = [client.main_namespace]
+        if interactive and not options.as_json:
+            printer.prompt = "› "
+            out.write("type 'help' for commands\n" + printer.prompt)
+            out.flush()
+        lines = _stdin_lines(stdin)
+        events = asyncio.ensure_future(client.next_event())
+        reading = asyncio.ensure_future(lines.__anext__())
+        try:
+            while True:
+                done, _ = await asyncio.wait({events, reading}, return_when=asyncio.FIRST_COMPLETED)
+                if events in done:
+                    events.result()  # printed by next_event; raises Outcome at the end
+                    events = asyncio.ensure_future(client.next_event())
+                if reading in done:
+                    try:
+                        line = reading.result()
+                    except StopAsyncIteration:  # EOF: let the server answer, then leave
+                        events.cancel()
+                        await client.settle(options.connect.timeout)
+                        return ExitStatus.OK
+                    if _command(client, line.strip(), current, printer) == "quit":
+                        return ExitStatus.OK
+                    # a join completes before the next command (scripts depend on it)
+                    loop = asyncio.get_running_loop()
+                    deadline = loop.time() + options.connect.timeout
+                    while client.session.namespace_state(current[0]) is NamespaceState.CONNECTING:
+                        remaining = deadline - loop.time()
+                        if remaining <= 0:
+                            printer.note("error", message=f"no answer to join {current[0]}")
+                            break
+                        await asyncio.wait({events}, timeout=remaining)
+                        if events.done():
+                            events.result()
+                            events = asyncio.ensure_future(client.next_event())
+                    if interactive and not options.as_json:
+                        out.write(printer.prompt)
+                        out.flush()
+                    reading = asyncio.ensure_future(lines.__anext__())
+        finally:
+            for task in (events, reading):
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(events, reading, return_exceptions=True)
+
+    return await _with_client(options, out, err, body)
+
+
+def _command(client: LiveClient, line: str, current: list[str], printer: EventPrinter) -> str:
+    if not line or line.startswith("#"):
+        return ""
+    verb, _, rest = line.partition(" ")
+    rest = rest.strip()
+    try:
+        if verb in ("quit", "exit", "disconnect"):
+            return "quit"
+        if verb == "help":
+            printer.out.write(HELP.format(nsp=current[0]) + "\n")
+        elif verb == "emit":
+            ack = rest.startswith("--ack")
+            name, args = parse_command_line(rest[5:] if ack else rest)
+            ack_id = client.emit(name, args, current[0], ack)
+            printer.note("emit", nsp=current[0], event=name, args=args, id=ack_id)
+        elif verb == "ack":
+            tokens = split_arguments(rest)
+            if not tokens or not tokens[0].isdigit():
+                raise ArgumentError("usage: ack ID [ARGS...]")
+            args = [parse_value(t) for t in tokens[1:]]
+            client.act(client.session.ack, int(tokens[0]), *args, namespace=current[0])
+            printer.note("ack_sent", nsp=current[0], id=int(tokens[0]), args=args)
+        elif verb == "join":
+            tokens = split_arguments(rest)
+            if not tokens:
+                raise ArgumentError("usage: join NSP [AUTH]")
+            auth = parse_value(tokens[1]) if len(tokens) > 1 else client.options.auth
+            if auth is not None and not isinstance(auth, dict):
+                raise ArgumentError("AUTH must be a JSON object")
+            client.act(client.session.connect, tokens[0], auth)
+            current[0] = tokens[0]
+        elif verb == "leave":
+            client.act(client.session.disconnect, rest or current[0])
+        elif verb == "use":
+            current[0] = rest or "/"
+        else:
+            raise ArgumentError(f"unknown command {verb!r} (try 'help')")
+    except (ArgumentError, LocalProtocolError) as exc:
+        printer.note("error", message=str(exc))
+    return ""
+
+
+async def _stdin_lines(stdin: IO[bytes]) -> Any:
+    """Lines of stdin without blocking the event loop (a terminal or a pipe)."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+    fd = stdin.fileno()
+    buffer = b""
+
+    def readable() -> None:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            chunk = b""
+        queue.put_nowait(chunk or None)
+
+    loop.add_reader(fd, readable)
+    try:
+        while True:
+            chunk = await queue.get()
+            if chunk is None:
+                if buffer:
+                    yield buffer.decode("utf-8", "replace")
+                loop.remove_reader(fd)
+                return
+            buffer += chunk
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                yield line.decode("utf-8", "replace")
+    finally:
+        with contextlib.suppress(Exception):
+            loop.remove_reader(fd)
+
+
+def run_live(main: Any, err: IO[str]) -> ExitStatus:
+    """Run a command's coroutine: Ctrl-C disconnects cleanly and exits 130."""
+    import signal
+
+    async def guarded() -> ExitStatus:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, task.cancel)
+        try:
+            return await main
+        except asyncio.CancelledError:
+            return ExitStatus.INTERRUPTED
+        except Outcome as exc:
+            if exc.message:
+                err.write(f"siocli: {exc.message}\n")
+            if exc.hint:
+                err.write(f"  hint: {exc.hint}\n")
+            return exc.status
+
+    return asyncio.run(guarded())

@@ -1,0 +1,153 @@
+"""Live events for people (one line each, with time and namespace) and for machines (JSON
+Lines with the keys documented in the README: ``t``, ``type``, ``nsp``, ``event``, ``args``,
+``id``, ``reason``...)."""
+
+from __future__ import annotations
+
+import time
+from typing import IO, Any
+
+from ..protocol.session import (
+    AckMessage,
+    Closed,
+    EventMessage,
+    NamespaceConnected,
+    NamespaceDisconnected,
+    NamespaceRejected,
+    Opened,
+    SessionEvent,
+    Upgraded,
+    UpgradeFailed,
+)
+from .jsonl import dumps_line
+from .text import escape_text, format_value
+
+__all__ = ["EventPrinter"]
+
+
+class EventPrinter:
+    """Prints session events to ``out``: human lines, or JSON with ``as_json``."""
+
+    def __init__(
+        self, out: IO[str], *, as_json: bool = False, quiet: bool = False, color: bool = False
+    ) -> None:
+        self.out = out
+        self.as_json = as_json
+        self.quiet = quiet
+        self.color = color
+        self.start = time.monotonic()
+        self.prompt = ""  # re-printed after each line when a prompt is showing
+
+    def elapsed(self) -> float:
+        return round(time.monotonic() - self.start, 3)
+
+    def event(self, event: SessionEvent) -> None:
+        record = _record(event)
+        if record is None:
+            return
+        if self.quiet and record["type"] not in ("event", "ack", "connect_error", "disconnect"):
+            return
+        record = {"t": self.elapsed(), **record}
+        self.write(record)
+
+    def write(self, record: dict[str, Any]) -> None:
+        line = dumps_line(record) if self.as_json else _human(record)
+        if self.prompt:
+            self.out.write("\r\x1b[K" + line + "\n" + self.prompt)
+        else:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+    def note(self, kind: str, **fields: Any) -> None:
+        """A lifecycle step that is not a session event (reconnecting, emitted...)."""
+        if self.quiet and kind not in ("error",):
+            return
+        self.write({"t": self.elapsed(), "type": kind, **fields})
+
+
+def _record(event: SessionEvent) -> dict[str, Any] | None:
+    if isinstance(event, EventMessage):
+        return {
+            "type": "event",
+            "nsp": event.namespace,
+            "event": event.name,
+            "args": event.args,
+            "id": event.ack_id,
+        }
+    if isinstance(event, AckMessage):
+        record = {"type": "ack", "nsp": event.namespace, "id": event.ack_id, "args": event.args}
+        if not event.expected:
+            record["unexpected"] = True
+        return record
+    if isinstance(event, Opened):
+        hs = event.handshake
+        return {
+            "type": "open",
+            "sid": hs.sid,
+            "transport": event.transport.value,
+            "eio": event.eio,
+            "upgrades": list(hs.upgrades),
+            "pingInterval": hs.ping_interval,
+            "pingTimeout": hs.ping_timeout,
+            "maxPayload": hs.max_payload,
+        }
+    if isinstance(event, Upgraded):
+        return {"type": "upgrade", "transport": event.transport.value}
+    if isinstance(event, UpgradeFailed):
+        return {"type": "upgrade_failed", "reason": event.reason}
+    if isinstance(event, NamespaceConnected):
+        return {"type": "connect", "nsp": event.namespace, "sid": event.sid}
+    if isinstance(event, NamespaceRejected):
+        return {
+            "type": "connect_error",
+            "nsp": event.namespace,
+            "message": event.message,
+            "data": event.data,
+        }
+    if isinstance(event, NamespaceDisconnected):
+        return {"type": "disconnect", "nsp": event.namespace, "reason": event.reason}
+    if isinstance(event, Closed):
+        return {"type": "close", "reason": event.reason, "detail": event.detail}
+    return None
+
+
+def _human(record: dict[str, Any]) -> str:
+    kind = record["type"]
+    head = f"{record['t']:9.3f}s  "
+    nsp = record.get("nsp")
+    if kind == "event":
+        text = f"< event  {nsp} {format_value(record['event'])}"
+        if record["args"]:
+            text += " " + ", ".join(format_value(a) for a in record["args"])
+        if record.get("id") is not None:
+            text += f"  (asks ack {record['id']}: answer with 'ack {record['id']} ...')"
+        return head + text
+    if kind == "ack":
+        args = ", ".join(format_value(a) for a in record["args"])
+        extra = "  (no event of ours has this id)" if record.get("unexpected") else ""
+        return head + f"< ack    {nsp} id={record['id']} {args}{extra}"
+    if kind == "open":
+        return head + (
+            f"open     sid={record['sid']} Engine.IO {record['eio']} over {record['transport']}"
+            f" (pingInterval {record['pingInterval']} ms, pingTimeout {record['pingTimeout']} ms"
+            + (f", maxPayload {record['maxPayload']}" if record["maxPayload"] else "")
+            + ")"
+        )
+    if kind == "connect":
+        return head + f"connect  {nsp}" + (f" sid={record['sid']}" if record.get("sid") else "")
+    if kind == "connect_error":
+        text = f"✗ refused {nsp}: {record['message']}"
+        if record.get("data") is not None:
+            text += f" data={format_value(record['data'])}"
+        return head + text
+    if kind == "disconnect":
+        return head + f"disconnect {nsp} ({record['reason']})"
+    if kind == "close":
+        detail = f": {record['detail']}" if record.get("detail") else ""
+        return head + f"closed   {record['reason']}{detail}"
+    rest = " ".join(
+        f"{k}={format_value(v) if not isinstance(v, str) else escape_text(v)}"
+        for k, v in record.items()
+        if k not in ("t", "type")
+    )
+    return head + f"{kind:<8} {rest}"

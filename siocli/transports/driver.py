@@ -1,0 +1,326 @@
+"""The asyncio driver: runs the core's :class:`ClientSession` over real sockets.
+
+The session decides every packet; the driver only performs the requests it asks for
+(``data_to_send``), feeds back what happened (``receive_*``, with the time), keeps its
+timer (``next_deadline``), and hands the session's events to the application. Every wire
+message in either direction goes to the optional ``tap`` (the ``-v`` view, recordings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .. import __version__
+from ..protocol.session import (
+    ClientSession,
+    Closed,
+    EngineState,
+    HttpGet,
+    HttpPost,
+    Request,
+    SessionEvent,
+    WebSocketClose,
+    WebSocketConnect,
+    WebSocketSend,
+)
+from ..protocol.types import Direction, Transport
+from ..wire import WireMessage
+from .config import ConnectOptions, parse_target
+from .errors import ConnectError, Timeout, TransportError
+
+if TYPE_CHECKING:
+    import httpx
+    from websockets.asyncio.client import ClientConnection
+
+__all__ = ["Connection"]
+
+Tap = Callable[[WireMessage], None]
+T = TypeVar("T")
+_USER_AGENT = f"siocli/{__version__}"
+
+
+class Connection:
+    """One Engine.IO session with a server, driven by a :class:`ClientSession`."""
+
+    def __init__(self, options: ConnectOptions, *, tap: Tap | None = None) -> None:
+        self.options = options
+        self.target = parse_target(options)
+        websocket_only = self.target.websocket_only or options.transport == "websocket"
+        self.session = ClientSession(
+            eio=options.eio,
+            transport=Transport.WEBSOCKET if websocket_only else Transport.POLLING,
+            upgrade=options.transport == "auto" and not websocket_only,
+            query=dict(self.target.query),
+        )
+        self.failure: TransportError | None = None  # the first transport failure, if any
+        self._tap = tap
+        self._events: asyncio.Queue[SessionEvent] = asyncio.Queue()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._http: httpx.AsyncClient | None = None
+        self._ws: ClientConnection | None = None
+        self._ws_out: asyncio.Queue[str | bytes | WebSocketClose] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._settled = asyncio.Event()  # the handshake arrived, or the session is over
+        self._timer: asyncio.Task[None] | None = None
+
+    # --- the application's side -------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Start the session and wait for the handshake. Raises :class:`ConnectError`
+        (:class:`TLSError`) or :class:`Timeout` if there is none."""
+        self._timer = asyncio.get_running_loop().create_task(self._run_timer())
+        self._pump()
+        try:
+            await asyncio.wait_for(self._settled.wait(), self.options.timeout)
+        except asyncio.TimeoutError:
+            raise Timeout(
+                f"no handshake from {self.target.authority} within {self.options.timeout:g} s",
+                "is the server up and is it a Socket.IO server? (--timeout to wait longer)",
+            ) from None
+        if self.session.handshake is None:
+            raise self.failure or ConnectError(self._closed_detail() or "the session closed")
+
+    async def next_event(self, timeout: float | None = None) -> SessionEvent:
+        """The next session event; :class:`Timeout` after ``timeout`` seconds."""
+        if timeout is None:
+            return await self._events.get()
+        try:
+            return await asyncio.wait_for(self._events.get(), timeout)
+        except asyncio.TimeoutError:
+            raise Timeout(f"nothing from the server for {timeout:g} s") from None
+
+    def act(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call a session method (``session.connect``, ``session.emit``...) and send what it
+        produced."""
+        result = method(*args, **kwargs)
+        self._pump()
+        return result
+
+    async def close(self, grace: float = 1.0) -> None:
+        """Leave cleanly (DISCONNECT, close packet or frame), then release everything."""
+        if self.session.state is not EngineState.CLOSED:
+            self.session.close()
+            self._pump()
+        pending = [t for t in self._tasks if not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=grace)
+        for task in [*self._tasks, self._timer]:
+            if task is not None and not task.done():
+                task.cancel()
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._ws is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._ws.close(), grace)
+            self._ws.transport.abort()  # a frozen peer never finishes the close handshake
+        if self._http is not None:
+            await self._http.aclose()
+
+    def _closed_detail(self) -> str | None:
+        closed = self.session.close_reason
+        if closed is None:
+            return None
+        return f"{closed.reason}: {closed.detail}" if closed.detail else closed.reason
+
+    # --- pumping the session ---------------------------------------------------------------
+
+    def _pump(self) -> None:
+        session = self.session
+        for request in session.data_to_send():
+            self._perform(request)
+        for event in session.events_received():
+            self._events.put_nowait(event)
+        if session.handshake is not None or session.state is EngineState.CLOSED:
+            self._settled.set()
+        self._wake.set()
+
+    def _perform(self, request: Request) -> None:
+        if isinstance(request, WebSocketSend):
+            self._ws_out.put_nowait(request.data)
+        elif isinstance(request, WebSocketClose):
+            self._ws_out.put_nowait(request)
+        elif isinstance(request, HttpGet):
+            self._spawn(self._get(request))
+        elif isinstance(request, HttpPost):
+            self._spawn(self._post(request))
+        elif isinstance(request, WebSocketConnect):
+            self._spawn(self._websocket(request))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run_timer(self) -> None:
+        while True:
+            deadline = self.session.next_deadline()
+            self._wake.clear()
+            if deadline is None:
+                await self._wake.wait()
+                continue
+            delay = deadline - time.monotonic()
+            if delay > 0:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                continue
+            self.session.receive_timeout(time.monotonic())
+            self._pump()
+
+    def _emit_tap(self, data: str | bytes, direction: Direction, transport: Transport) -> None:
+        if self._tap is not None:
+            self._tap(
+                WireMessage(
+                    data, direction, transport, time.time(), self.session.eio, self.session.sid
+                )
+            )
+
+    def _fail(self, failure: TransportError) -> str:
+        if self.failure is None:
+            self.failure = failure
+        return str(failure)
+
+    # --- long-polling ----------------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            import httpx
+
+            from .config import ssl_context
+
+            # Plain http:// never does TLS (redirects are not followed): skip loading the
+            # CA bundle, ~50 ms of start-up.
+            verify: Any = ssl_context(self.options) if self.target.secure else False
+            self._http = httpx.AsyncClient(
+                headers={"User-Agent": _USER_AGENT, **dict(self.options.headers)},
+                verify=verify,
+                proxy=self.options.proxy,
+                trust_env=True,
+                timeout=httpx.Timeout(self.options.timeout),
+            )
+        return self._http
+
+    def _poll_timeout(self) -> float:
+        handshake = self.session.handshake
+        if handshake is None:
+            return self.options.timeout
+        # the server holds a poll up to pingInterval; a little more is a dead server
+        return (handshake.ping_interval + handshake.ping_timeout) / 1000 + 5
+
+    async def _get(self, request: HttpGet) -> None:
+        from .http import describe_http_failure, poll
+
+        try:
+            status, body, text = await poll(
+                self._client(), self.target.http_url(request.query), self._poll_timeout()
+            )
+        except Exception as exc:  # translated once, here
+            reason = self._fail(describe_http_failure(exc, self.target))
+            self.session.receive_http_failure(request, reason, time.monotonic())
+        else:
+            if status == 200:
+                self._emit_tap(body, Direction.S2C, Transport.POLLING)
+                self.session.receive_poll(body, time.monotonic())
+            else:
+                self._http_error(request, status, text)
+        self._pump()
+
+    async def _post(self, request: HttpPost) -> None:
+        from .http import describe_http_failure, post
+
+        self._emit_tap(request.body, Direction.C2S, Transport.POLLING)
+        try:
+            status, text = await post(
+                self._client(),
+                self.target.http_url(request.query),
+                request.body,
+                request.content_type,
+                self.options.timeout,
+            )
+        except Exception as exc:
+            reason = self._fail(describe_http_failure(exc, self.target))
+            self.session.receive_http_failure(request, reason, time.monotonic())
+        else:
+            if status == 200:
+                self.session.receive_post_done(time.monotonic())
+            else:
+                self._http_error(request, status, text)
+        self._pump()
+
+    def _http_error(self, request: HttpGet | HttpPost, status: int, text: str) -> None:
+        from .http import http_error
+
+        self._fail(http_error(status, text, self.target))
+        self.session.receive_http_error(request, status, text, time.monotonic())
+
+    # --- WebSocket -------------------------------------------------------------------------
+
+    async def _websocket(self, request: WebSocketConnect) -> None:
+        from .websocket import describe_ws_failure, open_websocket
+
+        cookies = self._cookie_header()
+        try:
+            ws = await open_websocket(
+                self.target.ws_url(request.query), self.options, self.target, cookies
+            )
+        except Exception as exc:
+            failure = describe_ws_failure(exc, self.target)
+            if self.session.transport is Transport.WEBSOCKET:
+                self._fail(failure)
+            self.session.receive_websocket_closed(None, str(failure), time.monotonic())
+            self._pump()
+            return
+        self._ws = ws
+        self.session.receive_websocket_open(time.monotonic())
+        self._pump()
+        sender = asyncio.get_running_loop().create_task(self._send_loop(ws))
+        try:
+            await self._receive_loop(ws)
+        finally:
+            sender.cancel()
+
+    def _cookie_header(self) -> str | None:
+        # Sticky-session cookies set on the polling requests must reach the upgrade too.
+        if self._http is None or not self._http.cookies:
+            return None
+        return "; ".join(f"{name}={value}" for name, value in self._http.cookies.items())
+
+    async def _receive_loop(self, ws: ClientConnection) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        session = self.session
+        tap = self._tap is not None
+        try:
+            async for message in ws:
+                if tap:
+                    self._emit_tap(message, Direction.S2C, Transport.WEBSOCKET)
+                session.receive_websocket_message(message, time.monotonic())
+                self._pump()
+        except ConnectionClosed:
+            pass
+        code = ws.close_code if ws.close_code is not None else 1006
+        reason = ws.close_reason or ("connection lost" if ws.close_code is None else "")
+        session.receive_websocket_closed(code, reason, time.monotonic())
+        self._pump()
+
+    async def _send_loop(self, ws: ClientConnection) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        while True:
+            item = await self._ws_out.get()
+            try:
+                if isinstance(item, WebSocketClose):
+                    await ws.close(item.code)
+                    return
+                await ws.send(item)
+            except ConnectionClosed:
+                return
+            self._emit_tap(item, Direction.C2S, Transport.WEBSOCKET)
+
+
+def closed_reason(event: Closed) -> str:
+    """``ping timeout: no ping from the server within ...``."""
+    return f"{event.reason}: {event.detail}" if event.detail else event.reason

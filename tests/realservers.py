@@ -1,0 +1,88 @@
+"""Real Socket.IO servers for the integration tests, started on 127.0.0.1.
+
+``node4`` (socket.io 4.8, Engine.IO 4), ``node2`` (socket.io 2.5, Engine.IO 3) and ``psio``
+(python-socketio under uvicorn): the same behaviour in all three (tests/servers/README.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parent.parent
+SERVERS = Path(__file__).parent / "servers"
+KINDS = ("node4", "node2", "psio")
+EIO = {"node4": 4, "node2": 3, "psio": 4}
+
+
+@dataclass
+class RunningServer:
+    kind: str
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def eio(self) -> int:
+        return EIO[self.kind]
+
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): it stops answering anything, heartbeats included."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(5)
+
+
+def _command(kind: str, options: dict[str, object]) -> list[str]:
+    spec = json.dumps(options)
+    if kind == "psio":
+        return [sys.executable, str(SERVERS / "psio.py"), spec]
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node" / "node_modules").is_dir():
+        pytest.skip("node and node/node_modules are needed (.ci/run installs them)")
+    return [node, str(SERVERS / f"{kind}.js"), spec]
+
+
+@contextmanager
+def run_server(kind: str, **options: object) -> Iterator[RunningServer]:
+    """Start a server of ``kind``; stop it on exit."""
+    process = subprocess.Popen(
+        _command(kind, {"port": 0, **options}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {kind} server did not start")
+        yield RunningServer(kind, json.loads(line)["port"], process)
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
+        if process.poll() is None:
+            process.send_signal(signal.SIGCONT)
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()

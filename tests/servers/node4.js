@@ -1,0 +1,65 @@
+// A socket.io 4.x reference server for siocli's tests (Engine.IO 4, Socket.IO protocol 5).
+// Usage: node node4.js '{"port":0,"pingInterval":300,...}'  -> prints {"port":N} when ready.
+// Binds 127.0.0.1 only. The behaviour is shared with node2.js and psio.py (README.md).
+"use strict";
+const path = require("path");
+const modules = path.join(__dirname, "..", "..", "node", "node_modules");
+const { Server } = require(path.join(modules, "socket.io"));
+const http = require("http");
+
+const options = JSON.parse(process.argv[2] || "{}");
+// Anything outside the handshake path gets a 404, as behind a real web framework.
+const httpServer = http.createServer((req, res) => {
+  res.writeHead(404, { "Content-Type": "text/plain" });
+  res.end("Not Found");
+});
+const io = new Server(httpServer, {
+  path: options.path || "/socket.io/",
+  pingInterval: options.pingInterval || 25000,
+  pingTimeout: options.pingTimeout || 20000,
+  maxHttpBufferSize: options.maxHttpBufferSize || 1e6,
+  allowEIO3: !!options.allowEIO3,
+  transports: options.transports || ["polling", "websocket"],
+  cors: { origin: "*" },
+});
+
+function common(socket) {
+  socket.emit("welcome", { sid: socket.id, nsp: socket.nsp.name });
+  socket.on("hello", (...args) => {
+    const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+    if (ack) ack("hi", ...args);
+  });
+  socket.on("echo", (...args) => socket.emit("echo", ...args));
+  socket.on("ask", (payload) => {
+    socket.emit("question", payload, (...answers) => socket.emit("answered", ...answers));
+  });
+  socket.on("binary", (...args) => {
+    const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+    if (ack) ack(Buffer.from([1, 2, 3]), { nested: Buffer.from([4, 5]) });
+  });
+  socket.on("kick", () => socket.disconnect(true));
+  socket.on("leave-me", () => socket.disconnect());
+  socket.on("burst", (spec) => {
+    const n = (spec && spec.n) || 10;
+    for (let i = 0; i < n; i++) socket.emit("tick", i);
+  });
+}
+
+io.on("connection", common);
+io.of("/admin").use((socket, next) => {
+  const auth = socket.handshake.auth || {};
+  if (auth.token === "secret-token") return next();
+  const err = new Error("not authorized");
+  err.data = { code: 42 };
+  next(err);
+});
+io.of("/admin").on("connection", (socket) => {
+  common(socket);
+  socket.on("whoami", (ack) => typeof ack === "function" && ack(socket.handshake.auth));
+});
+io.of("/private").use((socket, next) => next(new Error("not authorized")));
+
+httpServer.listen(options.port || 0, "127.0.0.1", () => {
+  process.stdout.write(JSON.stringify({ port: httpServer.address().port }) + "\n");
+});
+process.on("SIGTERM", () => process.exit(0));

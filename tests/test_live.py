@@ -1,0 +1,349 @@
+"""The live client against real servers: python-socketio, Node socket.io 4.x and 2.x.
+
+Every scenario runs on each server, over polling only, WebSocket only, and the upgrade.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from siocli.protocol.session import (
+    AckMessage,
+    Closed,
+    EventMessage,
+    NamespaceConnected,
+    NamespaceDisconnected,
+    NamespaceRejected,
+    Opened,
+    SessionEvent,
+    Upgraded,
+)
+from siocli.protocol.types import Direction, Transport
+from siocli.transports.config import ConnectOptions
+from siocli.transports.driver import Connection
+from siocli.transports.errors import ConnectError
+from siocli.wire import WireMessage
+
+from .realservers import RunningServer, run_server
+
+TRANSPORTS = ("polling", "websocket", "auto")
+AUTH = {"token": "secret-token"}
+
+
+async def until(connection: Connection, predicate: Any, timeout: float = 5.0) -> list[SessionEvent]:
+    """Events up to and including the first one ``predicate`` accepts."""
+    seen: list[SessionEvent] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        event = await connection.next_event(max(0.01, deadline - time.monotonic()))
+        seen.append(event)
+        if predicate(event):
+            return seen
+
+
+def joined(namespace: str) -> Any:
+    return lambda e: (
+        isinstance(e, (NamespaceConnected, NamespaceRejected)) and e.namespace == namespace
+    )
+
+
+async def open_session(
+    server: RunningServer, transport: str, tap: list[WireMessage] | None = None, **options: Any
+) -> Connection:
+    connection = Connection(
+        ConnectOptions(server.url, transport=transport, timeout=5, **options),
+        tap=tap.append if tap is not None else None,
+    )
+    await connection.open()
+    return connection
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_namespaces_acks_and_binary_both_ways(server: RunningServer, transport: str) -> None:
+    async def scenario() -> tuple[list[SessionEvent], list[WireMessage], Connection]:
+        wire: list[WireMessage] = []
+        connection = await open_session(server, transport, wire)
+        session = connection.session
+        connection.act(session.connect, "/")
+        connection.act(session.connect, "/admin", AUTH)
+        connection.act(session.connect, "/private")
+        events = await until(connection, joined("/admin"))
+        events += await until(connection, joined("/private"))
+        ids = [
+            connection.act(
+                session.emit, "hello", 1, "two", {"three": [3]}, namespace="/admin", ack=True
+            ),
+            connection.act(session.emit, "binary", b"\x01\x02", {"deep": [b"\x03"]}, ack=True),
+        ]
+        connection.act(session.emit, "echo", b"\xff\x00", "text")
+        connection.act(session.emit, "ask", {"q": 1})
+        events += await until(
+            connection, lambda e: isinstance(e, EventMessage) and e.name == "question"
+        )
+        question = events[-1]
+        assert isinstance(question, EventMessage) and question.ack_id is not None
+        connection.act(session.ack, question.ack_id, "yes", b"\x07", namespace="/")
+        events += await until(
+            connection, lambda e: isinstance(e, EventMessage) and e.name == "answered"
+        )
+        if transport == "auto" and not any(isinstance(e, Upgraded) for e in events):
+            events += await until(connection, lambda e: isinstance(e, Upgraded))
+        await connection.close()
+        assert ids == [0, 0]
+        return events, wire, connection
+
+    events, wire, connection = asyncio.run(scenario())
+    assert isinstance(events[0], Opened) and events[0].eio == server.eio
+    rejected = [e for e in events if isinstance(e, NamespaceRejected)]
+    assert [(e.namespace, e.message) for e in rejected] == [("/private", "not authorized")]
+    acks = {e.namespace: e for e in events if isinstance(e, AckMessage)}
+    assert acks["/admin"].args == ["hi", 1, "two", {"three": [3]}]
+    assert acks["/"].args == [b"\x01\x02\x03", {"nested": b"\x04\x05"}]
+    echo = next(e for e in events if isinstance(e, EventMessage) and e.name == "echo")
+    assert echo.args == [b"\xff\x00", "text"]
+    answered = next(e for e in events if isinstance(e, EventMessage) and e.name == "answered")
+    assert answered.args == ["yes", b"\x07"]
+    transports = {m.transport for m in wire}
+    expected = {
+        "polling": {Transport.POLLING},
+        "websocket": {Transport.WEBSOCKET},
+        "auto": {Transport.POLLING, Transport.WEBSOCKET},
+    }[transport]
+    assert transports == expected
+    assert connection.session.eio == server.eio
+    if server.kind == "node2":  # Socket.IO 2.x: '/' is joined by the server, auth in the query
+        assert any(
+            m.data == "40/admin?token=secret-token,"
+            or (isinstance(m.data, str) and "40/admin?token=secret-token," in m.data)
+            for m in wire
+            if m.direction is Direction.C2S
+        )
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_heartbeats_keep_the_session_alive(server: RunningServer, transport: str) -> None:
+    async def scenario() -> list[WireMessage]:
+        wire: list[WireMessage] = []
+        connection = await open_session(server, transport, wire)
+        connection.act(connection.session.connect, "/")
+        await until(connection, joined("/"))
+        interval = connection.session.handshake.ping_interval / 1000
+        await asyncio.sleep(interval * 3.5)
+        assert connection.session.close_reason is None
+        await connection.close()
+        return wire
+
+    wire = asyncio.run(scenario())
+    pings = [m for m in wire if isinstance(m.data, str) and m.data.endswith("2")]
+    pongs = [m for m in wire if isinstance(m.data, str) and m.data.endswith("3")]
+    pinger = Direction.S2C if server.eio == 4 else Direction.C2S
+    assert len([m for m in pings if m.direction is pinger]) >= 2
+    assert len([m for m in pongs if m.direction is not pinger]) >= 2
+
+
+def test_server_disconnect(server: RunningServer) -> None:
+    async def scenario() -> list[SessionEvent]:
+        connection = await open_session(server, "websocket")
+        connection.act(connection.session.connect, "/")
+        await until(connection, joined("/"))
+        connection.act(connection.session.emit, "kick")
+        events = await until(connection, lambda e: isinstance(e, Closed))
+        await connection.close()
+        return events
+
+    events = asyncio.run(scenario())
+    assert NamespaceDisconnected("/", "io server disconnect") in events
+    assert isinstance(events[-1], Closed) and events[-1].reason == "transport close"
+
+
+@pytest.mark.parametrize("kind", ["node4", "node2", "psio"])
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_server_killed_mid_session(kind: str, transport: str) -> None:
+    with run_server(kind, pingInterval=1000, pingTimeout=500) as server:
+
+        async def scenario() -> Closed:
+            connection = await open_session(server, transport)
+            connection.act(connection.session.connect, "/")
+            await until(connection, joined("/"))
+            server.kill()
+            events = await until(connection, lambda e: isinstance(e, Closed), timeout=8)
+            await connection.close()
+            return events[-1]
+
+        closed = asyncio.run(scenario())
+    assert closed.reason in ("transport close", "transport error")
+
+
+@pytest.mark.parametrize("kind", ["node4", "node2", "psio"])
+def test_ping_timeout_when_the_server_stops_answering(kind: str) -> None:
+    with run_server(kind, pingInterval=1000, pingTimeout=500) as server:
+
+        async def scenario() -> tuple[Closed, float]:
+            connection = await open_session(server, "websocket")
+            connection.act(connection.session.connect, "/")
+            await until(connection, joined("/"))
+            server.pause()
+            started = time.monotonic()
+            events = await until(connection, lambda e: isinstance(e, Closed), timeout=8)
+            await connection.close(grace=0.1)
+            return events[-1], time.monotonic() - started
+
+        closed, waited = asyncio.run(scenario())
+        server.resume()
+    assert closed.reason == "ping timeout"
+    assert waited < 4
+
+
+def test_connection_refused_is_named() -> None:
+    async def scenario() -> None:
+        connection = Connection(ConnectOptions("http://127.0.0.1:9", timeout=3))
+        try:
+            await connection.open()
+        finally:
+            await connection.close(grace=0)
+
+    with pytest.raises(ConnectError) as info:
+        asyncio.run(scenario())
+    assert "connection refused" in info.value.message
+    assert info.value.hint
+
+
+@pytest.mark.parametrize(
+    ("kind", "eio", "words"),
+    [("node4", 3, "Unsupported protocol version"), ("node4", 4, None)],
+)
+def test_revision_mismatch_is_explained(kind: str, eio: int, words: str | None) -> None:
+    with run_server(kind) as server:
+
+        async def scenario() -> None:
+            connection = Connection(ConnectOptions(server.url, eio=eio, timeout=3))
+            try:
+                await connection.open()
+            finally:
+                await connection.close(grace=0)
+
+        if words is None:
+            asyncio.run(scenario())
+            return
+        with pytest.raises(ConnectError) as info:
+            asyncio.run(scenario())
+    assert words in info.value.message
+    assert info.value.hint and "allowEIO3" in info.value.hint
+
+
+def test_wrong_path_gets_a_path_hint() -> None:
+    with run_server("node4") as server:
+
+        async def scenario() -> None:
+            connection = Connection(ConnectOptions(server.url, path="/wrong/", timeout=3))
+            try:
+                await connection.open()
+            finally:
+                await connection.close(grace=0)
+
+        with pytest.raises(ConnectError) as info:
+            asyncio.run(scenario())
+    assert "404" in info.value.message
+    assert "--path" in (info.value.hint or "")
+
+
+# --- the commands, as users run them ---------------------------------------------------------
+
+
+def siocli(
+    *args: str, stdin: str | None = None, timeout: float = 20
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "siocli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_emit_with_ack_prints_every_ack_arg(server: RunningServer) -> None:
+    result = siocli(
+        "emit",
+        server.url + "/admin",
+        "hello",
+        "1",
+        '{"a": [2]}',
+        "word",
+        "--ack",
+        "--json",
+        "--auth",
+        json.dumps(AUTH),
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    ack = next(r for r in records if r["type"] == "ack")
+    assert ack == {
+        "t": ack["t"],
+        "type": "ack",
+        "nsp": "/admin",
+        "id": 0,
+        "args": ["hi", 1, {"a": [2]}, "word"],
+    }
+
+
+def test_emit_exit_codes(server: RunningServer) -> None:
+    refused = siocli("emit", server.url + "/admin", "x", "--auth", '{"token":"nope"}')
+    assert refused.returncode == 4
+    assert "not authorized" in refused.stderr
+    nowhere = siocli("emit", "http://127.0.0.1:9", "x", "--timeout", "3")
+    assert nowhere.returncode == 3 and "connection refused" in nowhere.stderr
+    assert "Traceback" not in refused.stderr + nowhere.stderr
+
+
+def test_listen_counts_filters_and_answers_acks(server: RunningServer) -> None:
+    result = siocli(
+        "listen", server.url, "tick", "--count", "5", "--json", "--emit", 'burst {"n": 8}'
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    ticks = [e["args"] for e in events if e["type"] == "event"]
+    assert ticks == [[0], [1], [2], [3], [4]]
+    answered = siocli(
+        "listen",
+        server.url,
+        "answered",
+        "--count",
+        "1",
+        "--json",
+        "--emit",
+        "ask 1",
+        "--auto-ack",
+        '["auto", 2]',
+    )
+    assert answered.returncode == 0, answered.stderr
+    [event] = [json.loads(x) for x in answered.stdout.splitlines() if '"event"' in x]
+    assert event["args"] == ["auto", 2]
+
+
+def test_connect_reads_commands_from_a_pipe(server: RunningServer) -> None:
+    script = "\n".join(
+        [
+            'emit --ack hello 1 "two"',
+            'join /admin {"token": "secret-token"}',
+            "emit --ack whoami",
+            "use /",
+            "emit ask 7",
+            "bogus",
+            "",
+        ]
+    )
+    result = siocli("connect", server.url, "--json", stdin=script)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    types = [r["type"] for r in records]
+    assert "error" in types  # 'bogus' is explained, not fatal
+    assert any(r["type"] == "connect" and r["nsp"] == "/admin" for r in records)
