@@ -166,6 +166,7 @@ class _Pipeline:
         self.unreadable: list[str] = []
         self.read_any = False
         self.guess_said = False
+        self.pending: list[Finding] = []  # capture findings for the next JSON record
 
     def take(self, item: WireMessage | InputProblem) -> None:
         if isinstance(item, InputProblem):
@@ -185,7 +186,8 @@ class _Pipeline:
         for packet in report.packets:
             if packet.breakdown.handshake is not None:  # now the session has a name
                 self.by_key.setdefault(packet.breakdown.handshake.sid, session)
-        extra = (*item.notes, *notes)
+        extra = (*self.pending, *item.notes, *notes)
+        self.pending = []
         self.summary.add(session.number, session.eio, report, extra)
         self.sink.write_message(report, extra, session.eio)
 
@@ -234,17 +236,23 @@ class _Pipeline:
         if problem.fatal:
             self.unreadable.append(problem.message)
             return
-        if problem.severity is Severity.VIOLATION:
+        if problem.unreadable:
             self.summary.errors += 1
             self.sink.write_problem(problem, self.count)
-        elif self.options.as_json:  # a diagnostic, not data
-            self.stderr.write(f"siocli: {problem.message} ({problem.source})\n")
+            return
+        # A fact about the capture: a finding, shown where it happened (JSON: on the next
+        # record; at the end if none comes).
+        finding = problem.finding()
+        self.summary.add_findings([finding])
+        if self.options.as_json:
+            self.pending.append(finding)
         else:
             self.sink.write_problem(problem, self.count)
 
     def finish(self) -> None:
-        ending: list[Finding] = []
-        for session in self.all:
-            ending += session.dissector.end()
+        ending = [finding for session in self.all for finding in session.dissector.end()]
         self.summary.add_findings(ending)
-        self.sink.finish(ending, self.summary if self.count > 1 or ending else None)
+        # capture findings no record carried (already counted) go at the end
+        self.sink.finish(
+            [*self.pending, *ending], self.summary if self.count > 1 or ending else None
+        )

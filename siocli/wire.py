@@ -40,14 +40,23 @@ class WireMessage:
 
 @dataclass(frozen=True, slots=True)
 class InputProblem:
-    """Something in the input that is not a wire message and cannot be read: the reader
-    says what and where, and goes on."""
+    """Something a reader met that is not a wire message: input it cannot read (code
+    ``input.unreadable``), or a fact about the capture itself (an HTTP error answer, frames
+    the export left out). The reader says what and where, and goes on."""
 
     message: str
     source: str
     offset: int = 0
     fatal: bool = False  # nothing at all could be read from this input
     severity: Severity = Severity.VIOLATION
+    code: str = "input.unreadable"
+
+    @property
+    def unreadable(self) -> bool:
+        return self.code == "input.unreadable"
+
+    def finding(self) -> Finding:
+        return Finding(self.severity, self.code, f"{self.message} ({self.source})")
 
 
 def parse_argument(text: str) -> str | bytes:

@@ -32,10 +32,10 @@ _Item = tuple[float, int, WireMessage]
 def read_har(
     stream: IO[bytes], name: str, *, eio: int | None = None
 ) -> Iterator[WireMessage | InputProblem]:
-    """The wire messages of a HAR file, per session in time order."""
+    """The wire messages of a HAR file, in time order."""
     import ijson  # streaming JSON: a HAR of any size in bounded memory
 
-    heaps: dict[str, list[_Item]] = {}
+    heap: list[_Item] = []
     counter = itertools.count()
     entries = 0
     try:
@@ -44,29 +44,31 @@ def read_har(
             if not isinstance(entry, dict):
                 yield InputProblem(f"entry {index} is not an object", f"{name} entry {index}")
                 continue
-            yield from _entry(entry, index, name, eio, heaps, counter)
+            # Entries come in the order their requests started: what happened before this
+            # one started can no longer be preceded by anything, so it goes out.
+            started = _epoch(entry.get("startedDateTime"))
+            if started is not None:
+                while heap and heap[0][0] <= started:
+                    yield heapq.heappop(heap)[2]
+            for item in _entry(entry, index, name, eio, started):
+                if isinstance(item, InputProblem):
+                    yield item
+                else:
+                    heapq.heappush(heap, (item.time or 0.0, next(counter), item))
     except ijson.JSONError as exc:
         yield InputProblem(
             f"{name} is not valid JSON ({exc}); expected a HAR file (File > Save all as HAR)",
             name,
             fatal=entries == 0,
         )
-    except (ijson.IncompleteJSONError, ValueError) as exc:  # pragma: no cover - ijson variants
-        yield InputProblem(f"{name}: truncated or invalid HAR ({exc})", name, fatal=entries == 0)
-    for heap in heaps.values():
-        while heap:
-            yield heapq.heappop(heap)[2]
+    while heap:
+        yield heapq.heappop(heap)[2]
     if entries == 0:
         yield InputProblem(f"{name}: no entries in log.entries", name, fatal=True)
 
 
 def _entry(
-    entry: dict[str, Any],
-    index: int,
-    name: str,
-    eio: int | None,
-    heaps: dict[str, list[_Item]],
-    counter: Iterator[int],
+    entry: dict[str, Any], index: int, name: str, eio: int | None, started: float | None
 ) -> Iterator[WireMessage | InputProblem]:
     request = entry.get("request") or {}
     url = str(request.get("url", ""))
@@ -75,26 +77,21 @@ def _entry(
     if transport not in ("polling", "websocket") or "EIO" not in query:
         return  # not an Engine.IO request (a page, a script, an image...)
     where = f"{name} entry {index}"
-    started = _epoch(entry.get("startedDateTime"))
     revision = eio or (int(query["EIO"]) if query["EIO"] in ("3", "4") else None)
-    sid = query.get("sid")
-    session = sid or f"#{index}"  # a new session: the handshake will tell its sid
-    heap = heaps.setdefault(session, [])
-    if started is not None:
-        while heap and heap[0][0] <= started:
-            yield heapq.heappop(heap)[2]
+    session = query.get("sid") or f"#{index}"  # a new session: its handshake tells its sid
     if transport == "websocket":
-        for message in _websocket_messages(entry, where, revision, sid or session):
-            if message.time is not None:
-                while heap and heap[0][0] <= message.time:
-                    yield heapq.heappop(heap)[2]
-            yield message
+        if not isinstance(entry.get("_webSocketMessages"), list):
+            yield InputProblem(
+                "a WebSocket whose frames this HAR does not hold (Firefox exports none: use "
+                "Chrome or Edge, or siocli listen -v)",
+                where,
+                severity=Severity.WARNING,
+                code="har.no-websocket-frames",
+            )
+            return
+        yield from _websocket_messages(entry, where, revision, session)
         return
-    for item in _polling_messages(entry, request, where, revision, sid or session, started):
-        if isinstance(item, InputProblem):
-            yield item
-        else:
-            heapq.heappush(heap, (item.time or 0.0, next(counter), item))
+    yield from _polling_messages(entry, request, where, revision, session, started)
 
 
 def _polling_messages(
@@ -116,13 +113,16 @@ def _polling_messages(
             Finding(
                 Severity.VIOLATION,
                 "http.error",
-                f"{method} answered HTTP {int(status)}" + (f" {shown[:200]}" if shown else ""),
+                f"the {method} was answered HTTP {int(status)}"
+                + (f" {shown[:200]}" if shown else ""),
             ),
         )
     ended = started + float(entry.get("time") or 0) / 1000 if started is not None else None
     if method == "POST":
         post = request.get("postData") or {}
         data = _content_text(post, where)
+        if isinstance(data, str) and str(post.get("mimeType", "")).startswith(_OCTET_STREAM):
+            data = _binary_post(data, where)
         if isinstance(data, InputProblem):
             yield data
         elif data is not None:
@@ -141,11 +141,30 @@ def _polling_messages(
                     "the HAR does not hold this response's body (devtools may drop bodies)",
                     where,
                     severity=Severity.WARNING,
+                    code="har.no-body",
                 )
         else:
             yield WireMessage(data, Direction.S2C, Transport.POLLING, ended, eio, session, where)
     if notes:
-        yield InputProblem(notes[0].message, where)
+        yield InputProblem(notes[0].message, where, code="http.error")
+
+
+_OCTET_STREAM = "application/octet-stream"
+
+
+def _binary_post(text: str, where: str) -> bytes | InputProblem:
+    """An Engine.IO 3 binary POST body: devtools write each byte as one character (Chrome),
+    or replace the bytes that are not UTF-8 by U+FFFD (Firefox, which loses them)."""
+    if "\ufffd" in text:
+        return InputProblem(
+            "this binary POST body was damaged by the HAR export (bytes replaced by U+FFFD, "
+            "as Firefox does): it cannot be decoded",
+            where,
+        )
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
 
 
 def _content_text(content: dict[str, Any], where: str) -> str | bytes | InputProblem | None:

@@ -148,10 +148,11 @@ class _Reader:
             yield from self._frame(number, where, arrow.group(1), arrow.group(2) or "")
             return
         if not stripped or stripped in ("...", "…") or stripped.startswith(("...", "…")):
-            if self.exchange is not None and (
-                self.exchange.request_body or self.exchange.response_body
+            exchange = self.exchange
+            if exchange is not None and (
+                exchange.request_body or exchange.response_body or exchange.status == 101
             ):
-                self.exchange.open_for_body = False
+                exchange.open_for_body = False
             return
         text, commented = strip_comment(stripped)
         if commented:
@@ -175,9 +176,9 @@ class _Reader:
             self.exchange.open_for_body = False
 
     def _frames_only(self) -> bool:
-        """After a 101 or a 'WebSocket frames' section, arrows are frames, not headers."""
+        """Once a 101's headers are over (a blank line), arrows are frames, not headers."""
         exchange = self.exchange
-        return exchange is not None and exchange.status == 101
+        return exchange is not None and exchange.status == 101 and not exchange.open_for_body
 
     def _start_exchange(self, number: int, method: str, url: str) -> Iterator[InputProblem]:
         self.transcript = True
@@ -238,8 +239,9 @@ class _Reader:
                     Finding(
                         Severity.INFO,
                         "http.post-content-type",
-                        f"{label}: the answer to a POST is shown as {content_type!r}; the "
-                        "reference server answers 'ok' with text/html",
+                        f"{label}: the answer to a POST is shown as {content_type!r}; the Node "
+                        "reference answers 'ok' with text/html (python-engineio with "
+                        "text/plain): harmless, but not what the Node server sends",
                     )
                 )
         if exchange.status is not None and exchange.status >= 400:

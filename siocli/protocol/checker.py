@@ -65,7 +65,7 @@ class Checker:
     _last_ping: dict[Direction, float | None] = field(default_factory=dict)
     _unanswered_pings: dict[Direction, list[float | None]] = field(default_factory=dict)
     _namespaces: dict[str, _Namespace] = field(default_factory=dict)
-    _acks: dict[tuple[Direction, int], tuple[str, bool]] = field(default_factory=dict)
+    _acks: dict[tuple[Direction, str, int], bool] = field(default_factory=dict)  # answered?
     _polled_c2s: list[str] = field(default_factory=list)
     _after_upgrade: list[str] | None = None
 
@@ -119,7 +119,10 @@ class Checker:
         ptype = packet.type
         first = not self._seen_packet
         self._seen_packet = True
-        if self.closed:
+        # After a client's close over polling, the server releases the pending GET with a
+        # noop (PROTOCOL.md §2.14): that one is expected.
+        released = ptype is EngineType.NOOP and direction is S2C and transport is Transport.POLLING
+        if self.closed and not released:
             findings.append(
                 Finding(
                     VIOLATION,
@@ -625,24 +628,11 @@ class Checker:
     ) -> None:
         name = packet.namespace
         if not self._connected(name):
-            if self.protocol == 5 and direction is C2S:
-                consequence = "a Socket.IO 3/4 server closes the session"
-            elif direction is C2S:
-                consequence = "a Socket.IO 2.x server ignores it"
-            else:
-                consequence = "the client ignores it"
-            findings.append(
-                Finding(
-                    VIOLATION,
-                    "sio.not-connected",
-                    f"{packet.type.label(self.protocol)} on {name!r} before that namespace is "
-                    f"connected: {consequence}",
-                )
-            )
+            findings.append(self._not_connected(direction, packet))
         if packet.id is not None:
-            key = (direction, packet.id)
-            previous = self._acks.get(key)
-            if previous is not None and not previous[1] and previous[0] == name:
+            # Ack ids are counted per socket (namespace) by the sender (PROTOCOL.md §3.7).
+            key = (direction, name, packet.id)
+            if self._acks.get(key) is False:
                 findings.append(
                     Finding(
                         WARNING,
@@ -651,9 +641,35 @@ class Checker:
                         "still unanswered",
                     )
                 )
-            self._acks[key] = (name, False)
+            self._acks[key] = False
         if packet.type is SocketType.BINARY_EVENT:
             self._check_attachments(packet, findings)
+
+    def _not_connected(self, direction: Direction, packet: SocketPacket) -> Finding:
+        name = packet.namespace
+        what = f"{packet.type.label(self.protocol)} on {name!r}"
+        ns = self._namespaces.get(name)
+        if direction is S2C and ns is not None and ns.state == "connecting":
+            # python-socketio sends what its connect handler emits before the answer.
+            return Finding(
+                WARNING,
+                "sio.event-before-connect",
+                f"{what} before the CONNECT answer: the JS client buffers it until the "
+                "namespace is connected; stricter clients may drop it",
+            )
+        if direction is C2S:
+            consequence = (
+                "a Socket.IO 3/4 server closes the session"
+                if self.protocol == 5
+                else "a Socket.IO 2.x server ignores it"
+            )
+        else:
+            consequence = "the client ignores it"
+        return Finding(
+            VIOLATION,
+            "sio.not-connected",
+            f"{what} before that namespace is connected: {consequence}",
+        )
 
     def _ack(
         self,
@@ -670,18 +686,33 @@ class Checker:
             )
             return
         asker = _other(direction)
-        asked = self._acks.get((asker, packet.id))
-        if asked is None:
-            findings.append(
-                Finding(
-                    WARNING,
-                    "sio.ack-unknown",
-                    f"ACK {packet.id} answers no event the {asker.peer} sent with that id "
-                    "(the reference ignores it)",
+        key = (asker, packet.namespace, packet.id)
+        answered = self._acks.get(key)
+        if answered is None:
+            elsewhere = [
+                ns
+                for (who, ns, i), done in self._acks.items()
+                if who is asker and i == packet.id and not done
+            ]
+            if elsewhere:
+                findings.append(
+                    Finding(
+                        VIOLATION,
+                        "sio.ack-namespace",
+                        f"ack id {packet.id} was asked on {elsewhere[0]!r} but answered on "
+                        f"{packet.namespace!r}: the asker never sees it",
+                    )
                 )
-            )
+            else:
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "sio.ack-unknown",
+                        f"ACK {packet.id} answers no event the {asker.peer} sent with that id "
+                        f"on {packet.namespace!r} (the reference ignores it)",
+                    )
+                )
             return
-        namespace, answered = asked
         if answered:
             findings.append(
                 Finding(
@@ -691,17 +722,7 @@ class Checker:
                 )
             )
             return
-        if namespace != packet.namespace:
-            findings.append(
-                Finding(
-                    VIOLATION,
-                    "sio.ack-namespace",
-                    f"ack id {packet.id} was asked on {namespace!r} but answered on "
-                    f"{packet.namespace!r}: the asker never sees it",
-                )
-            )
-            return
-        self._acks[(asker, packet.id)] = (namespace, True)
+        self._acks[key] = True
 
     def _check_attachments(self, packet: SocketPacket, findings: list[Finding]) -> None:
         # Placeholders were replaced by bytes in a complete packet; count what remains.
@@ -730,7 +751,7 @@ class Checker:
                         f"CONNECT for {name!r} was never answered",
                     )
                 )
-        for (asker, ack_id), (name, answered) in self._acks.items():
+        for (asker, name, ack_id), answered in self._acks.items():
             if not answered:
                 findings.append(
                     Finding(

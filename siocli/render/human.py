@@ -44,6 +44,7 @@ _KIND_STYLE = {
     "length": "dim",
 }
 _SPAN_WIDTH = 24
+_BYTE_KINDS = frozenset(("binary", "marker", "length", "length_end"))
 _BATCH = 200
 
 
@@ -152,6 +153,10 @@ class HumanRenderer:
 
     def _span_line(self, source: str | bytes, span: Span) -> Text:
         piece = source[span.start : span.end]
+        if isinstance(piece, bytes) and span.kind not in _BYTE_KINDS:
+            # text inside a binary payload (an Engine.IO 3 text entry): show it as text
+            text = piece.decode("utf-8", "replace")
+            piece = text if text.isprintable() else piece
         if isinstance(piece, str):
             shown = escape_text(piece)
         else:

@@ -1,0 +1,113 @@
+"""decode on captures of real sessions (tests/data/captures, made by tests/captures/capture.js
+from python-socketio, socket.io 4.x and 2.x servers driven by the real clients)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from siocli.cli import cli
+from siocli.protocol import engineio
+
+CAPTURES = Path(__file__).parent / "data" / "captures"
+GOLDEN = Path(__file__).parent / "golden"
+NAMES = sorted(p.name.removesuffix(".wire.json") for p in CAPTURES.glob("*.wire.json"))
+EXPECTED_FINDINGS = {  # what the real servers do that siocli reports (beyond test settings)
+    "psio": {"sio.event-before-connect"},  # python-socketio emits before answering CONNECT
+}
+
+
+def decode_json(path: Path) -> list[dict[str, Any]]:
+    result = CliRunner().invoke(cli, ["decode", "--json", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def truth(name: str) -> tuple[dict[str, Any], list[tuple[str, str, Any]]]:
+    """(wire.json, [(dir, transport, raw Engine.IO packet)]) from the raw TCP streams."""
+    wire = json.loads((CAPTURES / f"{name}.wire.json").read_text(encoding="utf-8"))
+    packets = []
+    for message in wire["messages"]:
+        data: str | bytes = message["text"] if "text" in message else bytes.fromhex(message["hex"])
+        if message["transport"] == "polling":
+            pieces = [piece for _, piece in engineio.split_payload(data, wire["eio"])]
+        else:
+            pieces = [data]
+        for piece in pieces:
+            raw = piece if isinstance(piece, str) else {"$binary": base64.b64encode(piece).decode()}
+            packets.append((message["dir"], message["transport"], raw))
+    return wire, packets
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_chrome_har_gives_every_packet_in_order(name: str) -> None:
+    wire, packets = truth(name)
+    records = decode_json(CAPTURES / f"{name}.chrome.har")
+    messages = [r for r in records if r["index"] is not None]
+    got = [(r["dir"], r["transport"], r["raw"]) for r in messages]
+    # each stream (a direction on a transport) in exact order; across streams the HAR's
+    # millisecond clock cannot order what happened within the same millisecond
+    for stream in {(d, t) for d, t, _ in packets}:
+        assert [p for p in got if p[:2] == stream] == [p for p in packets if p[:2] == stream]
+    assert len(got) == len(packets)
+    assert all("error" not in r for r in records)
+    assert {r["eio"] for r in messages} == {wire["eio"]}
+    times = [r["time"] for r in messages]
+    assert times == sorted(times) and times[0] == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_findings_on_real_sessions_are_the_known_ones(name: str) -> None:
+    records = decode_json(CAPTURES / f"{name}.chrome.har")
+    codes = {f["code"] for r in records for f in r["findings"]}
+    codes.discard("eio.ping-timeout-not-default")  # the servers run with short heartbeats
+    wire = json.loads((CAPTURES / f"{name}.wire.json").read_text(encoding="utf-8"))
+    expected = set(EXPECTED_FINDINGS.get(name.split("-")[0], set()))
+    if wire["http_errors"]:
+        expected.add("http.error")  # python-engineio answers the GET pending at close 400
+    if name == "psio-upgrade":
+        expected.add("eio.noop-over-websocket")  # python-engineio sends 6 after the upgrade
+    assert codes == expected
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if "websocket" not in n])
+def test_firefox_har_same_polling_packets(name: str) -> None:
+    _, packets = truth(name)
+    records = decode_json(CAPTURES / f"{name}.firefox.har")
+    polling = [(r["dir"], r["transport"], r["raw"]) for r in records if r["transport"] == "polling"]
+    expected = [p for p in packets if p[1] == "polling"]
+    if name == "node2-polling":  # Firefox replaced the binary POST's bytes with U+FFFD
+        assert any(r.get("error", {}).get("layer") == "input" for r in records)
+        return
+    assert polling == expected
+
+
+def test_firefox_har_without_websocket_frames_says_so() -> None:
+    result = CliRunner().invoke(cli, ["decode", str(CAPTURES / "node4-websocket.firefox.har")])
+    assert result.exit_code == 0
+    assert "Firefox exports none" in result.stdout
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_transcript_gives_every_packet(name: str) -> None:
+    _, packets = truth(name)
+    records = decode_json(CAPTURES / f"{name}.txt")
+    assert all("error" not in r for r in records)
+    got = sorted(
+        (r["dir"], r["transport"], json.dumps(r["raw"])) for r in records if r["index"] is not None
+    )
+    assert got == sorted((d, t, json.dumps(raw)) for d, t, raw in packets)
+
+
+@pytest.mark.parametrize("name", ["node4-upgrade", "node2-polling", "psio-websocket"])
+def test_terminal_view_of_real_sessions_is_pinned(name: str) -> None:
+    from .test_decode_cli import assert_golden, run
+
+    code, out, _ = run(str(CAPTURES / f"{name}.chrome.har"))
+    assert code == 0
+    assert_golden(f"{name}.chrome.txt", out.replace(str(CAPTURES) + "/", ""))
