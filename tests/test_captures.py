@@ -44,17 +44,22 @@ def truth(name: str) -> tuple[dict[str, Any], list[tuple[str, str, Any]]]:
     return wire, packets
 
 
+def assert_same_streams(
+    got: list[tuple[str, str, Any]], packets: list[tuple[str, str, Any]]
+) -> None:
+    """Each stream (a direction on a transport) in exact order; across streams a HAR's
+    millisecond clock cannot order what happened within the same millisecond."""
+    for stream in {(d, t) for d, t, _ in packets}:
+        assert [p for p in got if p[:2] == stream] == [p for p in packets if p[:2] == stream]
+    assert len(got) == len(packets)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_chrome_har_gives_every_packet_in_order(name: str) -> None:
     wire, packets = truth(name)
     records = decode_json(CAPTURES / f"{name}.chrome.har")
     messages = [r for r in records if r["index"] is not None]
-    got = [(r["dir"], r["transport"], r["raw"]) for r in messages]
-    # each stream (a direction on a transport) in exact order; across streams the HAR's
-    # millisecond clock cannot order what happened within the same millisecond
-    for stream in {(d, t) for d, t, _ in packets}:
-        assert [p for p in got if p[:2] == stream] == [p for p in packets if p[:2] == stream]
-    assert len(got) == len(packets)
+    assert_same_streams([(r["dir"], r["transport"], r["raw"]) for r in messages], packets)
     assert all("error" not in r for r in records)
     assert {r["eio"] for r in messages} == {wire["eio"]}
     times = [r["time"] for r in messages]
@@ -84,7 +89,7 @@ def test_firefox_har_same_polling_packets(name: str) -> None:
     if name == "node2-polling":  # Firefox replaced the binary POST's bytes with U+FFFD
         assert any(r.get("error", {}).get("layer") == "input" for r in records)
         return
-    assert polling == expected
+    assert_same_streams(polling, expected)
 
 
 def test_firefox_har_without_websocket_frames_says_so() -> None:

@@ -368,4 +368,4 @@ def read_text(
         yield from reader.feed(number, line)
     yield from reader.close_exchange()
     for note in reader.notes:  # nothing came after them to carry them
-        yield InputProblem(note.message, name, severity=note.severity)
+        yield InputProblem(note.message, name, severity=note.severity, code=note.code)

@@ -13,7 +13,8 @@
 //
 //   <name>.chrome.har   Chrome/Edge DevTools HAR 1.2 (with _resourceType, _webSocketMessages)
 //   <name>.firefox.har  Firefox DevTools HAR 1.2 (no WebSocket messages: Firefox exports none)
-//   <name>.txt          a transcript in the style of the Socket.IO docs' sample session
+//   <name>.txt          a transcript in the style of the Socket.IO docs' sample session,
+//                       told in the order things happened (frames interleaved)
 //   <name>.wire.json    the ground truth: every polling body and WebSocket message, in order
 //
 // The raw TCP streams go to --raw DIR (default: $TMPDIR/siocli-captures-raw); verify.py then
@@ -949,12 +950,37 @@ function bodyLine(buf, contentType) {
   return `<binary> ${hex(buf)}`;
 }
 
+// The session told in the order things took effect, as a person describing it would: a POST
+// when it was sent (its body is what matters), a GET when its answer came back (its response
+// body is what matters; so the handshake GET and every long-poll GET come after the POSTs
+// made while they were pending), a WebSocket handshake when its 101 came back, and each
+// WebSocket message when it completed. Frames follow their 101 block directly; after an HTTP
+// exchange in between they go on under a new "WebSocket frames:" heading. The times are the
+// ones wire.json gives each message, so both list the messages in the same order.
 function transcript(session) {
+  const events = [];
+  for (const ex of session.exchanges) {
+    const at = ex.kind === 'websocket' || ex.method !== 'POST' ? ex.resEndAt : ex.reqEndAt;
+    events.push({ time: at, ex });
+    if (ex.kind === 'websocket') for (const m of ex.messages) events.push({ time: m.time, ex, frame: m });
+  }
+  // Stable: on a tie a 101 block stays before the frames that came in its chunk.
+  events.sort((a, b) => a.time - b.time);
   const lines = [];
-  const polls = session.exchanges.filter((ex) => ex.kind !== 'websocket');
-  const sockets = session.exchanges.filter((ex) => ex.kind === 'websocket');
   let n = 0;
-  for (const ex of [...polls, ...sockets]) {
+  let last = null; // what was printed last: {ex} (a block) or {ex, frame}
+  for (const event of events) {
+    const { ex, frame } = event;
+    if (frame) {
+      if (!(last && last.ex === ex)) lines.push('WebSocket frames:', '');
+      const arrow = frame.dir === 'send' ? '>' : '<';
+      const data =
+        frame.opcode === 2 ? `<binary> ${hex(frame.data)}` : escapeText(frame.data.toString('utf8'));
+      lines.push(`${arrow} ${data}`);
+      last = event;
+      continue;
+    }
+    if (last && last.frame) lines.push(''); // a blank line ends a run of frames
     lines.push(`  • Request n°${++n}`);
     lines.push(`${ex.method} ${ex.target}`);
     for (const [name, value] of ex.reqHeaders) lines.push(`> ${name}: ${value}`);
@@ -963,16 +989,10 @@ function transcript(session) {
     for (const [name, value] of ex.resHeaders) lines.push(`< ${name}: ${value}`);
     const body = contentBody(ex);
     if (body.length) lines.push(bodyLine(body, header(ex.resHeaders, 'content-type')));
-    if (ex.kind === 'websocket') {
-      lines.push('', 'WebSocket frames:', '');
-      for (const m of ex.messages) {
-        const arrow = m.dir === 'send' ? '>' : '<';
-        const data = m.opcode === 2 ? `<binary> ${hex(m.data)}` : escapeText(m.data.toString('utf8'));
-        lines.push(`${arrow} ${data}`);
-      }
-    }
-    lines.push('');
+    lines.push(''); // after a 101 the blank line ends its headers; frames follow
+    last = event;
   }
+  if (last && last.frame) lines.push('');
   return lines.join('\n');
 }
 

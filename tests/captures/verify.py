@@ -15,7 +15,8 @@ that each fixture carries exactly those bytes:
 - ``<name>.firefox.har``: the same, except request bodies that are not UTF-8 (Firefox turns
   the invalid bytes into U+FFFD) and WebSocket messages (Firefox exports none);
 - ``<name>.txt``: request lines, headers, bodies (``\\xNN`` escapes, ``<binary>`` hex) and
-  WebSocket frames.
+  WebSocket frames, and the order it tells the messages in: the order of ``wire.json``
+  (by time: POSTs when sent, GETs when answered, frames interleaved).
 
 Then, as a sanity check, it decodes every payload with siocli's protocol core. Exit status 1
 when anything differs.
@@ -300,20 +301,50 @@ def txt_bytes(line: str) -> bytes:
     return unescape(line).encode("utf-8")
 
 
-def parse_transcript(text: str) -> list[Exchange]:
+def parse_transcript(text: str) -> tuple[list[Exchange], list[tuple[str, bytes]]]:
+    """The exchanges of a transcript, and its wire messages in the order it tells them.
+
+    Frames (``> ...``/``< ...``) come after the blank line that ends a 101's headers, or after
+    a ``WebSocket frames:`` heading where the session goes on over the WebSocket after an
+    HTTP exchange printed in between; they belong to the last WebSocket exchange. The
+    messages, as ``(dir, bytes)``: each POST's request body when its block comes, each
+    successful GET's response body, each frame.
+    """
     exchanges: list[Exchange] = []
+    told: list[tuple[str, bytes]] = []
     ex: Exchange | None = None
+    websocket: Exchange | None = None
     stage = ""
+
+    def close() -> None:
+        if ex is None or ex.websocket:
+            return
+        if ex.method == "POST" and ex.request_body:
+            told.append(("c2s", ex.request_body))
+        if ex.method == "GET" and ex.response_body and ex.status < 300:
+            told.append(("s2c", ex.response_body))
+
     for line in text.split("\n"):
-        if line.startswith("  • Request n°") or line == "":
+        if line.startswith("  • Request n°"):
+            continue
+        if line == "":
+            if ex is not None and ex.websocket and stage == "response":
+                stage = "frames"  # the blank line ends the 101's headers
             continue
         if line == "WebSocket frames:":
-            stage = "frames"
-        elif stage == "frames" and line[:2] in ("> ", "< ") and ex is not None:
+            if websocket is None:
+                raise ValueError("WebSocket frames before any 101")
+            close()
+            ex, stage = None, "frames"
+        elif stage == "frames" and line[:2] in ("> ", "< "):
+            assert websocket is not None
             data = line[2:]
             opcode = 2 if data.startswith("<binary>") else 1
-            ex.messages.append(("send" if line[0] == ">" else "receive", opcode, txt_bytes(data)))
+            direction = "send" if line[0] == ">" else "receive"
+            websocket.messages.append((direction, opcode, txt_bytes(data)))
+            told.append(("c2s" if direction == "send" else "s2c", txt_bytes(data)))
         elif re.match(r"^[A-Z]+ /", line):
+            close()
             method, target = line.split(" ", 1)
             ex = Exchange(method, target, [])
             exchanges.append(ex)
@@ -326,6 +357,8 @@ def parse_transcript(text: str) -> list[Exchange]:
         elif line.startswith("< HTTP/"):
             ex.status = int(line.split(" ")[2])
             stage = "response"
+            if ex.websocket:
+                websocket = ex
         elif line.startswith("< "):
             name, value = line[2:].split(": ", 1)
             ex.response_headers.append((name, value))
@@ -335,11 +368,12 @@ def parse_transcript(text: str) -> list[Exchange]:
             ex.response_body = txt_bytes(line)
         else:
             raise ValueError(f"unexpected line {line!r}")
-    return exchanges
+    close()
+    return exchanges, told
 
 
-def check_transcript(check: Checker, text: str, exchanges: list[Exchange]) -> None:
-    parsed = parse_transcript(text)
+def check_transcript(check: Checker, text: str, exchanges: list[Exchange], wire: dict) -> None:
+    parsed, told = parse_transcript(text)
     check.eq("txt exchange count", len(parsed), len(exchanges))
     by_key = {(e.method, e.target): e for e in parsed}
     for ex in exchanges:
@@ -354,6 +388,17 @@ def check_transcript(check: Checker, text: str, exchanges: list[Exchange]) -> No
         check.eq(f"{what} request body", got.request_body, ex.request_body)
         check.eq(f"{what} response body", got.response_body, content_body(ex))
         check.eq(f"{what} frames", per_direction(got.messages), per_direction(ex.messages))
+    # The transcript tells the messages in the order they happened: wire.json's (by time),
+    # whose bytes check_wire compares with the raw streams.
+    check.eq(
+        "txt message order",
+        told,
+        [(m["dir"], wire_data(m)) for m in wire["messages"]],
+    )
+
+
+def wire_data(m: dict) -> bytes:
+    return m["text"].encode("utf-8") if "text" in m else bytes.fromhex(m["hex"])
 
 
 def check_wire(check: Checker, wire: dict, exchanges: list[Exchange]) -> None:
@@ -361,10 +406,7 @@ def check_wire(check: Checker, wire: dict, exchanges: list[Exchange]) -> None:
     times = [m["time"] for m in messages]
     check.eq("wire.json times ordered", times, sorted(times))
 
-    def data(m: dict) -> bytes:
-        return m["text"].encode("utf-8") if "text" in m else bytes.fromhex(m["hex"])
-
-    got = sorted((m["dir"], m["transport"], data(m)) for m in messages)
+    got = sorted((m["dir"], m["transport"], wire_data(m)) for m in messages)
     want = []
     errors = []
     for ex in exchanges:
@@ -416,8 +458,8 @@ def verify(name: str, raw_dir: Path) -> list[str]:
         har = json.loads((FIXTURES / f"{name}.{flavour}.har").read_text(encoding="utf-8"))
         check.eq(f"{flavour} version", har["log"]["version"], "1.2")
         check_har(check, har, exchanges, flavour)
-    check_transcript(check, (FIXTURES / f"{name}.txt").read_text(encoding="utf-8"), exchanges)
     wire = json.loads((FIXTURES / f"{name}.wire.json").read_text(encoding="utf-8"))
+    check_transcript(check, (FIXTURES / f"{name}.txt").read_text(encoding="utf-8"), exchanges, wire)
     check_wire(check, wire, exchanges)
     entries = json.loads((FIXTURES / f"{name}.chrome.har").read_text(encoding="utf-8"))["log"]
     for m in wire["messages"] + wire["http_errors"]:
