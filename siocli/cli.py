@@ -9,6 +9,7 @@ websockets or asyncio).
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -81,7 +82,7 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
 @click.option(
     "--from",
     "source_format",
-    type=click.Choice(["text", "transcript", "har", "payload"]),
+    type=click.Choice(["text", "transcript", "har", "payload", "recording"]),
     help="The format of FILE inputs (default: detected).",
 )
 @click.option("--eio", type=click.Choice(["3", "4"]), help="Engine.IO revision of bare input.")
@@ -248,6 +249,16 @@ def connection_options(command: Any) -> Any:
             help="Show every wire message, annotated as decode does (stderr).",
         ),
         click.option("-q", "--quiet", is_flag=True, help="Only events, acks and errors."),
+        click.option(
+            "--record",
+            type=click.Path(dir_okay=False, writable=True),
+            help="Record every wire message to FILE (JSON Lines, see recordings/).",
+        ),
+        click.option(
+            "--no-redact",
+            is_flag=True,
+            help="Keep secrets (auth, cookies, tokens) in the recording.",
+        ),
         click.argument("url"),
     ]
     for option in reversed(options):
@@ -317,6 +328,8 @@ def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
         reconnect=reconnect_default if reconnect is None else reconnect,
         attempts=params["reconnect_attempts"],
         delay=params["reconnect_delay"],
+        record=params["record"],
+        redact=not params["no_redact"],
     )
 
 
@@ -341,6 +354,8 @@ _LIVE_PARAMS = (
     "as_json",
     "verbose",
     "quiet",
+    "record",
+    "no_redact",
 )
 
 
@@ -442,6 +457,130 @@ def connect_command(ctx: click.Context, **kwargs: Any) -> None:
     status = run_live(
         connect_main(live, sys.stdout, sys.stderr, sys.stdin.buffer, interactive), sys.stderr
     )
+    ctx.exit(int(status))
+
+
+EPILOG_REPLAY = """\b
+Examples:
+  siocli replay recordings/chat.jsonl --url http://127.0.0.1:3000 --fast
+  siocli replay recordings/*.jsonl --url http://staging:3000 --auth @token.json --junit out.xml
+  siocli replay rec.jsonl --ignore 'tick[0].time' --ignore 'welcome[0].at'
+"""
+
+
+@cli.command(epilog=EPILOG_REPLAY)
+@click.argument("recordings", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--url", help="The server to check (default: each recording's URL).")
+@click.option("--path", help="The handshake path (default: the recording's).")
+@click.option(
+    "--transport",
+    type=click.Choice(["auto", "polling", "websocket"]),
+    help="Transport (default: the recording's).",
+)
+@click.option("--eio", type=click.Choice(["auto", "3", "4"]), default="auto", show_default=True)
+@click.option(
+    "--auth",
+    envvar="SIOCLI_AUTH",
+    metavar="JSON|@FILE",
+    help="CONNECT payload, for recordings whose auth was redacted.",
+)
+@click.option("-H", "--header", "headers", multiple=True, metavar="'NAME: VALUE'")
+@click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.option("--cacert", type=click.Path(exists=True, dir_okay=False))
+@click.option("--fast", is_flag=True, help="Do not wait the recorded time between steps.")
+@click.option(
+    "--ignore",
+    "ignores",
+    multiple=True,
+    metavar="EVENT[I].PATH",
+    help="A volatile field to ignore, e.g. 'tick[0].time' (repeatable).",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds to wait for each expected answer.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per step.")
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write a JUnit XML report to FILE.",
+)
+@click.pass_context
+def replay(ctx: click.Context, **kwargs: Any) -> None:
+    """Replay the client side of recorded sessions against a server, and check that it
+    answers as recorded: same events, args, acks, connect errors, disconnects.
+
+    Session ids, ack-id numbering, timing and heartbeats are normalised. Order: strict per
+    namespace. Several recordings run concurrently. Exit 0 when all match, 6 on a
+    mismatch, 3 when the server cannot be reached, 2 for an unreadable recording.
+    """
+    import asyncio
+
+    from .arguments import ArgumentError, parse_value
+    from .recording import RecordingError, load_recording
+    from .render import replay as render
+    from .replay import ReplayRun, needs_auth, parse_ignore, replay_all
+
+    for spec in kwargs["ignores"]:
+        try:
+            parse_ignore(spec)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--ignore") from None
+    auth = None
+    if kwargs["auth"]:
+        try:
+            auth = parse_value(kwargs["auth"])
+            if isinstance(auth, bytes):
+                auth = json.loads(auth)
+        except (ArgumentError, ValueError) as exc:
+            raise click.BadParameter(str(exc), param_hint="--auth") from None
+        if not isinstance(auth, dict):
+            raise click.BadParameter("a JSON object is needed", param_hint="--auth")
+    headers = []
+    for header in kwargs["headers"]:
+        name, sep, value = header.partition(":")
+        if not sep:
+            raise click.BadParameter(f"{header!r}: expected 'Name: value'", param_hint="-H")
+        headers.append((name.strip(), value.strip()))
+    try:
+        recordings = [load_recording(path) for path in kwargs["recordings"]]
+    except RecordingError as exc:
+        raise CliError(str(exc), ExitStatus.USAGE) from None
+    for recording in recordings:
+        if auth is None and needs_auth(recording):
+            raise CliError(
+                f"{recording.name}: the recorded auth payload was redacted; give it with "
+                "--auth JSON|@FILE or $SIOCLI_AUTH (or record with --no-redact)",
+                ExitStatus.USAGE,
+            )
+    run = ReplayRun(
+        recordings=kwargs["recordings"],
+        url=kwargs["url"],
+        path=kwargs["path"],
+        transport=kwargs["transport"],
+        eio=None if kwargs["eio"] == "auto" else int(kwargs["eio"]),
+        auth=auth,
+        headers=tuple(headers),
+        insecure=kwargs["insecure"],
+        cacert=kwargs["cacert"],
+        fast=kwargs["fast"],
+        ignore=tuple(kwargs["ignores"]),
+        timeout=kwargs["timeout"],
+        as_json=kwargs["as_json"],
+        junit=kwargs["junit"],
+    )
+    reports = asyncio.run(replay_all(run, recordings))
+    for report in reports:
+        (render.write_json if run.as_json else render.write_human)(report, sys.stdout)
+    if run.junit:
+        render.write_junit(reports, run.junit)
+    if any(r.error for r in reports) and all(r.error for r in reports if not r.ok):
+        status = ExitStatus.CONNECT_FAILED
+    else:
+        status = ExitStatus.OK if all(r.ok for r in reports) else ExitStatus.REPLAY_MISMATCH
     ctx.exit(int(status))
 
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import fnmatch
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -25,8 +26,10 @@ from .protocol.session import (
     NamespaceConnected,
     NamespaceRejected,
     NamespaceState,
+    Opened,
     SessionEvent,
 )
+from .recording import RecordingWriter, secrets_of
 from .render.events import EventPrinter
 from .transports.config import ConnectOptions
 from .transports.driver import Connection
@@ -47,6 +50,8 @@ class LiveOptions:
     reconnect: bool = False
     attempts: int = 5
     delay: float = 1.0
+    record: str | None = None  # a recording file
+    redact: bool = True
 
 
 class Outcome(Exception):
@@ -70,6 +75,8 @@ class LiveClient:
     joined: dict[str, bool] = field(default_factory=dict)  # namespace -> connected
     closing: bool = False
     show: Callable[[SessionEvent], bool] = lambda event: True  # which events to print
+    recorder: RecordingWriter | None = None
+    sessions: int = 0
 
     @property
     def namespaces(self) -> list[str]:
@@ -87,6 +94,9 @@ class LiveClient:
         """Connect and join every namespace; :class:`Outcome` if that fails."""
         connection = Connection(self.options.connect, tap=self.tap)
         self.connection = connection
+        self.sessions += 1
+        if self.recorder is not None:
+            self.recorder.event("session", time.time(), number=self.sessions)
         try:
             await connection.open()
         except TransportError as exc:
@@ -125,6 +135,11 @@ class LiveClient:
             ) from None
         if self.show(event):
             self.printer.event(event)
+        if self.recorder is not None:
+            if isinstance(event, Opened):
+                self.recorder.opened(event.eio)
+            elif isinstance(event, Closed):
+                self.recorder.event("close", time.time(), reason=event.reason, detail=event.detail)
         if isinstance(event, Closed) and not self.closing:
             await self._closed(event)
         return event
@@ -193,6 +208,12 @@ class LiveClient:
         self.closing = True
         if self.connection is not None:
             await self.connection.close()
+            if self.recorder is not None:  # how the session ended belongs in the recording
+                for event in self.connection.pending_events():
+                    if isinstance(event, Closed):
+                        self.recorder.event(
+                            "close", time.time(), reason=event.reason, detail=event.detail
+                        )
 
 
 def _json(value: Any) -> str:
@@ -265,7 +286,21 @@ async def _with_client(
     show: Callable[[SessionEvent], bool] | None = None,
 ) -> ExitStatus:
     printer = EventPrinter(out, as_json=options.as_json, quiet=options.quiet)
-    client = LiveClient(options, printer, make_tap(options.verbose, err))
+    taps = [make_tap(options.verbose, err)]
+    recording: IO[str] | None = None
+    recorder = None
+    if options.record:
+        recording = open(options.record, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        recorder = RecordingWriter(
+            recording,
+            options.connect.url,
+            _recorded_options(options),
+            redact=options.redact,
+            secrets=secrets_of(options.auth),
+        )
+        taps.append(recorder.message)
+    client = LiveClient(options, printer, _fan_out([t for t in taps if t is not None]))
+    client.recorder = recorder
     if show is not None:
         client.show = show
     try:
@@ -273,7 +308,43 @@ async def _with_client(
         status = await body(client)
     finally:
         await client.stop()
+        if recorder is not None and recording is not None:
+            recorder.close()
+            recording.close()
     return status if isinstance(status, ExitStatus) else ExitStatus.OK
+
+
+def _fan_out(taps: list[Callable[[WireMessage], None]]) -> Callable[[WireMessage], None] | None:
+    if not taps:
+        return None
+    if len(taps) == 1:
+        return taps[0]
+
+    def tap(message: WireMessage) -> None:
+        for each in taps:
+            each(message)
+
+    return tap
+
+
+def _recorded_options(options: LiveOptions) -> dict[str, Any]:
+    """What a replay needs to connect the same way (secrets redacted on request)."""
+    from .recording import REDACTED, redact_headers
+
+    connect = options.connect
+    headers = dict(connect.headers)
+    auth = options.auth
+    if options.redact:
+        headers = redact_headers(headers)
+        auth = {k: REDACTED for k in auth} if isinstance(auth, dict) else auth
+    return {
+        "path": connect.path,
+        "transport": connect.transport,
+        "namespaces": list(options.namespaces),
+        "auth": auth,
+        "headers": headers,
+        "query": dict(connect.query),
+    }
 
 
 async def emit_main(
@@ -345,10 +416,11 @@ async def listen_main(
 HELP = """commands:
   emit EVENT [ARGS...]        send an event (args: JSON, bare words, hex:.., b64:.., @file)
   emit --ack EVENT [ARGS...]  send it asking for an ack; the ack prints when it comes
-  ack ID [ARGS...]            answer the server's event ID on the current namespace
+  ack ID|last [ARGS...]       answer the server's event ID (or the last one asking)
   join NSP [AUTH]             connect another namespace (AUTH: a JSON object)
   leave NSP                   leave a namespace
   use NSP                     the namespace emit and ack use (now: {nsp})
+  wait EVENT                  wait until the server sends EVENT (for scripts)
   disconnect                  leave everything and quit (also: quit, exit, Ctrl-D)
   help                        this text"""
 
@@ -357,63 +429,109 @@ async def connect_main(
     options: LiveOptions, out: IO[str], err: IO[str], stdin: IO[bytes], interactive: bool
 ) -> ExitStatus:
     async def body(client: LiveClient) -> ExitStatus:
-        printer = client.printer
-        current = [client.main_namespace]
-        if interactive and not options.as_json:
-            printer.prompt = "› "
-            out.write("type 'help' for commands\n" + printer.prompt)
-            out.flush()
-        lines = _stdin_lines(stdin)
-        events = asyncio.ensure_future(client.next_event())
-        reading = asyncio.ensure_future(lines.__anext__())
-        try:
-            while True:
-                done, _ = await asyncio.wait({events, reading}, return_when=asyncio.FIRST_COMPLETED)
-                if events in done:
-                    events.result()  # printed by next_event; raises Outcome at the end
-                    events = asyncio.ensure_future(client.next_event())
-                if reading in done:
-                    try:
-                        line = reading.result()
-                    except StopAsyncIteration:  # EOF: let the server answer, then leave
-                        events.cancel()
-                        await client.settle(options.connect.timeout)
-                        return ExitStatus.OK
-                    if _command(client, line.strip(), current, printer) == "quit":
-                        return ExitStatus.OK
-                    # a join completes before the next command (scripts depend on it)
-                    loop = asyncio.get_running_loop()
-                    deadline = loop.time() + options.connect.timeout
-                    while client.session.namespace_state(current[0]) is NamespaceState.CONNECTING:
-                        remaining = deadline - loop.time()
-                        if remaining <= 0:
-                            printer.note("error", message=f"no answer to join {current[0]}")
-                            break
-                        await asyncio.wait({events}, timeout=remaining)
-                        if events.done():
-                            events.result()
-                            events = asyncio.ensure_future(client.next_event())
-                    if interactive and not options.as_json:
-                        out.write(printer.prompt)
-                        out.flush()
-                    reading = asyncio.ensure_future(lines.__anext__())
-        finally:
-            for task in (events, reading):
-                task.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.gather(events, reading, return_exceptions=True)
+        return await _Prompt(client, options, out, stdin, interactive).run()
 
     return await _with_client(options, out, err, body)
 
 
-def _command(client: LiveClient, line: str, current: list[str], printer: EventPrinter) -> str:
+class _Prompt:
+    """``connect``'s command loop: commands from stdin, events from the server, at once."""
+
+    def __init__(
+        self,
+        client: LiveClient,
+        options: LiveOptions,
+        out: IO[str],
+        stdin: IO[bytes],
+        interactive: bool,
+    ) -> None:
+        self.client = client
+        self.options = options
+        self.out = out
+        self.lines = _stdin_lines(stdin)
+        self.show_prompt = interactive and not options.as_json
+        self.current = [client.main_namespace]
+        self.events: asyncio.Future[SessionEvent] = asyncio.ensure_future(client.next_event())
+
+    async def run(self) -> ExitStatus:
+        printer = self.client.printer
+        if self.show_prompt:
+            printer.prompt = "› "
+            self.out.write("type 'help' for commands\n" + printer.prompt)
+            self.out.flush()
+        reading = asyncio.ensure_future(self.lines.__anext__())
+        try:
+            while True:
+                done, _ = await asyncio.wait(
+                    {self.events, reading}, return_when=asyncio.FIRST_COMPLETED
+                )
+                if self.events in done:
+                    self._next_event()
+                if reading not in done:
+                    continue
+                try:
+                    line = reading.result()
+                except StopAsyncIteration:  # EOF: let the server answer, then leave
+                    self.events.cancel()
+                    await self.client.settle(self.options.connect.timeout)
+                    return ExitStatus.OK
+                verb, argument = _command(self.client, line.strip(), self.current, printer)
+                if verb == "quit":
+                    return ExitStatus.OK
+                # A join completes before the next command, and 'wait EVENT' waits for the
+                # event: scripts depend on both.
+                await self._block(argument if verb == "wait" else None)
+                if self.show_prompt:
+                    self.out.write(printer.prompt)
+                    self.out.flush()
+                reading = asyncio.ensure_future(self.lines.__anext__())
+        finally:
+            for task in (self.events, reading):
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(self.events, reading, return_exceptions=True)
+
+    def _next_event(self) -> SessionEvent:
+        event = self.events.result()  # printed by next_event; raises Outcome at the end
+        self.events = asyncio.ensure_future(self.client.next_event())
+        return event
+
+    async def _block(self, awaited: str | None) -> None:
+        session = self.client.session
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.options.connect.timeout
+        namespace = self.current[0]
+        while (awaited is not None) or (
+            session.namespace_state(namespace) is NamespaceState.CONNECTING
+        ):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                what = f"'{awaited}'" if awaited is not None else f"answer to join {namespace}"
+                self.client.printer.note("error", message=f"no {what} within the --timeout")
+                return
+            await asyncio.wait({self.events}, timeout=remaining)
+            if self.events.done():
+                event = self._next_event()
+                if isinstance(event, EventMessage) and str(event.name) == awaited:
+                    return
+
+
+def _command(
+    client: LiveClient, line: str, current: list[str], printer: EventPrinter
+) -> tuple[str, str]:
+    """Carry out one prompt command; returns what the loop must do next: ("quit", ""),
+    ("wait", EVENT) or ("", "")."""
     if not line or line.startswith("#"):
-        return ""
+        return "", ""
     verb, _, rest = line.partition(" ")
     rest = rest.strip()
     try:
         if verb in ("quit", "exit", "disconnect"):
-            return "quit"
+            return "quit", ""
+        if verb == "wait":
+            if not rest:
+                raise ArgumentError("usage: wait EVENT")
+            return "wait", rest
         if verb == "help":
             printer.out.write(HELP.format(nsp=current[0]) + "\n")
         elif verb == "emit":
@@ -423,11 +541,18 @@ def _command(client: LiveClient, line: str, current: list[str], printer: EventPr
             printer.note("emit", nsp=current[0], event=name, args=args, id=ack_id)
         elif verb == "ack":
             tokens = split_arguments(rest)
-            if not tokens or not tokens[0].isdigit():
-                raise ArgumentError("usage: ack ID [ARGS...]")
+            if not tokens or not (tokens[0].isdigit() or tokens[0] == "last"):
+                raise ArgumentError("usage: ack ID|last [ARGS...]")
+            if tokens[0] == "last":
+                owed = client.session.acks_owed(current[0])
+                if not owed:
+                    raise ArgumentError(f"no event on {current[0]} awaits an ack")
+                ack_id = owed[-1]
+            else:
+                ack_id = int(tokens[0])
             args = [parse_value(t) for t in tokens[1:]]
-            client.act(client.session.ack, int(tokens[0]), *args, namespace=current[0])
-            printer.note("ack_sent", nsp=current[0], id=int(tokens[0]), args=args)
+            client.act(client.session.ack, ack_id, *args, namespace=current[0])
+            printer.note("ack_sent", nsp=current[0], id=ack_id, args=args)
         elif verb == "join":
             tokens = split_arguments(rest)
             if not tokens:
@@ -445,7 +570,7 @@ def _command(client: LiveClient, line: str, current: list[str], printer: EventPr
             raise ArgumentError(f"unknown command {verb!r} (try 'help')")
     except (ArgumentError, LocalProtocolError) as exc:
         printer.note("error", message=str(exc))
-    return ""
+    return "", ""
 
 
 async def _stdin_lines(stdin: IO[bytes]) -> Any:

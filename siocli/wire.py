@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from .protocol.engineio import strict_b64decode
 from .protocol.errors import DecodeError
@@ -36,6 +37,7 @@ class WireMessage:
     session: str | None = None
     source: str | None = None  # where it came from: "line 12", "entry 7"...
     notes: tuple[Finding, ...] = ()
+    http: dict[str, Any] | None = None  # polling: method, status, the headers worth keeping
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from ..wire import InputProblem, WireMessage
 
 __all__ = ["FORMATS", "detect_format", "read_stream"]
 
-FORMATS = ("text", "transcript", "har", "payload")
+FORMATS = ("text", "transcript", "har", "payload", "recording")
 """``--from`` values: ``text`` (one message per line), ``transcript`` (the docs' sample
 session style, HTTP exchanges and frames by arrow), ``har``, ``payload`` (the whole input
-is one polling body, e.g. an Engine.IO 3 binary payload)."""
+is one polling body, e.g. an Engine.IO 3 binary payload), ``recording`` (siocli's own)."""
 
 _HEAD = 64 * 1024
 _TRANSCRIPT_HINT = re.compile(
@@ -29,6 +29,8 @@ _TRANSCRIPT_HINT = re.compile(
 def detect_format(head: bytes) -> tuple[str, str]:
     """The format of an input from its first bytes, and why."""
     stripped = head.lstrip()
+    if stripped.startswith(b"{") and b'"format": "siocli-recording"' in head[:512]:
+        return "recording", "a siocli recording header"
     if stripped.startswith(b"{") and b'"log"' in head[:4096]:
         return "har", 'JSON with a "log" object'
     if head[:1] in (b"\x00", b"\x01") and b"\xff" in head[:12]:
@@ -62,12 +64,17 @@ def read_stream(
         body = buffered.read()
         yield WireMessage(body, None, Transport.POLLING, None, eio or 3, None, name)
         return
-    from .text import read_text
-
     lines = io.TextIOWrapper(buffered, encoding="utf-8", errors="replace", newline="")
     try:
-        yield from read_text(
-            lines, name, eio=eio, transport=transport, transcript=detected == "transcript"
-        )
+        if detected == "recording":
+            from ..recording import read_recording
+
+            yield from read_recording(lines, name)
+        else:
+            from .text import read_text
+
+            yield from read_text(
+                lines, name, eio=eio, transport=transport, transcript=detected == "transcript"
+            )
     finally:
         lines.detach()  # the caller owns the stream and closes it

@@ -269,7 +269,7 @@ class _Socket:
     sid: str | None = None
     next_ack_id: int = 0
     acks_asked: set[int] = field(default_factory=set)  # our events awaiting the server's ack
-    acks_owed: set[int] = field(default_factory=set)  # server events awaiting our ack
+    acks_owed: dict[int, None] = field(default_factory=dict)  # server events awaiting our ack
 
 
 class ClientSession:
@@ -359,6 +359,11 @@ class ClientSession:
             for socket in self._sockets.values()
         ) + len(self._deferred)
 
+    def acks_owed(self, namespace: str = "/") -> list[int]:
+        """The ids of the server's events on ``namespace`` that await our ack, in order."""
+        socket = self._sockets.get(namespace)
+        return list(socket.acks_owed) if socket else []
+
     def namespace_state(self, namespace: str = "/") -> NamespaceState:
         socket = self._sockets.get(namespace)
         return socket.state if socket else NamespaceState.DISCONNECTED
@@ -411,7 +416,7 @@ class ClientSession:
             raise LocalProtocolError(
                 f"can't ack {ack_id} on {namespace!r}: no event from the server awaits that ack"
             )
-        socket.acks_owed.discard(ack_id)
+        socket.acks_owed.pop(ack_id, None)
         self._send_socket(SocketPacket(SocketType.ACK, namespace, list(args), ack_id))
 
     def disconnect(self, namespace: str = "/") -> None:
@@ -738,7 +743,7 @@ class ClientSession:
     def _on_event(self, packet: SocketPacket) -> None:
         data = packet.data or [None]
         if packet.id is not None:
-            self._sockets.setdefault(packet.namespace, _Socket()).acks_owed.add(packet.id)
+            self._sockets.setdefault(packet.namespace, _Socket()).acks_owed[packet.id] = None
         self._events.append(EventMessage(packet.namespace, data[0], data[1:], packet.id))
 
     def _on_ack(self, packet: SocketPacket) -> None:

@@ -93,6 +93,13 @@ class Connection:
         except asyncio.TimeoutError:
             raise Timeout(f"nothing from the server for {timeout:g} s") from None
 
+    def pending_events(self) -> list[SessionEvent]:
+        """The events already received and not yet taken, without waiting."""
+        events = []
+        while not self._events.empty():
+            events.append(self._events.get_nowait())
+        return events
+
     def act(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Call a session method (``session.connect``, ``session.emit``...) and send what it
         produced."""
@@ -170,11 +177,18 @@ class Connection:
             self.session.receive_timeout(time.monotonic())
             self._pump()
 
-    def _emit_tap(self, data: str | bytes, direction: Direction, transport: Transport) -> None:
+    def _emit_tap(
+        self,
+        data: str | bytes,
+        direction: Direction,
+        transport: Transport,
+        http: dict[str, Any] | None = None,
+    ) -> None:
         if self._tap is not None:
+            session = self.session
             self._tap(
                 WireMessage(
-                    data, direction, transport, time.time(), self.session.eio, self.session.sid
+                    data, direction, transport, time.time(), session.eio, session.sid, http=http
                 )
             )
 
@@ -214,7 +228,7 @@ class Connection:
         from .http import describe_http_failure, poll
 
         try:
-            status, body, text = await poll(
+            status, body, text, headers = await poll(
                 self._client(), self.target.http_url(request.query), self._poll_timeout()
             )
         except Exception as exc:  # translated once, here
@@ -222,7 +236,8 @@ class Connection:
             self.session.receive_http_failure(request, reason, time.monotonic())
         else:
             if status == 200:
-                self._emit_tap(body, Direction.S2C, Transport.POLLING)
+                http = {"method": "GET", "status": status, "headers": headers}
+                self._emit_tap(body, Direction.S2C, Transport.POLLING, http)
                 self.session.receive_poll(body, time.monotonic())
             else:
                 self._http_error(request, status, text)
@@ -231,7 +246,8 @@ class Connection:
     async def _post(self, request: HttpPost) -> None:
         from .http import describe_http_failure, post
 
-        self._emit_tap(request.body, Direction.C2S, Transport.POLLING)
+        http = {"method": "POST", "headers": {"content-type": request.content_type}}
+        self._emit_tap(request.body, Direction.C2S, Transport.POLLING, http)
         try:
             status, text = await post(
                 self._client(),

@@ -24,15 +24,22 @@ __all__ = ["describe_http_failure", "http_error", "poll", "post"]
 _OCTET_STREAM = "application/octet-stream"
 
 
-async def poll(client: httpx.AsyncClient, url: str, timeout: float) -> tuple[int, str | bytes, str]:
-    """GET a polling URL: ``(status, body, text)``. The body is bytes for an Engine.IO 3
-    binary payload, text otherwise."""
+KEPT_HEADERS = ("content-type", "set-cookie")
+"""The response headers a recording keeps (set-cookie redacted): the rest is noise."""
+
+
+async def poll(
+    client: httpx.AsyncClient, url: str, timeout: float
+) -> tuple[int, str | bytes, str, dict[str, str]]:
+    """GET a polling URL: ``(status, body, text, kept headers)``. The body is bytes for an
+    Engine.IO 3 binary payload, text otherwise."""
     response = await client.get(url, timeout=timeout)
     content = response.content
+    headers = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
     if response.headers.get("content-type", "").startswith(_OCTET_STREAM):
-        return response.status_code, content, ""
+        return response.status_code, content, "", headers
     text = content.decode("utf-8", "replace")
-    return response.status_code, text, text
+    return response.status_code, text, text, headers
 
 
 async def post(

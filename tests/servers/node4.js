@@ -27,8 +27,10 @@ function common(socket) {
   socket.emit("welcome", { sid: socket.id, nsp: socket.nsp.name });
   socket.on("hello", (...args) => {
     const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
-    if (ack) ack("hi", ...args);
+    // "changed": a server whose answer changed, for replay's tests
+    if (ack) ack(options.changed ? "hello" : "hi", ...args);
   });
+  socket.on("what-time", () => socket.emit("clock", { time: Date.now(), zone: "UTC" }));
   socket.on("echo", (...args) => socket.emit("echo", ...args));
   socket.on("ask", (payload) => {
     socket.emit("question", payload, (...answers) => socket.emit("answered", ...answers));

@@ -10,6 +10,7 @@ import asyncio
 import json
 import socket
 import sys
+import time
 
 import socketio
 import uvicorn
@@ -43,7 +44,12 @@ def register(namespace: str) -> None:
 
     @sio.on("hello", namespace=namespace)
     async def hello(sid: str, *args: object) -> tuple:
-        return ("hi", *args)
+        return ("hello" if options.get("changed") else "hi", *args)
+
+    @sio.on("what-time", namespace=namespace)
+    async def what_time(sid: str, *args: object) -> None:
+        clock = {"time": int(time.time() * 1000), "zone": "UTC"}
+        await sio.emit("clock", clock, to=sid, namespace=namespace)
 
     @sio.on("echo", namespace=namespace)
     async def echo(sid: str, *args: object) -> None:

@@ -1,0 +1,430 @@
+"""Recordings: a session's wire messages as JSON Lines, written as they happen.
+
+Format version 1 (documented in ``recordings/README.md``)::
+
+    {"format": "siocli-recording", "version": 1, "siocli": "0.1.0", "start": "2026-...Z",
+     "url": "http://127.0.0.1:3000/admin", "eio": 4, "options": {...}, "redacted": true}
+    {"t": 0.0041, "dir": "s2c", "transport": "polling", "text": "0{...}",
+     "http": {"method": "GET", "status": 200, "headers": {"content-type": "text/plain..."}}}
+    {"t": 0.0093, "dir": "c2s", "transport": "websocket", "b64": "AQID"}
+    {"t": 1.5, "type": "close", "reason": "io client disconnect", "detail": null}
+
+Every line is written and flushed when it happens, so an interrupted session loses nothing
+already seen; a reader reports a cut last line and goes on. Secrets are redacted by default
+(auth payloads, credentials in headers and query strings), visibly: ``"[redacted]"``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import IO, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from . import __version__
+from .protocol import engineio, socketio
+from .protocol.errors import DecodeError
+from .protocol.types import Direction, EnginePacket, EngineType, Severity, SocketType, Transport
+from .wire import InputProblem, WireMessage
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "Recording",
+    "RecordingError",
+    "RecordingWriter",
+    "load_recording",
+    "read_recording",
+    "redact_message",
+    "secrets_of",
+]
+
+FORMAT = "siocli-recording"
+VERSION = 1
+REDACTED = "[redacted]"
+_SECRET_HEADERS = frozenset(
+    ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "x-auth-token")
+)
+_SECRET_KEY = re.compile(
+    r"token|auth|secret|passw|pwd|api[-_]?key|^key$|sig(nature)?$|session|jwt|credential",
+    re.IGNORECASE,
+)
+
+
+class RecordingError(ValueError):
+    """A recording that cannot be read: which file, which line, why."""
+
+
+# --- redaction ---------------------------------------------------------------------------------
+
+
+def redact_url(url: str) -> str:
+    """Token-like query parameters get ``[redacted]`` values."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [
+        (k, REDACTED if _SECRET_KEY.search(k) else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
+    return urlunsplit(parts._replace(query=urlencode(query, safe="[]")))
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for name, value in headers.items():
+        if name.lower() == "set-cookie":
+            cookie, _, attributes = value.partition(";")
+            cookie_name = cookie.split("=", 1)[0]
+            value = f"{cookie_name}={REDACTED}" + (f";{attributes}" if attributes else "")
+        elif name.lower() in _SECRET_HEADERS:
+            value = REDACTED
+        out[name] = value
+    return out
+
+
+def redact_message(
+    data: str | bytes,
+    direction: Direction | None,
+    transport: Transport,
+    eio: int,
+    secrets: set[str] | None = None,
+) -> tuple[str | bytes, bool]:
+    """The message with secrets redacted, and whether anything changed: the values of the
+    client's CONNECT payloads (in protocol 4, of the namespace's query), and wherever else
+    they appear later (a server echoing a token back), in either direction. ``secrets``
+    collects what the CONNECT payloads held, for the messages after this one. Only what
+    decodes is touched: the rest stays byte for byte."""
+    secrets = set() if secrets is None else secrets
+    text = data if isinstance(data, str) else data.decode("latin-1")
+    mentions = any(secret in text for secret in secrets)
+    if direction is not Direction.C2S and not mentions:
+        return data, False
+    if direction is Direction.C2S and "0" not in text and not mentions:
+        return data, False  # no CONNECT in there
+    try:
+        if transport is Transport.POLLING:
+            packets = engineio.decode_payload(data, eio)
+        else:
+            packets = [engineio.decode_packet(data, eio)]
+    except DecodeError:
+        return data, False
+    changed = False
+    out = []
+    for packet in packets:
+        redacted = _redact_packet(packet, eio, direction is Direction.C2S, secrets)
+        changed |= redacted is not packet
+        out.append(redacted)
+    if not changed:
+        return data, False
+    if transport is Transport.POLLING:
+        return engineio.encode_payload(out, eio, binary=isinstance(data, bytes)), True
+    return engineio.encode_packet(out[0], eio), True
+
+
+def _redact_packet(
+    packet: EnginePacket, eio: int, from_client: bool, secrets: set[str]
+) -> EnginePacket:
+    text = packet.data
+    if packet.type is not EngineType.MESSAGE or not isinstance(text, str):
+        return packet
+    try:
+        sio = socketio.decode_packet(text, 4 if eio == 3 else 5)
+    except DecodeError:
+        return packet
+    namespace = sio.namespace
+    data = _scrub(sio.data, secrets)
+    if from_client and sio.type is SocketType.CONNECT:
+        if "?" in namespace:
+            path, _, query = namespace.partition("?")
+            pairs = parse_qsl(query, keep_blank_values=True)
+            secrets.update(secrets_of(dict(pairs)))
+            namespace = path + "?" + urlencode([(k, REDACTED) for k, _ in pairs], safe="[]")
+        if isinstance(data, dict):
+            secrets.update(secrets_of(sio.data))
+            data = dict.fromkeys(data, REDACTED)
+    if namespace == sio.namespace and data == sio.data:
+        return packet
+    return EnginePacket(
+        EngineType.MESSAGE, socketio.encode_packet(sio._replace(namespace=namespace, data=data))
+    )
+
+
+def _scrub(value: Any, secrets: set[str]) -> Any:
+    """``value`` with every occurrence of a secret in its strings replaced."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    return value
+
+
+def secrets_of(auth: Any) -> frozenset[str]:
+    """The strings of an auth payload worth hiding everywhere (long enough not to clobber
+    ordinary words)."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str) and len(value) >= 6:
+            found.add(value)
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(auth)
+    return frozenset(found)
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+class RecordingWriter:
+    """Writes a recording to ``out``, a line per message, flushed as it happens.
+
+    The header waits for the session's Engine.IO revision (:meth:`opened`): a reader needs
+    it to read the first message. Until then (a fraction of a second) lines are held.
+    """
+
+    def __init__(
+        self,
+        out: IO[str],
+        url: str,
+        options: dict[str, Any],
+        *,
+        redact: bool = True,
+        secrets: frozenset[str] = frozenset(),
+    ) -> None:
+        self.out = out
+        self.redact = redact
+        self.secrets = set(secrets)  # grows with every auth payload the client sends
+        self.url = redact_url(url) if redact else url
+        self.options = options
+        self.start: float | None = None
+        self._header_written = False
+        self._held: list[str] = []
+        self.eio: int | None = None
+
+    def opened(self, eio: int) -> None:
+        """The session's revision is known: write the header and what waited for it."""
+        if self._header_written:
+            return
+        self.eio = eio
+        header = {
+            "format": FORMAT,
+            "version": VERSION,
+            "siocli": __version__,
+            "start": datetime.now(timezone.utc)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "url": self.url,
+            "eio": eio,
+            "options": self.options,
+            "redacted": self.redact,
+        }
+        self._header_written = True
+        self._write_line(json.dumps(header, ensure_ascii=False))
+        held, self._held = self._held, []
+        for line in held:
+            self._write_line(line)
+
+    def message(self, message: WireMessage) -> None:
+        if self.start is None:
+            self.start = message.time
+        data = message.data
+        eio = message.eio or self.eio or 4
+        if self.redact:
+            data, _ = redact_message(data, message.direction, message.transport, eio, self.secrets)
+        record: dict[str, Any] = {
+            "t": round((message.time or 0.0) - (self.start or 0.0), 6),
+            "dir": message.direction.value if message.direction else None,
+            "transport": message.transport.value,
+        }
+        if isinstance(data, str):
+            record["text"] = data
+        else:
+            record["b64"] = base64.b64encode(data).decode("ascii")
+        if message.http:
+            http = dict(message.http)
+            if self.redact and "headers" in http:
+                http["headers"] = redact_headers(http["headers"])
+            record["http"] = http
+        self._line(json.dumps(record, ensure_ascii=False))
+
+    def event(self, kind: str, time: float | None = None, **fields: Any) -> None:
+        """A lifecycle step that is not a message (the session's end, mostly)."""
+        t = round((time or 0.0) - (self.start or time or 0.0), 6) if time is not None else None
+        self._line(json.dumps({"t": t, "type": kind, **fields}, ensure_ascii=False, default=str))
+
+    def close(self) -> None:
+        if not self._header_written and self._held:
+            self.opened(self.eio or 4)
+        self.out.flush()
+
+    def _line(self, line: str) -> None:
+        if self._header_written:
+            self._write_line(line)
+        else:
+            self._held.append(line)
+
+    def _write_line(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Recording:
+    """A recording in memory (for replay): its header and its lines."""
+
+    name: str
+    header: dict[str, Any]
+    messages: list[WireMessage] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
+
+    @property
+    def eio(self) -> int:
+        return int(self.header.get("eio") or 4)
+
+
+def read_recording(lines: Iterator[str], name: str) -> Iterator[WireMessage | InputProblem]:
+    """The wire messages of a recording (for ``decode``), streaming."""
+    header: dict[str, Any] | None = None
+    pending: tuple[int, str] | None = None
+    segment = 0
+    for number, line in enumerate(lines, 1):
+        if pending is not None:  # the line before was cut short, and was not the last
+            yield InputProblem(
+                f"line {pending[0]}: not JSON ({pending[1]})", f"{name}:{pending[0]}"
+            )
+            pending = None
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            pending = (number, str(exc))
+            continue
+        if header is None:
+            try:
+                header = _check_header(record, name)
+            except RecordingError as exc:
+                yield InputProblem(str(exc), f"{name}:1", fatal=True)
+                return
+            continue
+        if isinstance(record, dict) and record.get("type") == "session":
+            segment += 1  # a reconnection: a new Engine.IO session
+            continue
+        item = _line_item(record, header, name, number, segment)
+        if item is not None:
+            yield item
+    if pending is not None:
+        yield InputProblem(
+            f"the last line ({pending[0]}) is cut short: the recording was interrupted; "
+            "everything before it is read",
+            f"{name}:{pending[0]}",
+            code="recording.truncated",
+            severity=Severity.WARNING,
+        )
+    if header is None:
+        yield InputProblem(f"{name} is empty", name, fatal=True)
+
+
+def _check_header(record: Any, name: str) -> dict[str, Any]:
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise RecordingError(
+            f"{name}:1 is not a siocli recording header (expected "
+            f'{{"format": "{FORMAT}", "version": {VERSION}, ...}})'
+        )
+    version = record.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise RecordingError(f"{name}:1: bad format version {version!r}")
+    if version > VERSION:
+        raise RecordingError(
+            f"{name}:1: format version {version} is newer than this siocli reads ({VERSION}); "
+            "upgrade siocli"
+        )
+    return record
+
+
+def _line_item(
+    record: Any, header: dict[str, Any], name: str, number: int, segment: int
+) -> WireMessage | InputProblem | None:
+    where = f"{name}:{number}"
+    if not isinstance(record, dict):
+        return InputProblem(f"line {number} is not a JSON object", where)
+    if "type" in record:
+        return None  # a lifecycle line: replay reads them, decode needs only messages
+    try:
+        direction = Direction(record["dir"]) if record.get("dir") else None
+        transport = Transport(record.get("transport", "websocket"))
+    except ValueError as exc:
+        return InputProblem(f"line {number}: {exc}", where)
+    if "text" in record and isinstance(record["text"], str):
+        data: str | bytes = record["text"]
+    elif "b64" in record:
+        try:
+            data = base64.b64decode(record["b64"], validate=True)
+        except (binascii.Error, ValueError, TypeError):
+            return InputProblem(f'line {number}: bad base64 in "b64"', where)
+    else:
+        return InputProblem(f'line {number}: a message needs "text" or "b64"', where)
+    time = record.get("t")
+    return WireMessage(
+        data,
+        direction,
+        transport,
+        float(time) if isinstance(time, (int, float)) else None,
+        int(header.get("eio") or 4),
+        f"{name}#{segment}",
+        where,
+        http=record.get("http") if isinstance(record.get("http"), dict) else None,
+    )
+
+
+def load_recording(path: str) -> Recording:
+    """Read a whole recording for replay; :class:`RecordingError` if it is not one."""
+    try:
+        with open(path, encoding="utf-8") as stream:
+            lines = stream.read().splitlines()
+    except OSError as exc:
+        raise RecordingError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise RecordingError(f"{path} is not UTF-8 text: not a recording") from None
+    if not lines:
+        raise RecordingError(f"{path} is empty")
+    try:
+        header = json.loads(lines[0])
+    except ValueError:
+        raise RecordingError(f"{path}:1 is not JSON: not a recording") from None
+    header = _check_header(header, path)
+    recording = Recording(path, header)
+    for item in read_recording(iter(lines), path):
+        if isinstance(item, InputProblem):
+            recording.problems.append(item)
+        else:
+            recording.messages.append(item)
+    for number, line in enumerate(lines[1:], 2):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "type" in record:
+            recording.events.append({**record, "line": number})
+    return recording

@@ -1,0 +1,662 @@
+"""``siocli replay``: play a recording's client side against a server, check the answers.
+
+The recording is dissected by the core into Socket.IO packets. The client's packets become
+actions (join with auth, emit, ack, leave); the server's become expectations. A fresh
+session replays the actions in recorded order (waiting, before each, for what the server
+had sent before it in the recording), and every packet the server sends is matched with the
+next expectation of its namespace.
+
+What always differs is normalised away: session ids (the Engine.IO sid and the socket ids,
+wherever they appear in payloads), ack-id numbering, timing, heartbeats. ``--ignore
+EVENT[i].key.path`` masks volatile fields. Order rule: strict per namespace; namespaces may
+interleave freely.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .protocol.dissect import Dissector
+from .protocol.session import (
+    AckMessage,
+    Closed,
+    EventMessage,
+    NamespaceConnected,
+    NamespaceDisconnected,
+    NamespaceRejected,
+    SessionEvent,
+)
+from .protocol.types import Direction, SocketPacket, SocketType
+from .recording import REDACTED, Recording, RecordingError, secrets_of
+from .transports.config import ConnectOptions
+from .transports.driver import Connection
+from .transports.errors import TransportError
+
+__all__ = [
+    "ReplayOptions",
+    "ReplayRun",
+    "Step",
+    "StepResult",
+    "needs_auth",
+    "parse_ignore",
+    "replay",
+    "replay_all",
+    "script_of",
+]
+
+_EVENT_TYPES = (SocketType.EVENT, SocketType.BINARY_EVENT)
+_ACK_TYPES = (SocketType.ACK, SocketType.BINARY_ACK)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOptions:
+    connect: ConnectOptions
+    auth: dict[str, Any] | None = None  # for CONNECTs whose recorded auth was redacted
+    fast: bool = False
+    ignore: tuple[str, ...] = ()
+    timeout: float = 5.0  # for each expected answer
+
+
+@dataclass(slots=True)
+class Step:
+    """One Socket.IO packet of the recording: an action (``c2s``) or an expectation."""
+
+    number: int
+    direction: Direction
+    time: float
+    kind: str  # connect, connect_error, disconnect, event, ack, close
+    namespace: str
+    name: Any = None  # the event name
+    args: list[Any] = field(default_factory=list)
+    ack_id: int | None = None  # as recorded
+    auth: Any = None  # connect: the payload (protocol 5) or query (protocol 4)
+    answers: Step | None = None  # an ack: the event step it answers
+    question: str | None = None  # an ack: the event name it answers
+
+    def label(self) -> str:
+        arrow = ">" if self.direction is Direction.C2S else "<"
+        text = f"{arrow} {self.kind} {self.namespace}"
+        if self.kind == "event":
+            text += f" {json.dumps(self.name, ensure_ascii=False)}"
+        if self.kind == "ack" and self.question is not None:
+            text += f" (answer to {json.dumps(self.question, ensure_ascii=False)})"
+        return text
+
+
+@dataclass(slots=True)
+class StepResult:
+    step: Step
+    ok: bool
+    message: str = ""
+    expected: Any = None
+    actual: Any = None
+
+    def diff(self) -> str:
+        import difflib
+
+        if self.expected is None and self.actual is None:
+            return ""
+        lines = difflib.unified_diff(
+            _pretty(self.expected).splitlines(),
+            _pretty(self.actual).splitlines(),
+            "expected (recorded)",
+            "actual",
+            lineterm="",
+        )
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class ReplayReport:
+    recording: str
+    results: list[StepResult] = field(default_factory=list)
+    unexpected: list[StepResult] = field(default_factory=list)
+    error: str | None = None  # could not run at all (unreachable server...)
+    hint: str | None = None
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(r.ok for r in self.results) and not self.unexpected
+
+
+# --- from recording to script ------------------------------------------------------------------
+
+
+def script_of(recording: Recording) -> list[Step]:
+    """The recording's Socket.IO packets, in order, as replay steps (first session only)."""
+    dissector = Dissector(recording.eio, check=False)
+    steps: list[Step] = []
+    first_session = recording.messages[0].session if recording.messages else None
+    asked: dict[tuple[Direction, str, int], Step] = {}
+    for message in recording.messages:
+        if message.session != first_session:
+            break  # a reconnection: replay follows the first session
+        report = dissector.receive(message.direction, message.transport, message.data, message.time)
+        for packet in report.packets:
+            if packet.complete is None or message.direction is None:
+                continue
+            step = _step(
+                len(steps) + 1,
+                message.direction,
+                message.time or 0.0,
+                packet.complete,
+                recording.eio,
+                asked,
+            )
+            if step is not None:
+                steps.append(step)
+    for event in recording.events:
+        if event.get("type") == "close" and event.get("reason") not in (
+            "io client disconnect",
+            None,
+        ):
+            steps.append(
+                Step(
+                    len(steps) + 1,
+                    Direction.S2C,
+                    float(event.get("t") or 0.0),
+                    "close",
+                    "/",
+                    name=event.get("reason"),
+                )
+            )
+            break
+    return steps
+
+
+def _step(
+    number: int,
+    direction: Direction,
+    t: float,
+    packet: SocketPacket,
+    eio: int,
+    asked: dict[tuple[Direction, str, int], Step],
+) -> Step | None:
+    ptype = packet.type
+    namespace = packet.namespace
+    if ptype is SocketType.CONNECT:
+        auth: Any = packet.data
+        if eio == 3 and "?" in namespace:
+            namespace, _, query = namespace.partition("?")
+            from urllib.parse import parse_qsl
+
+            auth = dict(parse_qsl(query, keep_blank_values=True))
+        return Step(number, direction, t, "connect", namespace, auth=auth)
+    if ptype is SocketType.CONNECT_ERROR:
+        return Step(number, direction, t, "connect_error", namespace, args=[packet.data])
+    if ptype is SocketType.DISCONNECT:
+        return Step(number, direction, t, "disconnect", namespace)
+    if ptype in _EVENT_TYPES:
+        data = packet.data or [None]
+        step = Step(number, direction, t, "event", namespace, data[0], list(data[1:]), packet.id)
+        if packet.id is not None:
+            asked[(direction, namespace, packet.id)] = step
+        return step
+    if ptype in _ACK_TYPES:
+        other = Direction.S2C if direction is Direction.C2S else Direction.C2S
+        question = asked.get((other, namespace, packet.id)) if packet.id is not None else None
+        return Step(
+            number,
+            direction,
+            t,
+            "ack",
+            namespace,
+            None,
+            list(packet.data or []),
+            packet.id,
+            answers=question,
+            question=question.name if question is not None else None,
+        )
+    return None
+
+
+# --- normalising -------------------------------------------------------------------------------
+
+_IGNORE = re.compile(r"^(?P<event>[^\[.]+)(?P<path>(\[\d+\]|\.[^.\[]+)*)$")
+_PART = re.compile(r"\[(\d+)\]|\.([^.\[]+)")
+
+
+def parse_ignore(spec: str) -> tuple[str, list[int | str]]:
+    """``tick[0].time`` -> ("tick", [0, "time"]); ``ValueError`` if malformed."""
+    match = _IGNORE.match(spec)
+    if match is None:
+        raise ValueError(f"{spec!r}: expected EVENT[INDEX].key.path, e.g. tick[0].time")
+    path: list[int | str] = [
+        int(index) if index else key for index, key in _PART.findall(match.group("path"))
+    ]
+    return match.group("event"), path
+
+
+def _mask(args: list[Any], path: list[int | str]) -> list[Any]:
+    """A copy of ``args`` with the value at ``path`` (args[i].key...) replaced."""
+    if not path:
+        return args
+    result = json.loads(json.dumps(args, default=_binary_for_json))
+    target: Any = result
+    for part in path[:-1]:
+        try:
+            target = target[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return result
+    last = path[-1]
+    if (isinstance(target, list) and isinstance(last, int) and last < len(target)) or (
+        isinstance(target, dict) and last in target
+    ):
+        target[last] = "<ignored>"  # type: ignore[index]
+    return result
+
+
+def _binary_for_json(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return {"$binary": bytes(value).hex()}
+    raise TypeError(type(value).__name__)
+
+
+class _Normaliser:
+    """Values that always differ between two sessions, made equal: sids, ignored paths."""
+
+    def __init__(self, ignore: tuple[str, ...], secrets: frozenset[str] = frozenset()) -> None:
+        self.ignore = [parse_ignore(spec) for spec in ignore]
+        self.sids: dict[str, str] = {}  # a session id (recorded or actual) -> its role
+        self.secrets = secrets
+
+    def sid(self, value: str | None, role: str) -> None:
+        if value:
+            self.sids[value] = role
+
+    def args(self, event: Any, args: list[Any]) -> Any:
+        value = json.loads(json.dumps(args, default=_binary_for_json))
+        for name, path in self.ignore:
+            if name == event or name == "*":
+                value = _mask(value, path)
+        return self._sids(value)
+
+    def _sids(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for sid, role in self.sids.items():
+                if sid in value:
+                    value = value.replace(sid, f"<{role}>")
+            for secret in self.secrets:
+                value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, list):
+            return [self._sids(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._sids(v) for k, v in value.items()}
+        return value
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+async def replay(recording: Recording, options: ReplayOptions) -> ReplayReport:
+    """Replay ``recording`` against the server of ``options``."""
+    report = ReplayReport(recording.name)
+    started = time.monotonic()
+    try:
+        steps = script_of(recording)
+    except Exception as exc:  # a recording the core cannot dissect
+        report.error = f"cannot read the recording's packets: {exc}"
+        return report
+    recorded = _Normaliser(options.ignore)
+    # what the recording redacted, the actual session must show redacted too
+    actual = _Normaliser(options.ignore, secrets_of(options.auth))
+    _collect_recorded_sids(recording, steps, recorded)
+    connection = Connection(options.connect)
+    try:
+        await connection.open()
+    except TransportError as exc:
+        report.error, report.hint = exc.message, exc.hint
+        await connection.close(grace=0)
+        return report
+    runner = _Runner(connection, options, steps, recorded, actual, report)
+    try:
+        await runner.run()
+    finally:
+        await connection.close()
+        report.duration = time.monotonic() - started
+    return report
+
+
+def _collect_recorded_sids(recording: Recording, steps: list[Step], into: _Normaliser) -> None:
+    from .protocol.annotate import annotate_message
+
+    for message in recording.messages[:3]:
+        for packet in annotate_message(message.data, recording.eio, message.transport).packets:
+            if packet.handshake is not None:
+                into.sid(packet.handshake.sid, "sid")
+    for step in steps:
+        if (
+            step.kind == "connect"
+            and step.direction is Direction.S2C
+            and isinstance(step.auth, dict)
+        ):
+            into.sid(step.auth.get("sid"), f"sid {step.namespace}")
+
+
+class _Runner:
+    def __init__(
+        self,
+        connection: Connection,
+        options: ReplayOptions,
+        steps: list[Step],
+        recorded: _Normaliser,
+        actual: _Normaliser,
+        report: ReplayReport,
+    ) -> None:
+        self.connection = connection
+        self.options = options
+        self.steps = steps
+        self.recorded = recorded
+        self.actual = actual
+        self.report = report
+        self.pending: dict[str, list[Step]] = {}  # namespace -> expectations, in order
+        self.ack_ids: dict[int, int] = {}  # our emit's recorded step number -> actual ack id
+        self.server_ids: dict[int, int] = {}  # server event's step number -> actual ack id
+        self.done: set[int] = set()
+
+    async def run(self) -> None:
+        session = self.connection.session
+        self.actual.sid(session.sid, "sid")
+        start = time.monotonic()
+        base = self.steps[0].time if self.steps else 0.0
+        for step in self.steps:
+            if step.direction is Direction.S2C:
+                self.pending.setdefault(step.namespace, []).append(step)
+                continue
+            # causality: what the server had sent before this, it must send first
+            await self._drain(until=step.number)
+            if not self.options.fast:
+                delay = (step.time - base) - (time.monotonic() - start)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            self._act(step)
+        await self._drain(until=None)
+        # a moment for what the server sends that the recording did not have
+        await self._take(timeout=0.2 if self.options.fast else 0.5, quiet=True)
+        for steps in self.pending.values():
+            for step in steps:
+                self._fail(step, "the server never sent it", self._expected(step), None)
+
+    def _act(self, step: Step) -> None:
+        session = self.connection.session
+        act = self.connection.act
+        try:
+            if step.kind == "connect":
+                act(session.connect, step.namespace, self._auth(step))
+            elif step.kind == "disconnect":
+                act(session.disconnect, step.namespace)
+            elif step.kind == "event":
+                ack_id = act(
+                    session.emit,
+                    step.name,
+                    *step.args,
+                    namespace=step.namespace,
+                    ack=step.ack_id is not None,
+                )
+                if ack_id is not None:
+                    self.ack_ids[step.number] = ack_id
+            elif step.kind == "ack":
+                question = step.answers
+                actual_id = self.server_ids.get(question.number) if question else None
+                if actual_id is None:
+                    self._fail(step, "cannot answer: the server never asked this ack", None, None)
+                    return
+                act(session.ack, actual_id, *step.args, namespace=step.namespace)
+        except Exception as exc:  # the session refuses (namespace not connected...)
+            self._fail(step, f"cannot replay this step: {exc}", None, None)
+            return
+        self.report.results.append(StepResult(step, True, "sent"))
+
+    def _auth(self, step: Step) -> Any:
+        auth = step.auth
+        if isinstance(auth, dict) and REDACTED in auth.values():
+            if self.options.auth is None:
+                raise RecordingError(
+                    "the recording's auth was redacted: give it with --auth (or record with "
+                    "--no-redact)"
+                )
+            return self.options.auth
+        return auth if isinstance(auth, dict) else None
+
+    async def _drain(self, until: int | None) -> None:
+        """Take server packets until every expectation before step ``until`` is met."""
+        while True:
+            waiting = [
+                s
+                for steps in self.pending.values()
+                for s in steps
+                if until is None or s.number < until
+            ]
+            if not waiting:
+                return
+            if not await self._take(self.options.timeout):
+                for step in waiting:
+                    self._fail(
+                        step,
+                        f"not received within {self.options.timeout:g} s",
+                        self._expected(step),
+                        None,
+                    )
+                    self.pending[step.namespace].remove(step)
+                return
+
+    async def _take(self, timeout: float, quiet: bool = False) -> bool:
+        """Match the next server event; False if none came in time."""
+        try:
+            event = await self.connection.next_event(timeout)
+        except TransportError:
+            return False
+        self._match(event, quiet)
+        return True
+
+    def _match(self, event: SessionEvent, quiet: bool) -> None:
+        actual = _actual(event)
+        if actual is None:
+            return
+        kind, namespace = actual["kind"], actual["namespace"]
+        if kind == "connect":
+            self.actual.sid(actual.get("sid"), f"sid {namespace}")
+        expected_steps = self.pending.get(namespace) or self.pending.get(
+            "/" if kind == "close" else namespace, []
+        )
+        step = expected_steps[0] if expected_steps else None
+        if (
+            step is not None
+            and step.kind == kind
+            and (kind != "event" or step.name == actual.get("name"))
+        ):
+            expected_steps.pop(0)
+            self._compare(step, actual, event)
+            return
+        # out of order, or not in the recording at all
+        later = next(
+            (
+                s
+                for s in expected_steps
+                if s.kind == kind and (kind != "event" or s.name == actual.get("name"))
+            ),
+            None,
+        )
+        if later is not None:
+            expected_steps.remove(later)
+            self._compare(later, actual, event)
+            self._fail(
+                later,
+                f"arrived before step {step.number if step else '?'} (order per namespace differs)",
+                None,
+                None,
+            )
+            return
+        if kind == "close" and step is None:
+            self.report.unexpected.append(
+                StepResult(
+                    Step(0, Direction.S2C, 0.0, "close", "/", name=actual.get("reason")),
+                    False,
+                    f"the server ended the session: {actual.get('reason')}",
+                )
+            )
+            return
+        self.report.unexpected.append(
+            StepResult(
+                Step(0, Direction.S2C, 0.0, kind, namespace, actual.get("name")),
+                False,
+                "not in the recording",
+                None,
+                self._shown(actual),
+            )
+        )
+
+    def _compare(self, step: Step, actual: dict[str, Any], event: SessionEvent) -> None:
+        expected = self._expected(step)
+        got = self._shown(actual)
+        if step.kind == "event" and isinstance(event, EventMessage) and event.ack_id is not None:
+            self.server_ids[step.number] = event.ack_id
+        if step.kind == "ack" and isinstance(event, AckMessage):
+            question = step.answers
+            want = self.ack_ids.get(question.number) if question else None
+            if want is not None and want != event.ack_id:
+                self._fail(step, f"answers ack {event.ack_id}, not {want}", expected, got)
+                return
+        if expected != got:
+            self._fail(step, "differs from the recording", expected, got)
+            return
+        self.report.results.append(StepResult(step, True, "as recorded"))
+
+    def _expected(self, step: Step) -> Any:
+        return _comparable(step.kind, step.name, step.args, step.question, self.recorded)
+
+    def _shown(self, actual: dict[str, Any]) -> Any:
+        return _comparable(
+            actual["kind"],
+            actual.get("name"),
+            actual.get("args", []),
+            actual.get("question"),
+            self.actual,
+        )
+
+    def _fail(self, step: Step, message: str, expected: Any, actual: Any) -> None:
+        self.report.results.append(StepResult(step, False, message, expected, actual))
+
+
+def _comparable(
+    kind: str, name: Any, args: list[Any], question: Any, normaliser: _Normaliser
+) -> Any:
+    if kind == "event":
+        return {"event": name, "args": normaliser.args(name, args)}
+    if kind == "ack":
+        return {"args": normaliser.args(question, args)}
+    if kind == "connect_error":
+        # protocol 5 sends {"message", "data"}, protocol 4 a string: one shape for both
+        error = args[0] if args else None
+        if not isinstance(error, dict):
+            error = {"message": error}
+        return {"error": normaliser.args(None, [error])}
+    if kind == "close":
+        return {"reason": name}
+    return {}
+
+
+def _actual(event: SessionEvent) -> dict[str, Any] | None:
+    if isinstance(event, EventMessage):
+        return {
+            "kind": "event",
+            "namespace": event.namespace,
+            "name": event.name,
+            "args": event.args,
+        }
+    if isinstance(event, AckMessage):
+        return {"kind": "ack", "namespace": event.namespace, "args": event.args}
+    if isinstance(event, NamespaceConnected):
+        return {"kind": "connect", "namespace": event.namespace, "sid": event.sid}
+    if isinstance(event, NamespaceRejected):
+        data = (
+            {"message": event.message, "data": event.data}
+            if event.data is not None
+            else ({"message": event.message})
+        )
+        return {"kind": "connect_error", "namespace": event.namespace, "args": [data]}
+    if isinstance(event, NamespaceDisconnected) and event.reason == "io server disconnect":
+        return {"kind": "disconnect", "namespace": event.namespace}
+    if isinstance(event, Closed) and event.reason != "io client disconnect":
+        return {"kind": "close", "namespace": "/", "name": event.reason}
+    return None
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayRun:
+    """``siocli replay``'s arguments, parsed."""
+
+    recordings: tuple[str, ...]
+    url: str | None = None
+    path: str | None = None
+    transport: str | None = None
+    eio: int | None = None
+    auth: dict[str, Any] | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    insecure: bool = False
+    cacert: str | None = None
+    fast: bool = False
+    ignore: tuple[str, ...] = ()
+    timeout: float = 5.0
+    as_json: bool = False
+    junit: str | None = None
+
+
+def needs_auth(recording: Recording) -> bool:
+    """Did the recording's client send an auth payload that was redacted?"""
+    return any(
+        step.kind == "connect"
+        and step.direction is Direction.C2S
+        and isinstance(step.auth, dict)
+        and REDACTED in step.auth.values()
+        for step in script_of(recording)
+    )
+
+
+def _options_for(recording: Recording, run: ReplayRun) -> ReplayOptions:
+    recorded = recording.header.get("options") or {}
+    headers = {k: v for k, v in (recorded.get("headers") or {}).items() if v != REDACTED}
+    headers.update(dict(run.headers))
+    connect = ConnectOptions(
+        url=run.url or str(recording.header.get("url", "")),
+        path=run.path or recorded.get("path") or "/socket.io/",
+        transport=run.transport or recorded.get("transport") or "auto",
+        eio=run.eio if run.eio is not None else recording.eio,
+        headers=tuple(headers.items()),
+        timeout=max(run.timeout, 5.0),
+        insecure=run.insecure,
+        cacert=run.cacert,
+    )
+    auth = run.auth
+    kept = recorded.get("auth")
+    if auth is None and isinstance(kept, dict) and REDACTED not in kept.values():
+        auth = kept
+    return ReplayOptions(connect, auth, run.fast, run.ignore, run.timeout)
+
+
+async def replay_all(run: ReplayRun, recordings: list[Recording]) -> list[ReplayReport]:
+    """Replay several recordings concurrently."""
+
+    async def one(recording: Recording) -> ReplayReport:
+        try:
+            return await replay(recording, _options_for(recording, run))
+        except RecordingError as exc:
+            report = ReplayReport(recording.name)
+            report.error = str(exc)
+            return report
+
+    return list(await asyncio.gather(*(one(r) for r in recordings)))

@@ -1,0 +1,135 @@
+"""siocli replay against real servers: a faithful server passes, a changed one fails with
+the right diff; normalisation of sids, ack ids and --ignore'd fields."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from siocli.recording import load_recording
+from siocli.replay import parse_ignore, script_of
+
+from .realservers import run_server
+
+RECORDINGS = Path(__file__).parent.parent / "recordings"
+AUTH = '{"token": "secret-token"}'
+KIND_OF = {"node4": "node4", "node2": "node2"}
+
+
+def replay(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "siocli", "replay", "--fast", "--auth", AUTH, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in RECORDINGS.glob("*.jsonl")))
+def test_the_example_recordings_replay_cleanly(name: str, tmp_path: Path) -> None:
+    kind = name.split("-")[0]
+    with run_server(kind) as server:
+        result = replay(
+            str(RECORDINGS / f"{name}.jsonl"),
+            "--url",
+            server.url,
+            "--ignore",
+            "clock[0].time",
+            "--junit",
+            str(tmp_path / "r.xml"),
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "PASS" in result.stdout
+    suite = ElementTree.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests", 0)) > 10
+
+
+def test_a_changed_server_fails_with_the_right_diff() -> None:
+    with run_server("node4", changed=True) as server:
+        result = replay(
+            str(RECORDINGS / "node4-upgrade.jsonl"),
+            "--url",
+            server.url,
+            "--ignore",
+            "clock[0].time",
+        )
+    assert result.returncode == 6, result.stdout
+    lines = result.stdout.splitlines()
+    failed = [line for line in lines if "✗" in line]
+    assert len(failed) == 1 and 'ack / (answer to "hello")' in failed[0]
+    diff = "\n".join(lines)
+    assert '-    "hi",' in diff and '+    "hello",' in diff
+
+
+def test_volatile_fields_fail_unless_ignored() -> None:
+    with run_server("node2") as server:
+        strict = replay(str(RECORDINGS / "node2-upgrade.jsonl"), "--url", server.url, "--json")
+    assert strict.returncode == 6
+    records = [json.loads(line) for line in strict.stdout.splitlines()]
+    [clock] = [r for r in records if r.get("event") == "clock"]
+    assert not clock["ok"]
+    assert clock["expected"]["args"][0]["zone"] == clock["actual"]["args"][0]["zone"] == "UTC"
+    assert clock["expected"]["args"][0]["time"] != clock["actual"]["args"][0]["time"]
+
+
+def test_socket_ids_in_payloads_are_normalised() -> None:
+    """The welcome event carries the socket id: it differs every time, and must replay."""
+    recording = load_recording(str(RECORDINGS / "node4-websocket.jsonl"))
+    welcome = [s for s in script_of(recording) if s.name == "welcome"]
+    assert welcome and all("sid" in s.args[0] for s in welcome)
+    with run_server("node4") as server:
+        result = replay(
+            str(RECORDINGS / "node4-websocket.jsonl"),
+            "--url",
+            server.url,
+            "--ignore",
+            "clock[0].time",
+            "--json",
+        )
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    matched = [r for r in records if r.get("event") == "welcome"]
+    assert matched and all(r["ok"] for r in matched)
+
+
+def test_several_recordings_run_concurrently() -> None:
+    with run_server("node4") as server:
+        names = [str(RECORDINGS / "node4-upgrade.jsonl"), str(RECORDINGS / "node4-websocket.jsonl")]
+        result = replay(*names, "--url", server.url, "--ignore", "clock[0].time")
+    assert result.returncode == 0
+    assert result.stdout.count("PASS") == 2
+
+
+def test_unreachable_server_and_bad_recordings(tmp_path: Path) -> None:
+    unreachable = replay(str(RECORDINGS / "node4-upgrade.jsonl"), "--url", "http://127.0.0.1:9")
+    assert unreachable.returncode == 3 and "connection refused" in unreachable.stdout
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n", encoding="utf-8")
+    bad = replay(str(broken))
+    assert bad.returncode == 2 and "broken.jsonl:1" in bad.stderr
+    no_auth = subprocess.run(
+        [sys.executable, "-m", "siocli", "replay", str(RECORDINGS / "node4-upgrade.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env={"PATH": "/usr/bin"},
+    )
+    assert no_auth.returncode == 2 and "redacted" in no_auth.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "parsed"),
+    [
+        ("tick[0].time", ("tick", [0, "time"])),
+        ("clock", ("clock", [])),
+        ("a[1][2].b.c", ("a", [1, 2, "b", "c"])),
+    ],
+)
+def test_ignore_paths(spec: str, parsed: tuple[str, list]) -> None:
+    assert parse_ignore(spec) == parsed
