@@ -584,6 +584,102 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     ctx.exit(int(status))
 
 
+EPILOG_SERVE = """\b
+Examples:
+  siocli serve                                  # then: siocli connect http://127.0.0.1:3000
+  siocli serve --port 8080 -n /admin --auth '{"token": "t"}' -v
+  siocli serve --eio 3 --emit-every '1 tick {"n": 1}'
+  siocli serve --profile protocol-test-suite    # for the official protocol test suites
+"""
+
+
+@cli.command(epilog=EPILOG_SERVE)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (127.0.0.1: this machine only).",
+)
+@click.option("--port", type=int, default=3000, show_default=True)
+@click.option("--path", default="/socket.io/", show_default=True, help="Handshake path.")
+@click.option(
+    "--eio",
+    type=click.Choice(["3", "4", "both"]),
+    default="4",
+    show_default=True,
+    help="3: a Socket.IO 2.x server; 4: 3.x/4.x; both: 4.x with allowEIO3.",
+)
+@click.option(
+    "-n", "--namespace", "namespaces", multiple=True, help="A namespace besides '/' (repeatable)."
+)
+@click.option("--auth", metavar="JSON", help="Required CONNECT payload on the -n namespaces.")
+@click.option("--ping-interval", type=int, default=25000, show_default=True, help="ms")
+@click.option("--ping-timeout", type=int, default=20000, show_default=True, help="ms")
+@click.option("--max-payload", type=int, default=1_000_000, show_default=True, help="bytes")
+@click.option(
+    "--emit-every",
+    "emit_every",
+    multiple=True,
+    metavar="'SECONDS EVENT [ARGS...]'",
+    help="Emit EVENT to every client every SECONDS (repeatable).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["protocol-test-suite"]),
+    help="protocol-test-suite: the configuration and behaviour the official "
+    "Engine.IO (/engine.io/) and Socket.IO (/socket.io/) test suites expect.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("-v", "--verbose", is_flag=True, help="Every wire message, annotated (stderr).")
+@click.option("-q", "--quiet", is_flag=True, help="Only events and acks.")
+@click.pass_context
+def serve(ctx: click.Context, **kwargs: Any) -> None:
+    """A Socket.IO server to try a client against: every event is echoed back, every event
+    asking for an ack is acked with its args. Ctrl-C stops it."""
+    from .arguments import ArgumentError, parse_command_line, parse_value
+    from .serve import ServeOptions, run_serve
+
+    auth = None
+    if kwargs["auth"]:
+        try:
+            auth = parse_value(kwargs["auth"])
+        except ArgumentError as exc:
+            raise click.BadParameter(str(exc), param_hint="--auth") from None
+        if not isinstance(auth, dict):
+            raise click.BadParameter("a JSON object is needed", param_hint="--auth")
+    every = []
+    for spec in kwargs["emit_every"]:
+        seconds, _, rest = spec.strip().partition(" ")
+        try:
+            interval = float(seconds)
+            name, args = parse_command_line(rest)
+        except (ValueError, ArgumentError) as exc:
+            raise click.BadParameter(f"{spec!r}: {exc}", param_hint="--emit-every") from None
+        if interval <= 0:
+            raise click.BadParameter(f"{spec!r}: SECONDS must be > 0", param_hint="--emit-every")
+        every.append((interval, name, tuple(args)))
+    for namespace in kwargs["namespaces"]:
+        if not namespace.startswith("/"):
+            raise click.BadParameter(f"{namespace!r} must start with '/'", param_hint="-n")
+    options = ServeOptions(
+        host=kwargs["host"],
+        port=kwargs["port"],
+        path=kwargs["path"] if kwargs["path"].endswith("/") else kwargs["path"] + "/",
+        eio=None if kwargs["eio"] == "both" else int(kwargs["eio"]),
+        namespaces=tuple(kwargs["namespaces"]),
+        auth=auth,
+        ping_interval=kwargs["ping_interval"],
+        ping_timeout=kwargs["ping_timeout"],
+        max_payload=kwargs["max_payload"],
+        emit_every=tuple(every),
+        profile=kwargs["profile"],
+        as_json=kwargs["as_json"],
+        verbose=kwargs["verbose"],
+        quiet=kwargs["quiet"],
+    )
+    ctx.exit(int(run_serve(options, sys.stdout, sys.stderr)))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the command, map every error to its exit code."""
     show_traceback = "--traceback" in (argv if argv is not None else sys.argv[1:])

@@ -1,0 +1,591 @@
+"""The Engine.IO server, sans I/O: many sessions, polling and WebSocket, revisions 3 and 4.
+
+A front end (``siocli.serve``) parses HTTP and WebSocket, and feeds :class:`EngineServer`:
+``receive_request`` for each HTTP request, ``receive_ws_*`` for each WebSocket connection's
+life, ``receive_timeout`` when ``next_deadline`` comes. The server answers through
+``data_to_send`` (responses, frames, closes) and reports what the sessions did through
+``events_received`` (opened, message, closed). The layer above sends with :meth:`send`.
+
+Call order after every input: ``events_received()`` first (the layer above may answer at
+once: a Socket.IO 2.x server's implicit ``40`` then travels in the handshake response, as
+the reference does), then ``data_to_send()``.
+
+The HTTP answers follow the reference server (PROTOCOL.md §2.11): the order of the checks,
+the codes and messages of the JSON error bodies, 400/413/500 statuses.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets as _secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import engineio
+from .errors import DecodeError
+from .types import Direction, EnginePacket, EngineType, Handshake, Transport
+
+__all__ = [
+    "EngineServer",
+    "HttpRequest",
+    "HttpResponse",
+    "MessageReceived",
+    "SessionClosed",
+    "SessionOpened",
+    "SessionUpgraded",
+    "WireSeen",
+    "WsAccept",
+    "WsClose",
+    "WsReject",
+    "WsSend",
+]
+
+# --- values in and out ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """An HTTP request on the handshake path; ``id`` names it for the response."""
+
+    id: int
+    method: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes = b""
+    upgrade: bool = False  # a WebSocket upgrade request (answered with WsAccept/WsReject)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    request: int
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class WsAccept:
+    """Accept the upgrade request ``request``; its connection is now ``conn``."""
+
+    request: int
+    conn: int
+
+
+@dataclass(frozen=True, slots=True)
+class WsReject:
+    request: int
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WsSend:
+    conn: int
+    data: str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class WsClose:
+    conn: int
+    code: int = 1000
+
+
+Output = HttpResponse | WsAccept | WsReject | WsSend | WsClose
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOpened:
+    sid: str
+    eio: int
+    transport: Transport
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageReceived:
+    sid: str
+    data: str | bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SessionUpgraded:
+    sid: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionClosed:
+    """``reason``: ``transport close``, ``forced close``, ``ping timeout``, ``parse error``,
+    ``transport error``... (the reference's words)."""
+
+    sid: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class WireSeen:
+    """A wire message of session ``sid`` (only with ``wire=True``): a POST body, a poll's
+    answer, a WebSocket message either way. For the live view and recordings."""
+
+    sid: str
+    direction: Direction
+    transport: Transport
+    data: str | bytes
+
+
+EngineEvent = SessionOpened | MessageReceived | SessionUpgraded | SessionClosed | WireSeen
+
+
+# --- the reference's error answers (PROTOCOL.md §2.11) ------------------------------------------
+
+
+class _Error(enum.Enum):
+    TRANSPORT_UNKNOWN = (0, "Transport unknown")
+    UNKNOWN_SID = (1, "Session ID unknown")
+    BAD_HANDSHAKE_METHOD = (2, "Bad handshake method")
+    BAD_REQUEST = (3, "Bad request")
+    FORBIDDEN = (4, "Forbidden")
+    UNSUPPORTED_PROTOCOL_VERSION = (5, "Unsupported protocol version")
+
+
+_JSON = (("Content-Type", "application/json"),)
+_TEXT = (("Content-Type", "text/plain; charset=UTF-8"), ("Cache-Control", "no-store"))
+_BINARY = (("Content-Type", "application/octet-stream"), ("Cache-Control", "no-store"))
+_OK = (("Content-Type", "text/html"), ("Cache-Control", "no-store"))
+
+
+def _error_body(error: _Error) -> bytes:
+    code, message = error.value
+    return f'{{"code":{code},"message":"{message}"}}'.encode()
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Session:
+    sid: str
+    eio: int
+    transport: Transport
+    b64: bool
+    outbox: list[EnginePacket] = field(default_factory=list)
+    poll: int | None = None  # the pending GET's request id
+    conn: int | None = None  # the WebSocket, once upgraded or opened over it
+    candidate: int | None = None  # a WebSocket probing for the upgrade
+    probed: bool = False  # the candidate answered 3probe
+    close_after_flush: bool = False
+    next_ping: float | None = None  # revision 4: when we ping
+    pong_by: float | None = None  # revision 4: the client's pong is due
+    ping_by: float | None = None  # revision 3: the client's ping is due
+    noop_due: bool = False  # answer the pending GET with a noop (upgrade, client close)
+
+
+class EngineServer:
+    """The Engine.IO side of a server.
+
+    :param eio: the revisions accepted: ``4`` (EIO=4 only: anything else gets code 5, as a
+        socket.io 4 server), ``3`` (everyone gets revision 3, as engine.io 3.x, which never
+        reads ``EIO``), or ``None`` for both (``allowEIO3``).
+    """
+
+    def __init__(
+        self,
+        *,
+        eio: int | None = 4,
+        ping_interval: int = 25000,
+        ping_timeout: int = 20000,
+        max_payload: int = 1_000_000,
+        transports: tuple[str, ...] = ("polling", "websocket"),
+        cors: bool = True,
+        new_sid: Callable[[], str] | None = None,
+        wire: bool = False,
+    ) -> None:
+        self.eio = eio
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self.max_payload = max_payload
+        self.transports = transports
+        self.cors = cors
+        self.sessions: dict[str, _Session] = {}
+        self._by_conn: dict[int, _Session] = {}
+        self._outputs: list[Output] = []
+        self._events: list[EngineEvent] = []
+        self._next_conn = 0
+        self._origins: dict[int, str | None] = {}  # CORS: a held poll's Origin
+        self._new_sid = new_sid or _new_sid
+        self.wire = wire
+
+    # --- outputs -------------------------------------------------------------------------
+
+    def events_received(self) -> list[EngineEvent]:
+        events, self._events = self._events, []
+        return events
+
+    def data_to_send(self) -> list[Output]:
+        """What to write now: queued packets go out, pending polls with data are answered."""
+        for session in list(self.sessions.values()):
+            if session.conn is not None:
+                self._send_frames(session)
+            else:
+                self._flush(session)
+        outputs, self._outputs = self._outputs, []
+        return outputs
+
+    def next_deadline(self) -> float | None:
+        times = [
+            t
+            for s in self.sessions.values()
+            for t in (s.next_ping, s.pong_by, s.ping_by)
+            if t is not None
+        ]
+        return min(times) if times else None
+
+    def session_of(self, conn: int) -> str | None:
+        """The session a WebSocket connection belongs to (or probes for)."""
+        session = self._by_conn.get(conn)
+        return session.sid if session is not None else None
+
+    # --- actions from the layer above ------------------------------------------------------
+
+    def send(self, sid: str, data: str | bytes) -> None:
+        """Queue an Engine.IO message for session ``sid`` (gone sessions are ignored)."""
+        session = self.sessions.get(sid)
+        if session is not None:
+            session.outbox.append(EnginePacket(EngineType.MESSAGE, data))
+
+    def close(self, sid: str, reason: str = "forced close") -> None:
+        """End a session from the server's side (PROTOCOL.md §2.14)."""
+        session = self.sessions.get(sid)
+        if session is None:
+            return
+        if session.transport is Transport.POLLING:
+            session.outbox.append(EnginePacket(EngineType.CLOSE))
+            session.close_after_flush = True
+            self._flush(session)
+            if session.close_after_flush and session.poll is None:
+                return  # the next GET gets the close packet
+        self._end(session, reason)
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    def receive_request(self, request: HttpRequest, now: float) -> None:
+        """An HTTP request on the handshake path. Next: :meth:`events_received`, then
+        :meth:`data_to_send` (the answer may wait: a pending poll)."""
+        if request.method == "OPTIONS":
+            self._respond(request, 204, ())
+            return
+        query = request.query
+        transport = query.get("transport")
+        sid = query.get("sid")
+        session = self.sessions.get(sid) if sid is not None else None
+        if transport not in ("polling", "websocket") or transport not in self.transports:
+            self._refuse(request, _Error.TRANSPORT_UNKNOWN)
+        elif sid is not None and session is None:
+            self._refuse(request, _Error.UNKNOWN_SID)
+        elif session is not None and not request.upgrade and transport != session.transport.value:
+            self._refuse(request, _Error.BAD_REQUEST)
+        elif sid is None and request.method != "GET":
+            self._refuse(request, _Error.BAD_HANDSHAKE_METHOD)
+        elif sid is None and transport == "websocket" and not request.upgrade:
+            self._refuse(request, _Error.BAD_REQUEST)
+        elif sid is None and self._revision(query) is None:
+            self._refuse(request, _Error.UNSUPPORTED_PROTOCOL_VERSION)
+        elif request.upgrade:
+            self._upgrade_request(request, session, now)
+        elif session is None:
+            self._handshake(request, Transport.POLLING, now)
+        elif request.method == "GET":
+            self._poll(request, session)
+        elif request.method == "POST":
+            self._post(request, session, now)
+        else:
+            self._respond(request, 500, ())
+
+    def _revision(self, query: dict[str, str]) -> int | None:
+        asked = 4 if query.get("EIO") == "4" else 3  # engine.io >= 4 reads only "4"
+        if self.eio == 3:
+            return 3  # engine.io 3.x never reads EIO
+        if self.eio == 4 and asked == 3:
+            return None
+        return asked
+
+    def _refuse(self, request: HttpRequest, error: _Error) -> None:
+        if request.upgrade:
+            # a refused upgrade gets the plain message, always 400 (PROTOCOL.md §2.11)
+            self._outputs.append(WsReject(request.id, 400, error.value[1].encode()))
+            return
+        status = 403 if error is _Error.FORBIDDEN else 400
+        self._respond(request, status, _JSON, _error_body(error))
+
+    def _respond(
+        self,
+        request: HttpRequest | int,
+        status: int,
+        headers: tuple[tuple[str, str], ...],
+        body: bytes = b"",
+        origin: str | None = None,
+    ) -> None:
+        request_id = request if isinstance(request, int) else request.id
+        if self.cors:
+            if origin is None and not isinstance(request, int):
+                origin = request.headers.get("origin")
+            headers = (*headers, *_cors(origin))
+        self._outputs.append(HttpResponse(request_id, status, headers, body))
+
+    def _handshake(self, request: HttpRequest, transport: Transport, now: float) -> _Session:
+        eio = self._revision(request.query) or 4
+        sid = self._new_sid()
+        upgrades = (
+            ["websocket"]
+            if transport is Transport.POLLING and ("websocket" in self.transports)
+            else []
+        )
+        session = _Session(sid, eio, transport, b64=bool(request.query.get("b64")))
+        self.sessions[sid] = session
+        handshake = Handshake(
+            sid,
+            tuple(upgrades),
+            self.ping_interval,
+            self.ping_timeout,
+            self.max_payload if eio == 4 else None,
+        )
+        session.outbox.append(EnginePacket(EngineType.OPEN, engineio.encode_handshake(handshake)))
+        if eio == 4:
+            session.next_ping = now + self.ping_interval / 1000
+        else:
+            session.ping_by = now + (self.ping_interval + self.ping_timeout) / 1000
+        if transport is Transport.POLLING:
+            session.poll = request.id
+            self._origins[request.id] = request.headers.get("origin")
+        self._events.append(
+            SessionOpened(sid, eio, transport, dict(request.query), dict(request.headers))
+        )
+        return session
+
+    def _poll(self, request: HttpRequest, session: _Session) -> None:
+        if session.poll is not None:
+            # overlapping GETs: 400 for the new one, a close packet for the pending one
+            self._respond(request, 400, ())
+            session.outbox.append(EnginePacket(EngineType.CLOSE))
+            self._flush(session)
+            self._end(session, "transport error")
+            return
+        session.poll = request.id
+        self._origins[request.id] = request.headers.get("origin")
+        if session.candidate is not None and session.probed:
+            session.noop_due = True  # an upgrade is under way: release polls at once
+
+    def _post(self, request: HttpRequest, session: _Session, now: float) -> None:
+        if len(request.body) > self.max_payload:
+            self._respond(request, 413, ())  # the data is dropped; the session lives on
+            return
+        content_type = request.headers.get("content-type", "")
+        binary = content_type.startswith("application/octet-stream")
+        if binary and session.eio == 4:
+            self._respond(request, 400, ())  # no binary payloads in revision 4
+            self._end(session, "transport error")
+            return
+        body: str | bytes = request.body if binary else request.body.decode("utf-8", "replace")
+        self._respond(request, 200, _OK, b"ok")
+        if self.wire:
+            self._events.append(WireSeen(session.sid, Direction.C2S, Transport.POLLING, body))
+        try:
+            for offset, piece in engineio.split_payload(body, session.eio):
+                try:
+                    packet = engineio.decode_packet(piece, session.eio)
+                except DecodeError as exc:
+                    raise exc.shifted(offset) from None
+                self._packet(session, packet, Transport.POLLING, now)
+                if session.sid not in self.sessions:
+                    return
+        except DecodeError:
+            self._end(session, "parse error")
+
+    def _flush(self, session: _Session) -> None:
+        """Answer the pending poll, if there is something to answer with."""
+        if session.poll is None:
+            return
+        if session.noop_due and not session.outbox:
+            session.outbox.append(EnginePacket(EngineType.NOOP))
+        if not session.outbox:
+            return
+        session.noop_due = False
+        packets, session.outbox = session.outbox, []
+        binary = (
+            not session.b64 and session.eio == 3 and any(isinstance(p.data, bytes) for p in packets)
+        )
+        body = engineio.encode_payload(packets, session.eio, binary=binary)
+        data = body if isinstance(body, bytes) else body.encode("utf-8")
+        if self.wire:
+            self._events.append(WireSeen(session.sid, Direction.S2C, Transport.POLLING, body))
+        request, session.poll = session.poll, None
+        self._respond(
+            request, 200, _BINARY if binary else _TEXT, data, self._origins.pop(request, None)
+        )
+        if session.close_after_flush:
+            self._end(session, "forced close")
+
+    # --- WebSocket -------------------------------------------------------------------------
+
+    def _upgrade_request(self, request: HttpRequest, session: _Session | None, now: float) -> None:
+        conn = self._next_conn = self._next_conn + 1
+        self._outputs.append(WsAccept(request.id, conn))
+        if session is None:
+            session = self._handshake(request, Transport.WEBSOCKET, now)
+            session.conn = conn
+            self._by_conn[conn] = session
+            return
+        if session.transport is Transport.WEBSOCKET or session.candidate is not None:
+            self._outputs.append(WsClose(conn, 1000))  # already upgraded or upgrading
+            return
+        session.candidate = conn
+        self._by_conn[conn] = session
+
+    def receive_ws_message(self, conn: int, data: str | bytes, now: float) -> None:
+        session = self._by_conn.get(conn)
+        if session is None:
+            return
+        try:
+            packet = engineio.decode_packet(data, session.eio)
+        except DecodeError:
+            self._drop_conn(conn, session, "parse error")
+            return
+        if self.wire:
+            self._events.append(WireSeen(session.sid, Direction.C2S, Transport.WEBSOCKET, data))
+        if conn == session.candidate:
+            self._probe(session, conn, packet)
+            return
+        self._packet(session, packet, Transport.WEBSOCKET, now)
+
+    def _probe(self, session: _Session, conn: int, packet: EnginePacket) -> None:
+        # On the candidate, only 2probe and 5 are allowed (PROTOCOL.md §2.13).
+        if packet.type is EngineType.PING and packet.data == "probe":
+            session.probed = True
+            self._outputs.append(WsSend(conn, "3probe"))
+            if self.wire:
+                self._events.append(
+                    WireSeen(session.sid, Direction.S2C, Transport.WEBSOCKET, "3probe")
+                )
+            session.noop_due = True
+            self._flush(session)
+        elif packet.type is EngineType.UPGRADE and session.probed:
+            session.candidate = None
+            session.transport = Transport.WEBSOCKET
+            session.conn = conn
+            session.noop_due = False
+            if session.poll is not None:  # let the client's last poll go
+                session.outbox.insert(0, EnginePacket(EngineType.NOOP))
+                self._flush(session)
+            self._events.append(SessionUpgraded(session.sid))
+        else:
+            session.candidate = None
+            self._by_conn.pop(conn, None)
+            self._outputs.append(WsClose(conn, 1000))
+
+    def receive_ws_closed(self, conn: int, now: float) -> None:
+        session = self._by_conn.pop(conn, None)
+        if session is None:
+            return
+        if conn == session.candidate:
+            session.candidate = None
+            session.probed = False
+            session.noop_due = False
+            return
+        if session.conn == conn and session.sid in self.sessions:
+            self._end(session, "transport close")
+
+    def _send_frames(self, session: _Session) -> None:
+        if session.conn is None:
+            return
+        packets, session.outbox = session.outbox, []
+        for packet in packets:
+            data = engineio.encode_packet(packet, session.eio, b64=session.b64)
+            self._outputs.append(WsSend(session.conn, data))
+            if self.wire:
+                self._events.append(WireSeen(session.sid, Direction.S2C, Transport.WEBSOCKET, data))
+
+    def _drop_conn(self, conn: int, session: _Session, reason: str) -> None:
+        self._by_conn.pop(conn, None)
+        self._outputs.append(WsClose(conn, 1000))
+        if conn == session.candidate:
+            session.candidate = None
+        else:
+            self._end(session, reason)
+
+    # --- packets ---------------------------------------------------------------------------
+
+    def _packet(
+        self, session: _Session, packet: EnginePacket, transport: Transport, now: float
+    ) -> None:
+        ptype = packet.type
+        if ptype is EngineType.MESSAGE:
+            if session.eio == 3:
+                session.ping_by = now + (self.ping_interval + self.ping_timeout) / 1000
+            self._events.append(MessageReceived(session.sid, packet.data))
+        elif ptype is EngineType.PING:
+            if session.eio == 4:
+                self._end(session, "transport error")  # invalid heartbeat direction
+                return
+            session.outbox.append(EnginePacket(EngineType.PONG, packet.data))
+            session.ping_by = now + (self.ping_interval + self.ping_timeout) / 1000
+        elif ptype is EngineType.PONG:
+            if session.eio == 3:
+                self._end(session, "transport error")  # invalid heartbeat direction
+                return
+            session.pong_by = None
+            session.next_ping = now + self.ping_interval / 1000
+        elif ptype is EngineType.CLOSE:
+            if transport is Transport.WEBSOCKET:
+                return  # the reference ignores it over WebSocket (PROTOCOL.md §2.14)
+            session.noop_due = True
+            self._flush(session)
+            self._end(session, "transport close")
+
+    # --- time ------------------------------------------------------------------------------
+
+    def receive_timeout(self, now: float) -> None:
+        for session in list(self.sessions.values()):
+            # revision 4: no pong in time; revision 3: no ping in time
+            due = session.pong_by if session.pong_by is not None else session.ping_by
+            if due is not None and now >= due:
+                self._end(session, "ping timeout")
+            elif session.next_ping is not None and now >= session.next_ping:
+                session.next_ping = None
+                session.pong_by = now + self.ping_timeout / 1000
+                session.outbox.append(EnginePacket(EngineType.PING))
+
+    # --- ending ------------------------------------------------------------------------------
+
+    def _end(self, session: _Session, reason: str) -> None:
+        if self.sessions.pop(session.sid, None) is None:
+            return
+        for conn in (session.conn, session.candidate):
+            if conn is not None:
+                self._by_conn.pop(conn, None)
+                self._outputs.append(WsClose(conn, 1000))
+        if session.poll is not None:  # a pending GET ends with the session
+            packets = session.outbox or [
+                EnginePacket(EngineType.NOOP if session.noop_due else EngineType.CLOSE)
+            ]
+            session.outbox = []
+            body = engineio.encode_payload(packets, session.eio)
+            data = body if isinstance(body, bytes) else body.encode("utf-8")
+            self._respond(session.poll, 200, _TEXT, data, self._origins.pop(session.poll, None))
+            session.poll = None
+        self._events.append(SessionClosed(session.sid, reason))
+
+
+def _cors(origin: str | None) -> tuple[tuple[str, str], ...]:
+    if origin:
+        return (
+            ("Access-Control-Allow-Origin", origin),
+            ("Access-Control-Allow-Credentials", "true"),
+            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
+            ("Access-Control-Allow-Headers", "Content-Type"),
+        )
+    return (("Access-Control-Allow-Origin", "*"),)
+
+
+def _new_sid() -> str:
+    """20 URL-safe characters, like the reference's ids."""
+    return _secrets.token_urlsafe(15)

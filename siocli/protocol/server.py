@@ -1,0 +1,334 @@
+"""The Socket.IO server, sans I/O, on top of :class:`EngineServer`.
+
+:class:`SocketServer` is what a front end drives: the same ``receive_*`` inputs and
+``data_to_send``/``next_deadline`` outputs as the Engine.IO server, and application events
+out of ``events_received`` (:class:`ClientJoined`, :class:`ClientEvent`,
+:class:`ClientAck`, :class:`ClientLeft`). The application answers with :meth:`emit`,
+:meth:`ack` and :meth:`disconnect`; who may join which namespace is its ``authorize``.
+
+It behaves as the reference servers do (PROTOCOL.md §3.5-3.9): protocol 5 with explicit
+CONNECTs, a socket id per namespace, ``{"message", "data"}`` refusals, a session closed on
+packets for namespaces not joined; protocol 4 (Engine.IO 3) with ``/`` joined at once, the
+namespace's query as auth, string refusals, such packets ignored.
+"""
+
+from __future__ import annotations
+
+import secrets as _secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import socketio
+from .engine_server import (
+    EngineServer,
+    HttpRequest,
+    MessageReceived,
+    Output,
+    SessionClosed,
+    SessionOpened,
+    WireSeen,
+)
+from .errors import DecodeError
+from .types import SocketPacket, SocketType, socket_protocol
+
+__all__ = [
+    "ClientAck",
+    "ClientEvent",
+    "ClientJoined",
+    "ClientLeft",
+    "Refusal",
+    "SocketServer",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientJoined:
+    sid: str  # the Engine.IO session
+    namespace: str
+    socket_id: str
+    auth: Any
+    eio: int
+    query: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientEvent:
+    sid: str
+    namespace: str
+    name: Any
+    args: list[Any]
+    ack_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientAck:
+    sid: str
+    namespace: str
+    ack_id: int
+    args: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientLeft:
+    """``reason``: ``client namespace disconnect``, ``server namespace disconnect``, or the
+    Engine.IO session's end (``transport close``, ``ping timeout``...)."""
+
+    sid: str
+    namespace: str
+    reason: str
+    socket_id: str = ""
+
+
+AppEvent = ClientJoined | ClientEvent | ClientAck | ClientLeft | WireSeen
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a CONNECT is refused: ``message`` (and ``data``, protocol 5 only)."""
+
+    message: str
+    data: Any = None
+
+
+Authorize = Callable[[str, Any], "Refusal | None"]
+"""``authorize(namespace, auth) -> None`` to accept, a :class:`Refusal` to refuse; raise
+``KeyError`` for a namespace that does not exist ("Invalid namespace")."""
+
+
+@dataclass(slots=True)
+class _Client:
+    """One Engine.IO session, as Socket.IO sees it."""
+
+    sid: str
+    eio: int
+    query: dict[str, str]
+    assembler: socketio.PacketAssembler
+    sockets: dict[str, str] = field(default_factory=dict)  # namespace -> socket id
+    next_ack: dict[str, int] = field(default_factory=dict)
+    asked: set[tuple[str, int]] = field(default_factory=set)  # our acks awaited
+    join_by: float | None = None  # protocol 5: a CONNECT is due by then
+
+    @property
+    def protocol(self) -> int:
+        return socket_protocol(self.eio)
+
+
+class SocketServer:
+    """A Socket.IO server: Engine.IO sessions, namespaces, acks, binary attachments."""
+
+    def __init__(
+        self,
+        engine: EngineServer,
+        authorize: Authorize,
+        *,
+        connect_timeout: float = 45.0,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.authorize = authorize
+        self.connect_timeout = connect_timeout
+        self.clients: dict[str, _Client] = {}
+        self._events: list[AppEvent] = []
+        self._new_id = new_id or (lambda: _secrets.token_urlsafe(15))
+
+    # --- the front end's side: same as EngineServer, Socket.IO handled on the way --------
+
+    def receive_request(self, request: HttpRequest, now: float) -> None:
+        self.engine.receive_request(request, now)
+        self._engine_events(now)
+
+    def receive_ws_message(self, conn: int, data: str | bytes, now: float) -> None:
+        self.engine.receive_ws_message(conn, data, now)
+        self._engine_events(now)
+
+    def receive_ws_closed(self, conn: int, now: float) -> None:
+        self.engine.receive_ws_closed(conn, now)
+        self._engine_events(now)
+
+    def receive_timeout(self, now: float) -> None:
+        for client in list(self.clients.values()):
+            if client.join_by is not None and now >= client.join_by:
+                self.engine.close(client.sid, "connect timeout")  # no CONNECT in time
+        self.engine.receive_timeout(now)
+        self._engine_events(now)
+
+    def next_deadline(self) -> float | None:
+        times = [c.join_by for c in self.clients.values() if c.join_by is not None]
+        engine = self.engine.next_deadline()
+        if engine is not None:
+            times.append(engine)
+        return min(times) if times else None
+
+    def data_to_send(self) -> list[Output]:
+        return self.engine.data_to_send()
+
+    def events_received(self) -> list[AppEvent]:
+        events, self._events = self._events, []
+        return events
+
+    # --- the application's side --------------------------------------------------------
+
+    def emit(
+        self, sid: str, namespace: str, event: str, *args: Any, ack: bool = False
+    ) -> int | None:
+        """Send an event to one socket; with ``ack``, the id the client's ACK will carry."""
+        client = self.clients.get(sid)
+        if client is None or namespace not in client.sockets:
+            return None
+        ack_id = None
+        if ack:
+            ack_id = client.next_ack.get(namespace, 0)
+            client.next_ack[namespace] = ack_id + 1
+            client.asked.add((namespace, ack_id))
+        self._send(client, SocketPacket(SocketType.EVENT, namespace, [event, *args], ack_id))
+        return ack_id
+
+    def ack(self, sid: str, namespace: str, ack_id: int, *args: Any) -> None:
+        client = self.clients.get(sid)
+        if client is not None:
+            self._send(client, SocketPacket(SocketType.ACK, namespace, list(args), ack_id))
+
+    def disconnect(self, sid: str, namespace: str = "/", *, close: bool = False) -> None:
+        """Leave ``namespace`` for the client; with ``close``, end the connection too."""
+        client = self.clients.get(sid)
+        if client is None:
+            return
+        if namespace in client.sockets:
+            self._send(client, SocketPacket(SocketType.DISCONNECT, namespace))
+            socket_id = client.sockets.pop(namespace)
+            self._events.append(
+                ClientLeft(sid, namespace, "server namespace disconnect", socket_id)
+            )
+        if close:
+            self.engine.close(sid, "forced close")
+
+    def joined(self, namespace: str | None = None) -> list[tuple[str, str]]:
+        """(sid, namespace) of every joined socket (of ``namespace`` only, if given)."""
+        return [
+            (sid, name)
+            for sid, client in self.clients.items()
+            for name in client.sockets
+            if namespace is None or name == namespace
+        ]
+
+    # --- Engine.IO events ----------------------------------------------------------------
+
+    def _engine_events(self, now: float) -> None:
+        for event in self.engine.events_received():
+            if isinstance(event, SessionOpened):
+                self._opened(event, now)
+            elif isinstance(event, MessageReceived):
+                client = self.clients.get(event.sid)
+                if client is not None:
+                    self._message(client, event.data)
+            elif isinstance(event, SessionClosed):
+                self._closed(event)
+            elif isinstance(event, WireSeen):
+                self._events.append(event)  # for the application's view of the wire
+
+    def _opened(self, event: SessionOpened, now: float) -> None:
+        protocol = socket_protocol(event.eio)
+        client = _Client(event.sid, event.eio, event.query, socketio.PacketAssembler(protocol))
+        self.clients[event.sid] = client
+        if protocol == 4:
+            # Socket.IO 2.x joins every client to '/' at once (PROTOCOL.md §3.5).
+            self._connect(client, "/", self._query_auth(event.query))
+        else:
+            client.join_by = now + self.connect_timeout
+
+    def _closed(self, event: SessionClosed) -> None:
+        client = self.clients.pop(event.sid, None)
+        if client is not None:
+            for namespace, socket_id in client.sockets.items():
+                self._events.append(ClientLeft(client.sid, namespace, event.reason, socket_id))
+
+    def _message(self, client: _Client, data: str | bytes) -> None:
+        try:
+            if isinstance(data, str):
+                packet = client.assembler.receive_text(data)
+            else:
+                packet = client.assembler.receive_binary(data)
+        except DecodeError as exc:
+            # socket.io 2.x ignores unknown packet types; everything else closes (§3.9)
+            if client.protocol == 4 and "unknown Socket.IO packet type" in exc.reason:
+                return
+            client.assembler.reset()
+            self.engine.close(client.sid, "parse error")
+            return
+        if packet is not None:
+            self._packet(client, packet)
+
+    def _packet(self, client: _Client, packet: SocketPacket) -> None:
+        ptype = packet.type
+        namespace = packet.namespace
+        if ptype is SocketType.CONNECT:
+            auth: Any = packet.data
+            if client.protocol == 4 and "?" in namespace:
+                namespace, _, query = namespace.partition("?")
+                auth = dict(parse_qsl(query, keep_blank_values=True))
+            if namespace in client.sockets:
+                if client.protocol == 5:
+                    self.engine.close(client.sid, "parse error")  # CONNECT twice
+                return
+            self._connect(client, namespace, auth)
+            return
+        if namespace not in client.sockets:
+            if client.protocol == 5:
+                self.engine.close(client.sid, "parse error")  # not joined (§3.5)
+            return
+        if ptype is SocketType.DISCONNECT:
+            socket_id = client.sockets.pop(namespace)
+            self._events.append(
+                ClientLeft(client.sid, namespace, "client namespace disconnect", socket_id)
+            )
+        elif ptype in (SocketType.EVENT, SocketType.BINARY_EVENT):
+            data = packet.data or [None]
+            self._events.append(
+                ClientEvent(client.sid, namespace, data[0], list(data[1:]), packet.id)
+            )
+        elif ptype in (SocketType.ACK, SocketType.BINARY_ACK):
+            key = (namespace, packet.id)
+            if packet.id is not None and key in client.asked:  # unknown ids are ignored
+                client.asked.discard(key)  # type: ignore[arg-type]
+                self._events.append(
+                    ClientAck(client.sid, namespace, packet.id, list(packet.data or []))
+                )
+        elif ptype is SocketType.CONNECT_ERROR and client.protocol == 5:
+            self.engine.close(client.sid, "parse error")
+
+    def _connect(self, client: _Client, namespace: str, auth: Any) -> None:
+        try:
+            refusal = self.authorize(namespace, auth)
+        except KeyError:
+            refusal = Refusal("Invalid namespace")
+        if refusal is not None:
+            data: Any = refusal.message
+            if client.protocol == 5:
+                data = {"message": refusal.message}
+                if refusal.data is not None:
+                    data["data"] = refusal.data
+            self._send(client, SocketPacket(SocketType.CONNECT_ERROR, namespace, data))
+            return
+        if client.protocol == 5:
+            socket_id = self._new_id()
+            answer = {"sid": socket_id}
+        else:  # Socket.IO 2.x: the engine sid, '/nsp#sid' elsewhere
+            socket_id = client.sid if namespace == "/" else f"{namespace}#{client.sid}"
+            answer = None
+        client.sockets[namespace] = socket_id
+        client.join_by = None
+        self._send(client, SocketPacket(SocketType.CONNECT, namespace, answer))
+        self._events.append(
+            ClientJoined(client.sid, namespace, socket_id, auth, client.eio, client.query)
+        )
+
+    @staticmethod
+    def _query_auth(query: dict[str, str]) -> dict[str, str]:
+        """Socket.IO 2.x: the handshake's own query is the main namespace's "auth"."""
+        return {k: v for k, v in query.items() if k not in ("EIO", "transport", "t", "sid", "b64")}
+
+    def _send(self, client: _Client, packet: SocketPacket) -> None:
+        for piece in socketio.encode(packet):
+            self.engine.send(client.sid, piece)

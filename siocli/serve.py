@@ -1,0 +1,280 @@
+"""``siocli serve``: a Socket.IO server to try a client against, in one command.
+
+Every event is echoed back; every event that asks for an ack is acked with its args;
+``--emit-every`` streams server events; ``-n NSP`` adds namespaces, ``--auth`` makes
+them require a CONNECT payload. What each client does prints as it happens (``-v``: every
+wire message, annotated as ``decode`` shows it).
+
+``--profile protocol-test-suite`` is the configuration and behaviour the official Engine.IO
+and Socket.IO test suites expect (PROTOCOL.md §5): an Engine.IO echo server on
+``/engine.io/`` and a Socket.IO server on ``/socket.io/``, with the short heartbeat they use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .exit import ExitStatus
+from .protocol.engine_server import EngineServer, MessageReceived, WireSeen
+from .protocol.server import (
+    ClientAck,
+    ClientEvent,
+    ClientJoined,
+    ClientLeft,
+    Refusal,
+    SocketServer,
+)
+from .render.events import EventPrinter
+from .transports.server import Endpoint, FrontEnd
+from .wire import WireMessage
+
+__all__ = ["PROFILES", "ServeOptions", "run_serve"]
+
+PROFILES = ("protocol-test-suite",)
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    path: str = "/socket.io/"
+    eio: int | None = 4  # 3, 4, or None: both (allowEIO3)
+    namespaces: tuple[str, ...] = ()
+    auth: dict[str, Any] | None = None  # required on the -n namespaces
+    ping_interval: int = 25000
+    ping_timeout: int = 20000
+    max_payload: int = 1_000_000
+    emit_every: tuple[tuple[float, str, tuple[Any, ...]], ...] = ()
+    profile: str | None = None
+    as_json: bool = False
+    verbose: bool = False
+    quiet: bool = False
+
+
+@dataclass
+class _EchoApp:
+    """The default behaviour: echo, ack, stream; and say what clients do."""
+
+    server: SocketServer
+    printer: EventPrinter
+    options: ServeOptions
+    on_join_emit: str | None = None  # the test suite's 'auth' event
+    echo_as: dict[str, str] = field(default_factory=dict)  # event -> the name to echo with
+    echo_all: bool = True
+    wire: _WireView | None = None
+
+    def authorize(self, namespace: str, auth: Any) -> Refusal | None:
+        if namespace == "/":
+            return None
+        if namespace not in self.options.namespaces:
+            raise KeyError(namespace)
+        required = self.options.auth
+        if required is not None and not _satisfies(auth, required):
+            return Refusal("not authorized", {"required": sorted(required)})
+        return None
+
+    def _socket_id(self, sid: str, namespace: str) -> str:
+        client = self.server.clients.get(sid)
+        return client.sockets.get(namespace, sid) if client is not None else sid
+
+    def after(self) -> None:
+        server = self.server
+        for event in server.events_received():
+            if isinstance(event, ClientJoined):
+                self.printer.write(
+                    {
+                        "t": self.printer.elapsed(),
+                        "type": "join",
+                        "sid": event.socket_id,
+                        "nsp": event.namespace,
+                        "auth": event.auth,
+                        "eio": event.eio,
+                    }
+                )
+                if self.on_join_emit is not None:
+                    server.emit(event.sid, event.namespace, self.on_join_emit, event.auth or {})
+            elif isinstance(event, ClientEvent):
+                self.printer.write(
+                    {
+                        "t": self.printer.elapsed(),
+                        "type": "event",
+                        "sid": self._socket_id(event.sid, event.namespace),
+                        "nsp": event.namespace,
+                        "event": event.name,
+                        "args": event.args,
+                        "id": event.ack_id,
+                    }
+                )
+                if event.ack_id is not None:
+                    server.ack(event.sid, event.namespace, event.ack_id, *event.args)
+                name = self.echo_as.get(str(event.name))
+                if name is None and self.echo_all and event.ack_id is None:
+                    name = str(event.name)
+                if name is not None:
+                    server.emit(event.sid, event.namespace, name, *event.args)
+            elif isinstance(event, ClientAck):
+                self.printer.write(
+                    {
+                        "t": self.printer.elapsed(),
+                        "type": "ack",
+                        "sid": self._socket_id(event.sid, event.namespace),
+                        "nsp": event.namespace,
+                        "id": event.ack_id,
+                        "args": event.args,
+                    }
+                )
+            elif isinstance(event, ClientLeft):
+                self.printer.write(
+                    {
+                        "t": self.printer.elapsed(),
+                        "type": "leave",
+                        "sid": event.socket_id,
+                        "nsp": event.namespace,
+                        "reason": event.reason,
+                    }
+                )
+
+
+def _satisfies(auth: Any, required: dict[str, Any]) -> bool:
+    """Protocol 5 sends a JSON object; protocol 4 a query string (every value a string)."""
+    if not isinstance(auth, dict):
+        return False
+    return all(k in auth and (auth[k] == v or auth[k] == str(v)) for k, v in required.items())
+
+
+@dataclass
+class _EngineEcho:
+    """The Engine.IO test suite's server: every message echoed, nothing else."""
+
+    engine: EngineServer
+
+    def after(self) -> None:
+        for event in self.engine.events_received():
+            if isinstance(event, MessageReceived):
+                self.engine.send(event.sid, event.data)
+
+
+def _configured(options: ServeOptions) -> ServeOptions:
+    if options.profile == "protocol-test-suite":
+        # The suites' server: pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1e6,
+        # a /custom namespace, EIO=4 (PROTOCOL.md §5).
+        from dataclasses import replace
+
+        return replace(
+            options,
+            ping_interval=300,
+            ping_timeout=200,
+            max_payload=1_000_000,
+            namespaces=(*options.namespaces, "/custom"),
+            eio=4,
+        )
+    return options
+
+
+def build(options: ServeOptions, printer: EventPrinter, err: IO[str]) -> list[Endpoint]:
+    """The endpoints (paths and their servers) ``options`` describes."""
+    options = _configured(options)
+
+    def engine() -> EngineServer:
+        return EngineServer(
+            eio=options.eio,
+            ping_interval=options.ping_interval,
+            ping_timeout=options.ping_timeout,
+            max_payload=options.max_payload,
+            wire=options.verbose,
+        )
+
+    suite = options.profile == "protocol-test-suite"
+    app = _EchoApp(None, printer, options)  # type: ignore[arg-type]
+    server = SocketServer(engine(), app.authorize, connect_timeout=1.0 if suite else 45.0)
+    app.server = server
+    app.wire = _WireView(err) if options.verbose else None
+    if suite:
+        app.on_join_emit = "auth"
+        app.echo_as = {"message": "message-back"}
+        app.echo_all = False
+    endpoints = [Endpoint(options.path, server, app.after, options.max_payload)]
+    if suite:
+        echo = _EngineEcho(engine())
+        endpoints.append(Endpoint("/engine.io/", echo.engine, echo.after, options.max_payload))
+    return endpoints
+
+
+async def serve(
+    options: ServeOptions, out: IO[str], err: IO[str], *, ready: asyncio.Future[int] | None = None
+) -> ExitStatus:
+    printer = EventPrinter(out, as_json=options.as_json, quiet=options.quiet)
+    endpoints = build(options, printer, err)
+    front = FrontEnd(endpoints, options.host, options.port)
+    try:
+        port = await front.start()
+    except OSError as exc:
+        err.write(f"siocli: cannot listen on {options.host}:{options.port}: {exc.strerror}\n")
+        return ExitStatus.USAGE
+    paths = ", ".join(e.path for e in endpoints)
+    printer.note(
+        "listening",
+        url=f"http://{options.host}:{port}",
+        paths=paths,
+        eio=options.eio if options.eio else "3 and 4",
+    )
+    if ready is not None:
+        ready.set_result(port)
+    streams = [
+        asyncio.ensure_future(_emit_every(front, endpoints[0], every))
+        for every in _configured(options).emit_every
+    ]
+    stop = asyncio.get_running_loop().create_future()
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.cancel)
+    try:
+        await stop
+    except asyncio.CancelledError:
+        pass
+    finally:
+        for task in streams:
+            task.cancel()
+        await front.close()
+    return ExitStatus.INTERRUPTED
+
+
+async def _emit_every(
+    front: FrontEnd, endpoint: Endpoint, every: tuple[float, str, tuple[Any, ...]]
+) -> None:
+    seconds, event, args = every
+    server = endpoint.server
+    assert isinstance(server, SocketServer)
+    while True:
+        await asyncio.sleep(seconds)
+        for sid, namespace in server.joined():
+            server.emit(sid, namespace, event, *args)
+        front.pump(endpoint)
+
+
+class _WireView:
+    """``-v``: every wire message, per session, dissected and shown as decode shows it."""
+
+    def __init__(self, err: IO[str]) -> None:
+        self.err = err
+        self.taps: dict[str, Any] = {}
+
+    def seen(self, event: WireSeen, eio: int) -> None:
+        from .live import make_tap
+
+        tap = self.taps.get(event.sid)
+        if tap is None:
+            tap = self.taps[event.sid] = make_tap(True, self.err)
+        assert tap is not None
+        tap(WireMessage(event.data, event.direction, event.transport, time.time(), eio, event.sid))
+
+    def forget(self, sid: str) -> None:
+        self.taps.pop(sid, None)
+
+
+def run_serve(options: ServeOptions, out: IO[str], err: IO[str]) -> ExitStatus:
+    return asyncio.run(serve(options, out, err))

@@ -1,0 +1,378 @@
+"""The asyncio front end of ``siocli serve``: HTTP/1.1 with h11, WebSocket with websockets'
+sans-I/O protocol, both on one port.
+
+It only moves bytes: requests go to the sans-I/O server of the path they are for (an
+:class:`~siocli.protocol.server.SocketServer`, or a bare Engine.IO server), and what that
+server answers (``data_to_send``) goes back out. h11 comes with httpx; websockets' protocol
+layer is the one the client side uses. Binds 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import parse_qsl, urlsplit
+
+from .. import __version__
+from ..protocol.engine_server import (
+    HttpRequest,
+    HttpResponse,
+    Output,
+    WsAccept,
+    WsClose,
+    WsReject,
+    WsSend,
+)
+
+__all__ = ["Endpoint", "FrontEnd", "SansServer"]
+
+_SERVER = f"siocli/{__version__}"
+
+
+class SansServer(Protocol):
+    """What the front end drives (EngineServer and SocketServer both are)."""
+
+    def receive_request(self, request: HttpRequest, now: float) -> None: ...
+    def receive_ws_message(self, conn: int, data: str | bytes, now: float) -> None: ...
+    def receive_ws_closed(self, conn: int, now: float) -> None: ...
+    def receive_timeout(self, now: float) -> None: ...
+    def next_deadline(self) -> float | None: ...
+    def data_to_send(self) -> list[Output]: ...
+
+
+@dataclass
+class Endpoint:
+    """A handshake path, the server behind it, and the application that handles what the
+    server reports (``after`` is called after every input, before the outputs are sent)."""
+
+    path: str
+    server: SansServer
+    after: Callable[[], None] = lambda: None
+    max_payload: int = 1_000_000
+    _waiting: dict[int, asyncio.Future[Output]] = field(default_factory=dict)
+    _sockets: dict[int, _WebSocket] = field(default_factory=dict)
+    _early: dict[int, list[WsSend | WsClose]] = field(default_factory=dict)  # before the 101
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def matches(self, path: str) -> bool:
+        # the reference requires the trailing slash: /socket.io?EIO=4 is not the engine
+        return path.startswith(self.path)
+
+
+class FrontEnd:
+    """Serves :class:`Endpoint` values on ``host:port``."""
+
+    def __init__(
+        self,
+        endpoints: list[Endpoint],
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        on_wire: Callable[[Endpoint, str, Any], None] | None = None,
+    ) -> None:
+        self.endpoints = endpoints
+        self.host = host
+        self.port = port
+        self.on_wire = on_wire
+        self._ids = itertools.count(1)
+        self._server: asyncio.Server | None = None
+        self._timers: list[asyncio.Task[None]] = []
+
+    async def start(self) -> int:
+        """Listen; returns the port (useful with ``port=0``)."""
+        self._server = await asyncio.start_server(self._connection, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        for endpoint in self.endpoints:
+            self._timers.append(asyncio.get_running_loop().create_task(self._timer(endpoint)))
+        return self.port
+
+    async def close(self) -> None:
+        for task in self._timers:
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 1)
+
+    # --- the sans-I/O server's outputs ---------------------------------------------------
+
+    def pump(self, endpoint: Endpoint) -> None:
+        endpoint.after()
+        for output in endpoint.server.data_to_send():
+            if isinstance(output, (HttpResponse, WsAccept, WsReject)):
+                future = endpoint._waiting.pop(output.request, None)
+                if future is not None and not future.done():
+                    future.set_result(output)
+            else:
+                socket = endpoint._sockets.get(output.conn)
+                if socket is None:  # accepted, but the handshake is not written yet
+                    endpoint._early.setdefault(output.conn, []).append(output)
+                elif isinstance(output, WsSend):
+                    socket.send(output.data)
+                else:
+                    socket.close(output.code)
+        endpoint._wake.set()  # the deadline may have moved
+
+    async def _timer(self, endpoint: Endpoint) -> None:
+        while True:
+            deadline = endpoint.server.next_deadline()
+            endpoint._wake.clear()
+            now = time.monotonic()
+            if deadline is not None and deadline <= now:
+                endpoint.server.receive_timeout(now)
+                self.pump(endpoint)
+                continue
+            timeout = None if deadline is None else deadline - now
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(endpoint._wake.wait(), timeout)
+
+    # --- HTTP ----------------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        import h11
+
+        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=64 * 1024)
+        try:
+            while True:
+                request = await _next_request(connection, reader)
+                if request is None:
+                    return
+                method, target, headers = request
+                upgrade = "websocket" in headers.get("upgrade", "").lower()
+                body = b"" if upgrade else await _read_body(connection, reader, self._limit())
+                switched = await self._handle(
+                    connection, writer, reader, method, target, headers, body, upgrade
+                )
+                if switched or connection.our_state is not h11.DONE:
+                    return
+                connection.start_next_cycle()
+        except (ConnectionError, h11.RemoteProtocolError, asyncio.IncompleteReadError):
+            return
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    def _limit(self) -> int:
+        return max(e.max_payload for e in self.endpoints) + 1
+
+    async def _handle(
+        self,
+        connection: Any,
+        writer: asyncio.StreamWriter,
+        reader: asyncio.StreamReader,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        body: bytes,
+        upgrade: bool,
+    ) -> bool:
+        parts = urlsplit(target)
+        endpoint = next((e for e in self.endpoints if e.matches(parts.path)), None)
+        if endpoint is None:
+            await _write(connection, writer, 404, (("Content-Type", "text/plain"),), b"Not Found")
+            return False
+        request = HttpRequest(
+            next(self._ids), method, dict(parse_qsl(parts.query)), headers, body, upgrade
+        )
+        future: asyncio.Future[Output] = asyncio.get_running_loop().create_future()
+        endpoint._waiting[request.id] = future
+        if self.on_wire is not None:
+            self.on_wire(endpoint, "request", request)
+        endpoint.server.receive_request(request, time.monotonic())
+        self.pump(endpoint)
+        try:
+            output = await future
+        except asyncio.CancelledError:
+            endpoint._waiting.pop(request.id, None)
+            raise
+        if isinstance(output, HttpResponse):
+            if self.on_wire is not None:
+                self.on_wire(endpoint, "response", (request, output))
+            await _write(connection, writer, output.status, output.headers, output.body)
+            return False
+        if isinstance(output, WsReject):
+            await _write(
+                connection,
+                writer,
+                output.status,
+                (("Content-Type", "text/html"), ("Connection", "close")),
+                output.body,
+            )
+            return True
+        assert isinstance(output, WsAccept)
+        await _WebSocket(self, endpoint, output.conn, connection, reader, writer).run(
+            target, headers
+        )
+        return True
+
+
+async def _next_request(
+    connection: Any, reader: asyncio.StreamReader
+) -> tuple[str, str, dict[str, str]] | None:
+    import h11
+
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            data = await reader.read(65536)
+            connection.receive_data(data)
+            if not data and connection.their_state is h11.IDLE:
+                return None
+            continue
+        if isinstance(event, h11.Request):
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in event.headers}
+            return event.method.decode(), event.target.decode("latin-1"), headers
+        if isinstance(event, h11.ConnectionClosed) or event is h11.PAUSED:
+            return None
+
+
+async def _read_body(connection: Any, reader: asyncio.StreamReader, limit: int) -> bytes:
+    """The request body, kept up to ``limit`` bytes (the server answers 413 beyond)."""
+    import h11
+
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        event = connection.next_event()
+        if event is h11.NEED_DATA:
+            connection.receive_data(await reader.read(65536))
+            continue
+        if isinstance(event, h11.Data):
+            if size < limit:
+                chunks.append(bytes(event.data))
+            size += len(event.data)
+            continue
+        if isinstance(event, h11.EndOfMessage) or event is h11.PAUSED:
+            return b"".join(chunks)
+        if isinstance(event, h11.ConnectionClosed):
+            raise ConnectionError("closed in the middle of a request")
+
+
+async def _write(
+    connection: Any,
+    writer: asyncio.StreamWriter,
+    status: int,
+    headers: tuple[tuple[str, str], ...],
+    body: bytes,
+) -> None:
+    import h11
+
+    all_headers = [("Server", _SERVER), *headers, ("Content-Length", str(len(body)))]
+    data = connection.send(h11.Response(status_code=status, headers=all_headers))
+    if body:
+        data += connection.send(h11.Data(data=body))
+    data += connection.send(h11.EndOfMessage())
+    writer.write(data)
+    await writer.drain()
+
+
+class _WebSocket:
+    """One upgraded connection, framed by websockets' sans-I/O protocol."""
+
+    def __init__(
+        self,
+        front: FrontEnd,
+        endpoint: Endpoint,
+        conn: int,
+        connection: Any,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        from websockets.server import ServerProtocol
+
+        self.front = front
+        self.endpoint = endpoint
+        self.conn = conn
+        self.reader = reader
+        self.writer = writer
+        self.protocol = ServerProtocol(max_size=endpoint.max_payload)
+        self.trailing = connection.trailing_data[0]
+        self._parts: list[bytes] = []
+        self._text = False
+
+    async def run(self, target: str, headers: dict[str, str]) -> None:
+        from websockets.http11 import Request
+
+        # h11 read the request; websockets' protocol parses it again from its bytes, so
+        # that its own parser moves on to frames (its documented use).
+        head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        self.protocol.receive_data((head + "\r\n").encode("latin-1"))
+        request = next(e for e in self.protocol.events_received() if isinstance(e, Request))
+        response = self.protocol.accept(request)
+        response.headers["Server"] = _SERVER
+        self.protocol.send_response(response)
+        self._flush()
+        if response.status_code != 101:
+            return
+        endpoint = self.endpoint
+        endpoint._sockets[self.conn] = self
+        for output in endpoint._early.pop(self.conn, []):
+            if isinstance(output, WsSend):
+                self.send(output.data)
+            else:
+                self.close(output.code)
+        try:
+            if self.trailing:
+                self._receive(self.trailing)
+            while not self.writer.is_closing():
+                data = await self.reader.read(65536)
+                if not data:
+                    self.protocol.receive_eof()
+                    break
+                self._receive(data)
+                if self.protocol.close_code is not None and not self.protocol.data_to_send():
+                    break
+        finally:
+            endpoint._sockets.pop(self.conn, None)
+            endpoint.server.receive_ws_closed(self.conn, time.monotonic())
+            self.front.pump(endpoint)
+
+    def _receive(self, data: bytes) -> None:
+        from websockets.frames import Frame, Opcode
+
+        self.protocol.receive_data(data)
+        for frame in self.protocol.events_received():
+            if not isinstance(frame, Frame):
+                continue
+            if frame.opcode in (Opcode.TEXT, Opcode.BINARY):
+                self._parts = [bytes(frame.data)]
+                self._text = frame.opcode is Opcode.TEXT
+            elif frame.opcode is Opcode.CONT:
+                self._parts.append(bytes(frame.data))
+            else:
+                continue  # ping/pong/close: the protocol object answers them
+            if frame.fin:
+                payload = b"".join(self._parts)
+                message: str | bytes = payload.decode("utf-8", "replace") if self._text else payload
+                if self.front.on_wire is not None:
+                    self.front.on_wire(self.endpoint, "ws-in", (self.conn, message))
+                self.endpoint.server.receive_ws_message(self.conn, message, time.monotonic())
+                self.front.pump(self.endpoint)
+        self._flush()
+
+    def send(self, data: str | bytes) -> None:
+        if self.front.on_wire is not None:
+            self.front.on_wire(self.endpoint, "ws-out", (self.conn, data))
+        with contextlib.suppress(Exception):
+            if isinstance(data, str):
+                self.protocol.send_text(data.encode("utf-8"))
+            else:
+                self.protocol.send_binary(data)
+            self._flush()
+
+    def close(self, code: int) -> None:
+        with contextlib.suppress(Exception):
+            self.protocol.send_close(code)
+            self._flush()
+        with contextlib.suppress(Exception):
+            self.writer.close()
+
+    def _flush(self) -> None:
+        data = self.protocol.data_to_send()
+        if data:
+            with contextlib.suppress(Exception):
+                self.writer.write(b"".join(data))

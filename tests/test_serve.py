@@ -1,0 +1,229 @@
+"""siocli serve: real clients (socket.io-client 4.x and 2.x, python-socketio) against it, and
+the reference server's answers to bad requests (PROTOCOL.md §2.11)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).parent.parent
+AUTH = '{"token": "secret-token"}'
+
+
+@contextmanager
+def siocli_serve(*args: str) -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "siocli", "serve", "--port", "0", "--json", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        ready = json.loads(process.stdout.readline())
+        assert ready["type"] == "listening"
+        yield ready["url"]
+    finally:
+        process.terminate()
+        process.wait(5)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def serve4() -> Iterator[str]:
+    with siocli_serve("-n", "/admin", "--auth", AUTH) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def serve3() -> Iterator[str]:
+    with siocli_serve("--eio", "3", "-n", "/admin", "--auth", AUTH) as url:
+        yield url
+
+
+def node_client(version: int, url: str, transports: list[str]) -> list[dict]:
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node" / "node_modules").is_dir():
+        pytest.skip("node and node/node_modules are needed (.ci/run installs them)")
+    spec = json.dumps({"version": version, "url": url, "transports": transports})
+    result = subprocess.run(
+        [node, str(ROOT / "tests" / "clients" / "node_client.js"), spec],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+TRANSPORTS = [["polling"], ["websocket"], ["polling", "websocket"]]
+
+
+@pytest.mark.parametrize("version", [4, 2])
+@pytest.mark.parametrize("transports", TRANSPORTS, ids=["polling", "websocket", "upgrade"])
+def test_the_node_clients(version: int, transports: list[str], serve4: str, serve3: str) -> None:
+    records = node_client(version, serve4 if version == 4 else serve3, transports)
+    by_type = {(r["type"], r.get("event") or r.get("nsp")): r for r in records}
+    assert ("connect", "/") in by_type and ("connect", "/admin") in by_type
+    assert by_type[("ack", "hello")]["args"] == [1, "two", {"three": [3]}]
+    assert by_type[("ack", "admin-hello")]["args"] == ["admin"]
+    assert by_type[("ack", "upload")]["args"] == [
+        {"$binary": "010203"},
+        {"nested": {"$binary": "0405"}},
+    ]
+    assert by_type[("event", "echo")]["args"] == ["text", {"$binary": "ff"}]
+    refused = by_type[("connect_error", "/admin")]
+    assert refused["message"] == "not authorized"
+    if version == 4:
+        assert refused["data"] == {"required": ["token"]}
+    assert by_type[("transport", None)]["name"] == transports[-1]
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_the_python_socketio_client(transport: str, serve4: str) -> None:
+    import socketio
+
+    async def scenario() -> dict:
+        got: dict = {}
+        client = socketio.AsyncClient(reconnection=False)
+        echoed = asyncio.get_running_loop().create_future()
+
+        @client.on("echo")
+        async def echo(*args: object) -> None:
+            echoed.set_result(list(args))
+
+        await client.connect(serve4, transports=[transport], namespaces=["/"])
+        got["ack"] = await client.call("hello", (1, "two"), timeout=5)
+        got["binary"] = await client.call("upload", (b"\x01\x02", {"n": b"\x03"}), timeout=5)
+        await client.emit("echo", ("x", b"\xff"))
+        got["echo"] = await asyncio.wait_for(echoed, 5)
+        got["transport"] = client.transport()
+        await client.disconnect()
+        return got
+
+    got = asyncio.run(scenario())
+    assert list(got["ack"]) == [1, "two"]
+    assert list(got["binary"]) == [b"\x01\x02", {"n": b"\x03"}]
+    assert got["echo"] == ["x", b"\xff"]
+    assert got["transport"] == transport
+
+
+# --- bad requests: the reference server's answers --------------------------------------------
+
+
+def get(url: str, **query: str) -> httpx.Response:
+    return httpx.get(url + "/socket.io/", params=query, timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("query", "method", "status", "body"),
+    [
+        ({"EIO": "4"}, "GET", 400, {"code": 0, "message": "Transport unknown"}),
+        ({"EIO": "4", "transport": "abc"}, "GET", 400, {"code": 0, "message": "Transport unknown"}),
+        (
+            {"EIO": "4", "transport": "polling", "sid": "nope"},
+            "GET",
+            400,
+            {"code": 1, "message": "Session ID unknown"},
+        ),
+        (
+            {"EIO": "4", "transport": "polling"},
+            "POST",
+            400,
+            {"code": 2, "message": "Bad handshake method"},
+        ),
+        ({"transport": "polling"}, "POST", 400, {"code": 2, "message": "Bad handshake method"}),
+        ({"EIO": "4", "transport": "websocket"}, "GET", 400, {"code": 3, "message": "Bad request"}),
+        (
+            {"EIO": "3", "transport": "polling"},
+            "GET",
+            400,
+            {"code": 5, "message": "Unsupported protocol version"},
+        ),
+        (
+            {"transport": "polling"},
+            "GET",
+            400,
+            {"code": 5, "message": "Unsupported protocol version"},
+        ),
+    ],
+)
+def test_bad_handshakes(serve4: str, query: dict, method: str, status: int, body: dict) -> None:
+    response = httpx.request(method, serve4 + "/socket.io/", params=query, timeout=5)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert response.json() == body
+
+
+def handshake(url: str, eio: str = "4") -> str:
+    response = get(url, EIO=eio, transport="polling")
+    assert response.status_code == 200
+    body = response.text
+    return json.loads(body[body.index("{") : body.index("}") + 1])["sid"]
+
+
+def test_post_answers_and_limits(serve4: str) -> None:
+    sid = handshake(serve4)
+    url = serve4 + "/socket.io/"
+    params = {"EIO": "4", "transport": "polling", "sid": sid}
+    ok = httpx.post(url, params=params, content=b"40", timeout=5)
+    assert (ok.status_code, ok.text, ok.headers["content-type"]) == (200, "ok", "text/html")
+    too_big = httpx.post(url, params=params, content=b"4" + b"x" * 1_000_001, timeout=5)
+    assert too_big.status_code == 413  # dropped; the session lives on
+    assert get(serve4, **params).status_code == 200
+    binary = httpx.post(
+        url,
+        params=params,
+        content=b"\x01",
+        timeout=5,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert binary.status_code == 400  # no binary payloads in Engine.IO 4: the session is over
+    assert get(serve4, **params).json() == {"code": 1, "message": "Session ID unknown"}
+
+
+def test_a_client_ping_breaks_the_heartbeat_direction(serve4: str) -> None:
+    sid = handshake(serve4)
+    params = {"EIO": "4", "transport": "polling", "sid": sid}
+    assert httpx.post(serve4 + "/socket.io/", params=params, content=b"2", timeout=5).text == "ok"
+    assert get(serve4, **params).json()["code"] == 1  # closed: invalid heartbeat direction
+
+
+def test_overlapping_polls(serve4: str) -> None:
+    sid = handshake(serve4)
+    params = {"EIO": "4", "transport": "polling", "sid": sid}
+
+    async def both() -> tuple[httpx.Response, httpx.Response]:
+        async with httpx.AsyncClient(timeout=5) as client:
+            first = asyncio.ensure_future(client.get(serve4 + "/socket.io/", params=params))
+            await asyncio.sleep(0.2)
+            second = await client.get(serve4 + "/socket.io/", params=params)
+            return await first, second
+
+    first, second = asyncio.run(both())
+    assert second.status_code == 400
+    assert (first.status_code, first.text) == (200, "1")  # the pending poll ends: close
+    assert get(serve4, **params).json()["code"] == 1
+
+
+def test_revision_3_framing_and_the_implicit_main_namespace(serve3: str) -> None:
+    body = get(serve3, EIO="3", transport="polling").text
+    length, _, rest = body.partition(":")
+    assert rest.startswith("0{") and int(length) == len(rest[: int(length)])
+    assert rest[int(length) :] == "2:40"  # Socket.IO 2.x joins '/' in the handshake answer
+    assert "maxPayload" not in rest
+
+
+def test_not_found_outside_the_path(serve4: str) -> None:
+    assert httpx.get(serve4 + "/other", timeout=5).status_code == 404
