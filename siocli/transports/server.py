@@ -54,6 +54,9 @@ class Endpoint:
     server: SansServer
     after: Callable[[], None] = lambda: None
     max_payload: int = 1_000_000
+    # Seconds between two WebSocket frames: 0, except for clients that read one message
+    # per socket read (the official test suite); the reference's write pacing gives them one.
+    frame_gap: float = 0.0
     _waiting: dict[int, asyncio.Future[Output]] = field(default_factory=dict)
     _sockets: dict[int, _WebSocket] = field(default_factory=dict)
     _early: dict[int, list[WsSend | WsClose]] = field(default_factory=dict)  # before the 101
@@ -72,12 +75,10 @@ class FrontEnd:
         endpoints: list[Endpoint],
         host: str = "127.0.0.1",
         port: int = 3000,
-        on_wire: Callable[[Endpoint, str, Any], None] | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.host = host
         self.port = port
-        self.on_wire = on_wire
         self._ids = itertools.count(1)
         self._server: asyncio.Server | None = None
         self._timers: list[asyncio.Task[None]] = []
@@ -180,8 +181,6 @@ class FrontEnd:
         )
         future: asyncio.Future[Output] = asyncio.get_running_loop().create_future()
         endpoint._waiting[request.id] = future
-        if self.on_wire is not None:
-            self.on_wire(endpoint, "request", request)
         endpoint.server.receive_request(request, time.monotonic())
         self.pump(endpoint)
         try:
@@ -190,8 +189,6 @@ class FrontEnd:
             endpoint._waiting.pop(request.id, None)
             raise
         if isinstance(output, HttpResponse):
-            if self.on_wire is not None:
-                self.on_wire(endpoint, "response", (request, output))
             await _write(connection, writer, output.status, output.headers, output.body)
             return False
         if isinstance(output, WsReject):
@@ -293,6 +290,7 @@ class _WebSocket:
         self.trailing = connection.trailing_data[0]
         self._parts: list[bytes] = []
         self._text = False
+        self._queue: asyncio.Queue[str | bytes | int] = asyncio.Queue()
 
     async def run(self, target: str, headers: dict[str, str]) -> None:
         from websockets.http11 import Request
@@ -310,6 +308,7 @@ class _WebSocket:
             return
         endpoint = self.endpoint
         endpoint._sockets[self.conn] = self
+        sender = asyncio.get_running_loop().create_task(self._send_loop())
         for output in endpoint._early.pop(self.conn, []):
             if isinstance(output, WsSend):
                 self.send(output.data)
@@ -327,6 +326,7 @@ class _WebSocket:
                 if self.protocol.close_code is not None and not self.protocol.data_to_send():
                     break
         finally:
+            sender.cancel()
             endpoint._sockets.pop(self.conn, None)
             endpoint.server.receive_ws_closed(self.conn, time.monotonic())
             self.front.pump(endpoint)
@@ -348,28 +348,36 @@ class _WebSocket:
             if frame.fin:
                 payload = b"".join(self._parts)
                 message: str | bytes = payload.decode("utf-8", "replace") if self._text else payload
-                if self.front.on_wire is not None:
-                    self.front.on_wire(self.endpoint, "ws-in", (self.conn, message))
                 self.endpoint.server.receive_ws_message(self.conn, message, time.monotonic())
                 self.front.pump(self.endpoint)
         self._flush()
 
     def send(self, data: str | bytes) -> None:
-        if self.front.on_wire is not None:
-            self.front.on_wire(self.endpoint, "ws-out", (self.conn, data))
-        with contextlib.suppress(Exception):
-            if isinstance(data, str):
-                self.protocol.send_text(data.encode("utf-8"))
-            else:
-                self.protocol.send_binary(data)
-            self._flush()
+        self._queue.put_nowait(data)
 
     def close(self, code: int) -> None:
-        with contextlib.suppress(Exception):
-            self.protocol.send_close(code)
-            self._flush()
-        with contextlib.suppress(Exception):
-            self.writer.close()
+        self._queue.put_nowait(code)
+
+    async def _send_loop(self) -> None:
+        """One frame per write, as the reference server writes them: a client that reads
+        one message per read (the official test suite does) sees them one by one."""
+        while True:
+            item = await self._queue.get()
+            try:
+                if isinstance(item, int):
+                    self.protocol.send_close(item)
+                    self._flush()
+                    self.writer.close()
+                    return
+                if isinstance(item, str):
+                    self.protocol.send_text(item.encode("utf-8"))
+                else:
+                    self.protocol.send_binary(item)
+                self._flush()
+                await self.writer.drain()
+            except Exception:  # the peer is gone: nothing left to write to
+                return
+            await asyncio.sleep(self.endpoint.frame_gap)
 
     def _flush(self) -> None:
         data = self.protocol.data_to_send()
