@@ -31,7 +31,7 @@ import json
 import os
 import random
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "QUICK_COUNT",
     "Corpus",
     "build",
+    "draws",
     "load",
 ]
 
@@ -436,8 +437,11 @@ def digest(messages: list[Message]) -> str:
     return h.hexdigest()
 
 
-def build(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> Corpus:
-    """Generate at least ``count`` messages (a binary packet is never cut off)."""
+def draws(seed: int = DEFAULT_SEED) -> Iterator[tuple[str, list[Message]]]:
+    """The endless stream of draws behind :func:`build`: ``(category, messages)``, where a
+    binary draw's messages are its header and then its attachments. ``build(n, seed)`` is
+    the first draws of ``draws(seed)`` until ``n`` messages; streaming them lets a consumer
+    write captures of any size in bounded memory (bench/decode_cli.py does)."""
     gen = _Gen(seed)
     makers: dict[str, Callable[[], list[Message]]] = {
         "small": lambda: [gen.event(gen.small_args())],
@@ -452,15 +456,23 @@ def build(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> Corpus:
     for weight, name in _MIX:
         total += weight
         cumulative.append((total, name))
-    messages: list[Message] = []
-    categories = {name: 0 for _, name in _MIX}
     rand = gen.r.random
-    while len(messages) < count:
+    while True:
         x = rand() * total
         name = next(n for bound, n in cumulative if x < bound)
-        produced = makers[name]()
-        categories[name] += len(produced)
-        messages.extend(produced)
+        yield name, makers[name]()
+
+
+def build(count: int = DEFAULT_COUNT, seed: int = DEFAULT_SEED) -> Corpus:
+    """Generate at least ``count`` messages (a binary packet is never cut off)."""
+    messages: list[Message] = []
+    categories = {name: 0 for _, name in _MIX}
+    if count > 0:
+        for name, produced in draws(seed):
+            categories[name] += len(produced)
+            messages.extend(produced)
+            if len(messages) >= count:
+                break
     return Corpus(messages, seed, categories)
 
 

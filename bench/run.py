@@ -1,8 +1,12 @@
 """siocli's benchmark: decode and encode throughput against python-socketio and Node.
 
-    python bench/run.py            # 200,000 messages, best of 5 (about a minute)
+    python bench/run.py            # 200,000 messages, best of 5; then the CLI section
     python bench/run.py --quick    # 20,000 messages, best of 3
     python bench/run.py --json     # machine-readable results on stdout
+    python bench/run.py --skip-cli # the micro-benchmarks only
+
+After the micro-benchmarks, the `siocli decode` section (bench/decode_cli.py): the real
+command's throughput, peak memory and start-up, each run as a child process.
 
 Every figure is measured in this run, on the same corpus (bench/corpus.py): ratios compare
 implementations on this machine, now. See bench/README.md for what each row measures. The
@@ -36,6 +40,7 @@ if str(ROOT) not in sys.path:  # run from a checkout without `pip install -e .`
     sys.path.append(str(ROOT))
 
 import corpus as corpus_mod  # noqa: E402
+import decode_cli  # noqa: E402
 
 NODE_SCRIPT = BENCH_DIR / "node_decode.js"
 NODE_MODULES = ROOT / "node" / "node_modules"
@@ -739,8 +744,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, metavar="R", help="runs per figure (best is kept)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument(
-        "--profile", action="store_true", help="append a cProfile of siocli strict decode"
+        "--profile",
+        action="store_true",
+        help="append a cProfile of siocli strict decode (and of `decode --json`, big file)",
     )
+    parser.add_argument(
+        "--skip-cli",
+        action="store_true",
+        help="skip the `siocli decode` section (bench/decode_cli.py)",
+    )
+    decode_cli.add_arguments(parser)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--corpus-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -752,10 +765,25 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown worker {args.worker!r}")
 
     report = run(args)
+    if not args.skip_cli:
+        log(args, "")
+        report["decode_cli"] = decode_cli.run(
+            quick=args.quick,
+            packets=args.packets,
+            seed=args.seed,
+            big_mb=args.big_mb,
+            startup_runs=args.startup_runs,
+            check=not args.no_check,
+            with_profile=args.profile,
+            quiet=args.json,
+        )
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         print(render(report))
+        if "decode_cli" in report:
+            print("\n" + "=" * 100 + "\n")
+            print(decode_cli.render(report["decode_cli"]))
     return 0
 
 
