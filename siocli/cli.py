@@ -584,6 +584,40 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     ctx.exit(int(status))
 
 
+EPILOG_DOCTOR = """\b
+Examples:
+  siocli doctor https://api.example.com
+  siocli doctor http://127.0.0.1:3000 -n /admin --auth '{"token": "t"}' --json
+  siocli doctor https://internal:8443 --path /ws/ --cacert ca.pem
+"""
+
+
+@cli.command(epilog=EPILOG_DOCTOR)
+@connection_options
+@click.option(
+    "--sessions",
+    type=int,
+    default=3,
+    show_default=True,
+    help="Sessions to open for the sticky-session check.",
+)
+@click.pass_context
+def doctor(ctx: click.Context, **kwargs: Any) -> None:
+    """Explain why a Socket.IO connection fails: reach, path, protocol, handshake, polling,
+    WebSocket and upgrade, sticky sessions, namespaces, heartbeat - each check with its
+    evidence and the fix. Exit 0 when all pass, 1 when any fails."""
+    from .doctor import run_doctor
+
+    sessions = kwargs.pop("sessions")
+    for name in ("record", "no_redact", "reconnect", "quiet"):
+        if kwargs.get(name):
+            option = "--" + name.replace("_", "-")
+            raise click.UsageError(f"{option} does not apply to doctor (it opens many sessions)")
+    live = _live_options(_pop_live(kwargs), reconnect_default=False)
+    status = run_doctor(live, sessions, sys.stdout, sys.stderr, no_color=ctx.obj["no_color"])
+    ctx.exit(int(status))
+
+
 EPILOG_SERVE = """\b
 Examples:
   siocli serve                                  # then: siocli connect http://127.0.0.1:3000
