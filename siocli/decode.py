@@ -17,7 +17,7 @@ from .exit import ExitStatus
 from .protocol.dissect import Dissector
 from .protocol.errors import DecodeError
 from .protocol.types import Finding, Severity, Transport
-from .wire import InputProblem, WireMessage, parse_argument
+from .wire import InputProblem, WireMessage, guess_transport, parse_argument, unescape_body
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -89,14 +89,17 @@ def run_decode(
 def _messages(
     options: DecodeOptions, stdin: IO[bytes], transport: Transport | None
 ) -> Iterator[WireMessage | InputProblem]:
-    from .captures import read_stream
-
     sources = list(options.inputs)
     if options.sample:
         sources.insert(0, str(SAMPLE))
     if not sources:
         sources = ["-"]
     for number, source in enumerate(sources, 1):
+        if source != "-" and not os.path.isfile(source):
+            yield from _argument(source, number, options.eio, transport)
+            continue
+        from .captures import read_stream  # only for files and stdin: arguments are quicker
+
         if source == "-":
             yield from read_stream(
                 stdin,
@@ -105,29 +108,24 @@ def _messages(
                 eio=options.eio,
                 transport=transport,
             )
-        elif os.path.isfile(source):
-            name = "sample-session.txt" if options.sample and source == str(SAMPLE) else source
-            try:
-                with open(source, "rb") as stream:
-                    yield from read_stream(
-                        stream,
-                        name,
-                        source_format=options.source_format,
-                        eio=options.eio,
-                        transport=transport,
-                    )
-            except OSError as exc:
-                yield InputProblem(f"cannot read {source}: {exc.strerror}", source, fatal=True)
-        else:
-            yield from _argument(source, number, options.eio, transport)
+            continue
+        name = "sample-session.txt" if options.sample and source == str(SAMPLE) else source
+        try:
+            with open(source, "rb") as stream:
+                yield from read_stream(
+                    stream,
+                    name,
+                    source_format=options.source_format,
+                    eio=options.eio,
+                    transport=transport,
+                )
+        except OSError as exc:
+            yield InputProblem(f"cannot read {source}: {exc.strerror}", source, fatal=True)
 
 
 def _argument(
     text: str, number: int, eio: int | None, transport: Transport | None
 ) -> Iterator[WireMessage | InputProblem]:
-    from .captures.text import guess_transport
-    from .wire import unescape_body
-
     where = f"argument {number}"
     try:
         data = parse_argument(text)
@@ -157,7 +155,7 @@ class _Pipeline:
         self.options = options
         self.sink = sink
         self.stderr = stderr
-        self.summary = Summary()
+        self.summary = Summary(detailed=not options.as_json)
         self.by_key: dict[str, _Session] = {}  # reader keys and sids
         self.anonymous: _Session | None = None  # messages whose session no one named
         self.all: list[_Session] = []
@@ -173,12 +171,20 @@ class _Pipeline:
             self._problem(item)
             return
         self.read_any = True
-        session, notes = self._session_for(item)
-        time = None
-        if item.time is not None:
+        key = item.session
+        session = self.by_key.get(key) if key is not None else self.anonymous
+        extra = item.notes
+        if session is None:
+            session, notes = self._new_session(item)
+            extra += notes
+        if self.pending:
+            extra = (*self.pending, *extra)
+            self.pending = []
+        time = item.time
+        if time is not None:
             if self.start is None:
-                self.start = item.time
-            time = round(item.time - self.start, 6)
+                self.start = time
+            time = round(time - self.start, 6)
         report = session.dissector.receive(
             item.direction, item.transport, item.data, time, self.count
         )
@@ -186,23 +192,20 @@ class _Pipeline:
         for packet in report.packets:
             if packet.breakdown.handshake is not None:  # now the session has a name
                 self.by_key.setdefault(packet.breakdown.handshake.sid, session)
-        extra = (*self.pending, *item.notes, *notes)
-        self.pending = []
         self.summary.add(session.number, session.eio, report, extra)
         self.sink.write_message(report, extra, session.eio)
 
-    def _session_for(self, item: WireMessage) -> tuple[_Session, tuple[Finding, ...]]:
+    def _new_session(self, item: WireMessage) -> tuple[_Session, tuple[Finding, ...]]:
         key = item.session
-        session = self.by_key.get(key) if key is not None else self.anonymous
-        if session is not None:
-            return session, ()
         eio, guess = self._revision(item)
         notes: tuple[Finding, ...] = ()
         if guess and not self.guess_said:
             self.guess_said = True
             notes = (Finding(Severity.INFO, "input.guessed-revision", guess),)
         # A capture with directions starts with the handshake; loose messages need not.
-        dissector = Dissector(eio, expect_handshake=item.direction is not None)
+        dissector = Dissector(
+            eio, expect_handshake=item.direction is not None, spans=not self.options.as_json
+        )
         session = _Session(len(self.all) + 1, eio, dissector)
         self.all.append(session)
         if key is None:

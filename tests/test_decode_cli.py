@@ -226,11 +226,13 @@ def test_strict_exit_codes() -> None:
 # --- start-up ---------------------------------------------------------------------------------
 
 
-def test_decode_imports_no_network_stack() -> None:
+@pytest.mark.parametrize("view", [["--json"], []], ids=["json", "terminal"])
+def test_decode_imports_no_network_stack(view: list[str]) -> None:
+    har = str(Path(__file__).parent / "data" / "captures" / "node4-upgrade.chrome.har")
     probe = (
         "import sys\n"
         "from siocli.cli import main\n"
-        "sys.argv = ['siocli', 'decode', '--json', '42[\"a\"]']\n"
+        f"sys.argv = ['siocli', 'decode', *{view!r}, '42[\"a\"]', {har!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "bad = sorted(m for m in ('httpx', 'websockets', 'asyncio', 'ssl') if m in sys.modules)\n"
         "print('LOADED', bad, file=sys.stderr)\n"
@@ -239,7 +241,17 @@ def test_decode_imports_no_network_stack() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert "LOADED []" in result.stderr, result.stderr
-    assert json.loads(result.stdout.splitlines()[0])["event"] == "a"
+    if view:
+        assert json.loads(result.stdout.splitlines()[0])["event"] == "a"
+
+
+def test_wire_text_is_escaped_on_a_terminal() -> None:
+    """A lone surrogate cannot be written, an escape sequence must not be obeyed: event
+    names and arguments are escaped in the packet lines and in the summary."""
+    code, out, _ = run('42["x\\ud800",1]', '42["\\u001b[31m"]')
+    assert code == 0
+    assert "events: x\\ud800 1, \\x1b[31m 1" in out
+    assert '= EVENT "x\\ud800" [1]' in out and "\x1b" not in out
 
 
 def test_broken_pipe_is_not_an_error() -> None:

@@ -19,7 +19,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..protocol.errors import DecodeError
 from ..protocol.types import Direction, Finding, Severity, Transport
-from ..wire import InputProblem, WireMessage, parse_argument, parse_hex, unescape_body
+from ..wire import (
+    InputProblem,
+    WireMessage,
+    guess_transport,
+    parse_argument,
+    parse_hex,
+    unescape_body,
+)
 
 __all__ = ["read_text"]
 
@@ -31,6 +38,9 @@ _HEADER = re.compile(r"^([<>]) ([A-Za-z][A-Za-z0-9!#$%&'*+.^_`|~-]*): ?(.*)$")
 _ARROW = re.compile(r"^([<>])(?: (.*))?$")
 _WS_SECTION = re.compile(r"^\s*WebSocket frames:?\s*$", re.IGNORECASE)
 _BINARY_MARK = re.compile(r"^<binary>\s*(.*)$", re.IGNORECASE)
+
+_DIGITS = frozenset("0123456789")
+_new = tuple.__new__
 
 C2S, S2C = Direction.C2S, Direction.S2C
 POLLING, WEBSOCKET = Transport.POLLING, Transport.WEBSOCKET
@@ -175,6 +185,46 @@ class _Reader:
         if self.exchange is not None:
             self.exchange.open_for_body = False
 
+    def frame(self, number: int, raw_line: str) -> WireMessage | None:
+        """The common line of a WebSocket capture, ``> 42[...]`` or ``< <binary> 01 02``,
+        outside any HTTP exchange, as :meth:`feed` reads it but in a few string operations
+        (``feed`` tries six patterns first); ``None`` for any other line: ``feed`` it."""
+        if self.exchange is not None or self.notes or raw_line[1:2] != " ":
+            return None
+        arrow = raw_line[0]
+        if arrow != ">" and arrow != "<":
+            return None
+        # No request, status, heading or header line starts with an arrow then a digit or
+        # '<' (headers are only read inside an exchange), so this is a frame.
+        text = raw_line[2:].strip()
+        first = text[:1]
+        if "=>" in text:
+            return None  # perhaps a Details comment: strip_comment decides
+        if first in _DIGITS:
+            data: str | bytes = unescape_body(text)
+        elif text[:8] == "<binary>" and len(text) > 8:
+            try:
+                data = parse_hex(text[8:].lstrip())
+            except DecodeError:
+                return None  # feed reports it
+        else:
+            return None
+        sid, eio = self.websocket or (None, None)
+        return _new(
+            WireMessage,
+            (
+                data,
+                C2S if arrow == ">" else S2C,
+                WEBSOCKET if self.transport is None else self.transport,
+                None,
+                self.eio or eio,
+                sid,
+                f"{self.name}:{number}",
+                (),
+                None,
+            ),
+        )
+
     def _frames_only(self) -> bool:
         """Once a 101's headers are over (a blank line), arrows are frames, not headers."""
         exchange = self.exchange
@@ -285,42 +335,28 @@ class _Reader:
             return  # curl's bare '<' after the headers
         direction = C2S if arrow == ">" else S2C
         sid, eio = self.websocket or (None, None)
-        binary = _BINARY_MARK.match(text)
+        try:
+            data = _message_data(text)
+        except DecodeError as exc:
+            yield InputProblem(f"line {number}: {exc.reason}", where, exc.offset)
+            return
         notes: tuple[Finding, ...] = ()
-        data: str | bytes
-        if binary:
-            try:
-                data = parse_hex(binary.group(1)) if binary.group(1) else b""
-            except DecodeError as exc:
-                yield InputProblem(f"line {number}: {exc.reason} after <binary>", where)
-                return
-            if not binary.group(1):
-                notes = (
-                    Finding(
-                        Severity.INFO,
-                        "transcript.binary-unknown",
-                        "binary frame whose bytes the transcript does not show",
-                    ),
-                )
-        else:
-            data = unescape_body(text)
+        if data == b"" and _BINARY_MARK.match(text):
+            notes = (
+                Finding(
+                    Severity.INFO,
+                    "transcript.binary-unknown",
+                    "binary frame whose bytes the transcript does not show",
+                ),
+            )
         transport = WEBSOCKET if self.transport is None else self.transport
         yield self.message(data, direction, transport, self.eio or eio, sid, where, notes)
 
     def _bare(self, number: int, where: str, text: str) -> WireMessage | InputProblem:
         try:
-            data = parse_argument(text) if text[:4].lower() in ("hex:", "b64:") else None
+            data = _message_data(text)
         except DecodeError as exc:
             return InputProblem(f"line {number}: {exc.reason}", where, exc.offset)
-        if data is None:
-            binary = _BINARY_MARK.match(text)
-            if binary:
-                try:
-                    data = parse_hex(binary.group(1))
-                except DecodeError as exc:
-                    return InputProblem(f"line {number}: {exc.reason} after <binary>", where)
-            else:
-                data = unescape_body(text)
         return self.message(
             data, None, self.transport or guess_transport(data), self.eio, None, where
         )
@@ -331,23 +367,25 @@ def _eio_of(query: dict[str, str]) -> int | None:
     return int(value) if value in ("3", "4") else None
 
 
-def _body_data(text: str) -> str | bytes:
+def _message_data(text: str) -> str | bytes:
+    """A message as transcripts and pastes write it: ``<binary> 01 02``, ``hex:01 02`` or
+    ``b64:AQI=`` for bytes, else text (``\\x1e`` escapes as people paste them)."""
+    if text[:4].lower() in ("hex:", "b64:"):
+        return parse_argument(text)
     binary = _BINARY_MARK.match(text)
-    if binary:
-        try:
-            return parse_hex(binary.group(1))
-        except DecodeError:
-            return text  # decoded as text, it fails with a message that says where
-    return unescape_body(text)
+    if binary is None:
+        return unescape_body(text)
+    try:
+        return parse_hex(binary.group(1))
+    except DecodeError as exc:
+        raise DecodeError(f"{exc.reason} after <binary>", 0, exc.expected, layer="input") from None
 
 
-def guess_transport(data: str | bytes) -> Transport:
-    """A bare message: a polling body when it holds several packets or a length prefix."""
-    if isinstance(data, bytes):
-        return POLLING if data[:1] in (b"\x00", b"\x01") and b"\xff" in data[:12] else WEBSOCKET
-    if "\x1e" in data or re.match(r"\d+:", data):
-        return POLLING
-    return WEBSOCKET
+def _body_data(text: str) -> str | bytes:
+    try:
+        return _message_data(text)
+    except DecodeError:
+        return text  # decoded as text, it fails with a message that says where
 
 
 def read_text(
@@ -364,8 +402,13 @@ def read_text(
     at the first request line or ``WebSocket frames`` heading.
     """
     reader = _Reader(name, eio, transport, bool(transcript))
+    frame = reader.frame
     for number, line in enumerate(lines, 1):
-        yield from reader.feed(number, line)
+        message = frame(number, line)
+        if message is None:
+            yield from reader.feed(number, line)
+        else:
+            yield message
     yield from reader.close_exchange()
     for note in reader.notes:  # nothing came after them to carry them
         yield InputProblem(note.message, name, severity=note.severity, code=note.code)

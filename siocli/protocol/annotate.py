@@ -69,10 +69,16 @@ class MessageBreakdown(NamedTuple):
 
 
 def annotate_packet(
-    raw: str | bytes, eio: int = 4, *, offset: int = 0, socket_layer: bool = True
+    raw: str | bytes,
+    eio: int = 4,
+    *,
+    offset: int = 0,
+    socket_layer: bool = True,
+    spans: bool = True,
 ) -> PacketBreakdown:
-    """Explain one Engine.IO packet found at ``offset`` of its message."""
-    trace = Trace(offset)
+    """Explain one Engine.IO packet found at ``offset`` of its message. Without ``spans``,
+    the breakdown has no spans (and costs less), but the same findings."""
+    trace = Trace(offset, explain=spans)
     packet = socket_packet = handshake = error = None
     try:
         packet = engineio.decode_packet(raw, eio, trace=trace)
@@ -84,7 +90,7 @@ def annotate_packet(
             elif packet.type is _OPEN:
                 trace.span(1, len(raw), "handshake", "the Engine.IO handshake data")
                 handshake = engineio.decode_handshake(data)  # type: ignore[arg-type]
-            else:
+            elif spans:
                 trace.span(1, len(raw), "eio_data", _data_meaning(packet))
     except DecodeError as exc:
         # offsets are in raw, but the handshake decoder counts from its data
@@ -119,17 +125,21 @@ def annotate_message(
     transport: Transport | str = Transport.WEBSOCKET,
     *,
     socket_layer: bool = True,
+    spans: bool = True,
 ) -> MessageBreakdown:
-    """Explain a wire message: one WebSocket message, or one polling body."""
+    """Explain a wire message: one WebSocket message, or one polling body. Without
+    ``spans``, the breakdown has no spans, only the findings (see :func:`annotate_packet`)."""
     if transport != Transport.POLLING:
-        packet = annotate_packet(raw, eio, socket_layer=socket_layer)
+        packet = annotate_packet(raw, eio, socket_layer=socket_layer, spans=spans)
         return _new(MessageBreakdown, ((packet,), (), (), None))
-    framing = Trace()
+    framing = Trace(explain=spans)
     packets = []
     error = None
     try:
         for offset, piece in engineio.split_payload(raw, eio, trace=framing):
-            packets.append(annotate_packet(piece, eio, offset=offset, socket_layer=socket_layer))
+            packets.append(
+                annotate_packet(piece, eio, offset=offset, socket_layer=socket_layer, spans=spans)
+            )
     except DecodeError as exc:
         error = exc
     return MessageBreakdown(tuple(packets), tuple(framing.spans), tuple(framing.findings), error)

@@ -40,6 +40,18 @@ INFO = Severity.INFO
 
 _DEFAULT_PING_TIMEOUT = {3: 5000, 4: 20000}  # engine.io 3.2-4.x / >= 5 and 3.6 (§2.9)
 
+_MESSAGE = EngineType.MESSAGE
+
+_AckSocket = tuple[Direction, str]  # (asker, namespace): ack ids are counted per socket
+ANSWERED_KEPT = 2048
+"""Answered ack ids remembered per session, to tell an ack answered twice: at least the
+latest this many, at most twice as many, so that a long capture does not grow the checker
+(an id answered again after that many other answers may be reported as unknown rather
+than twice)."""
+UNANSWERED_LISTED = 5
+"""At the end, acks never answered are reported one by one up to this many per asker and
+namespace, and beyond as one finding with the count and the first ids."""
+
 
 @dataclass(slots=True)
 class _Namespace:
@@ -65,7 +77,17 @@ class Checker:
     _last_ping: dict[Direction, float | None] = field(default_factory=dict)
     _unanswered_pings: dict[Direction, list[float | None]] = field(default_factory=dict)
     _namespaces: dict[str, _Namespace] = field(default_factory=dict)
-    _acks: dict[tuple[Direction, str, int], bool] = field(default_factory=dict)  # answered?
+    # Acks asked and not answered yet, by socket: id -> when it was asked (a count). An
+    # unknown answer looks for its id on the asker's other sockets, not through every ack
+    # of the capture; ints grouped by socket rather than (asker, namespace, id) keys take
+    # half the memory, and a capture of many sessions keeps them all.
+    _open_acks: dict[_AckSocket, dict[int, int]] = field(default_factory=dict)
+    _asked: int = 0
+    # Answered ack ids in two generations: the current one, and the one before it (dropped
+    # when the current one is full): a bounded memory of recent answers, in O(1).
+    _answered: dict[_AckSocket, set[int]] = field(default_factory=dict)
+    _answered_before: dict[_AckSocket, set[int]] = field(default_factory=dict)
+    _answered_count: int = 0
     _polled_c2s: list[str] = field(default_factory=list)
     _after_upgrade: list[str] | None = None
 
@@ -117,6 +139,23 @@ class Checker:
         """An Engine.IO packet; ``handshake`` is the decoded data of an open packet."""
         findings: list[Finding] = []
         ptype = packet.type
+        if self.closed or not self._seen_packet:
+            self._first_or_after_close(direction, ptype, transport, findings)
+        if self.transport is None:
+            self.transport = transport
+        if ptype is _MESSAGE:  # most packets: the one rule set that is not in the table
+            self._message(direction, packet, transport, findings)
+        else:
+            _ENGINE_RULES[ptype](self, direction, packet, transport, time, handshake, findings)
+        return findings
+
+    def _first_or_after_close(
+        self,
+        direction: Direction,
+        ptype: EngineType,
+        transport: Transport,
+        findings: list[Finding],
+    ) -> None:
         first = not self._seen_packet
         self._seen_packet = True
         # After a client's close over polling, the server releases the pending GET with a
@@ -139,13 +178,6 @@ class Checker:
                     "the capture may start mid-session",
                 )
             )
-        if self.transport is None:
-            self.transport = transport
-        handler = _ENGINE_RULES[ptype]
-        handler(self, direction, packet, transport, time, handshake, findings)
-        if ptype is not EngineType.OPEN:
-            self._note_repeat(direction, packet, transport, findings)
-        return findings
 
     def _open(
         self,
@@ -362,8 +394,6 @@ class Checker:
         direction: Direction,
         packet: EnginePacket,
         transport: Transport,
-        time: float | None,
-        handshake: Handshake | None,
         findings: list[Finding],
     ) -> None:
         if (
@@ -379,6 +409,8 @@ class Checker:
                     "2probe and 5 are allowed there; the server closes the candidate transport",
                 )
             )
+        if direction is C2S and (transport is Transport.POLLING or self._after_upgrade is not None):
+            self._note_repeat(packet, transport, findings)
 
     def _upgrade(
         self,
@@ -418,7 +450,9 @@ class Checker:
             )
         self._probe = "upgraded"
         self.transport = Transport.WEBSOCKET
-        self._after_upgrade = list(self._polled_c2s)
+        # what the client POSTed moves over: kept for a second upgrade, it would only
+        # hold a finished session's messages in memory
+        self._after_upgrade, self._polled_c2s = self._polled_c2s, []
 
     def _noop(
         self,
@@ -448,16 +482,11 @@ class Checker:
             )
 
     def _note_repeat(
-        self,
-        direction: Direction,
-        packet: EnginePacket,
-        transport: Transport,
-        findings: list[Finding],
+        self, packet: EnginePacket, transport: Transport, findings: list[Finding]
     ) -> None:
         """Messages POSTed before an upgrade and sent again on the WebSocket right after it
-        would be delivered twice (the docs' sample session does this)."""
-        if direction is not C2S or packet.type is not EngineType.MESSAGE:
-            return
+        would be delivered twice (the docs' sample session does this). Called for the
+        client's messages while that can happen: over polling, or right after the upgrade."""
         text = packet.data if isinstance(packet.data, str) else None
         if transport is Transport.POLLING and text is not None:
             self._polled_c2s = [*self._polled_c2s[-15:], text]
@@ -627,12 +656,15 @@ class Checker:
         findings: list[Finding],
     ) -> None:
         name = packet.namespace
-        if not self._connected(name):
+        ns = self._namespaces.get(name)
+        if (ns is None or ns.state != "connected") and not self._connected(name):
             findings.append(self._not_connected(direction, packet))
         if packet.id is not None:
             # Ack ids are counted per socket (namespace) by the sender (PROTOCOL.md §3.7).
-            key = (direction, name, packet.id)
-            if self._acks.get(key) is False:
+            asked = self._open_acks.get((direction, name))
+            if asked is None:
+                asked = self._open_acks[(direction, name)] = {}
+            if packet.id in asked:
                 findings.append(
                     Finding(
                         WARNING,
@@ -641,7 +673,9 @@ class Checker:
                         "still unanswered",
                     )
                 )
-            self._acks[key] = False
+            else:
+                asked[packet.id] = self._asked
+                self._asked += 1
         if packet.type is SocketType.BINARY_EVENT:
             self._check_attachments(packet, findings)
 
@@ -686,34 +720,19 @@ class Checker:
             )
             return
         asker = _other(direction)
-        key = (asker, packet.namespace, packet.id)
-        answered = self._acks.get(key)
-        if answered is None:
-            elsewhere = [
-                ns
-                for (who, ns, i), done in self._acks.items()
-                if who is asker and i == packet.id and not done
-            ]
-            if elsewhere:
-                findings.append(
-                    Finding(
-                        VIOLATION,
-                        "sio.ack-namespace",
-                        f"ack id {packet.id} was asked on {elsewhere[0]!r} but answered on "
-                        f"{packet.namespace!r}: the asker never sees it",
-                    )
-                )
-            else:
-                findings.append(
-                    Finding(
-                        WARNING,
-                        "sio.ack-unknown",
-                        f"ACK {packet.id} answers no event the {asker.peer} sent with that id "
-                        f"on {packet.namespace!r} (the reference ignores it)",
-                    )
-                )
+        ack_id = packet.id
+        socket = (asker, packet.namespace)
+        asked = self._open_acks.get(socket)
+        if asked is not None and asked.pop(ack_id, None) is not None:
+            if self._answered_count >= ANSWERED_KEPT:
+                self._answered_before, self._answered = self._answered, {}
+                self._answered_count = 0
+            self._answered.setdefault(socket, set()).add(ack_id)
+            self._answered_count += 1
             return
-        if answered:
+        if ack_id in self._answered.get(socket, ()) or ack_id in self._answered_before.get(
+            socket, ()
+        ):
             findings.append(
                 Finding(
                     VIOLATION,
@@ -722,7 +741,29 @@ class Checker:
                 )
             )
             return
-        self._acks[key] = True
+        elsewhere = [
+            (ids[ack_id], ns)
+            for (who, ns), ids in self._open_acks.items()
+            if who is asker and ack_id in ids
+        ]
+        if elsewhere:
+            findings.append(
+                Finding(
+                    VIOLATION,
+                    "sio.ack-namespace",
+                    f"ack id {packet.id} was asked on {min(elsewhere)[1]!r} but answered on "
+                    f"{packet.namespace!r}: the asker never sees it",
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    WARNING,
+                    "sio.ack-unknown",
+                    f"ACK {packet.id} answers no event the {asker.peer} sent with that id "
+                    f"on {packet.namespace!r} (the reference ignores it)",
+                )
+            )
 
     def _check_attachments(self, packet: SocketPacket, findings: list[Finding]) -> None:
         # Placeholders were replaced by bytes in a complete packet; count what remains.
@@ -751,16 +792,37 @@ class Checker:
                         f"CONNECT for {name!r} was never answered",
                     )
                 )
-        for (asker, name, ack_id), answered in self._acks.items():
-            if not answered:
-                findings.append(
-                    Finding(
-                        INFO,
-                        "sio.ack-unanswered",
-                        f"ack id {ack_id} asked by the {asker.peer} on {name!r} was never "
-                        "answered in this capture",
-                    )
+        findings += self._unanswered_acks()
+        return findings
+
+    def _unanswered_acks(self) -> list[Finding]:
+        """One finding per ack never answered, in the order asked; past
+        :data:`UNANSWERED_LISTED` for one asker and namespace, one finding for all of them
+        (where the first was), so that a long capture does not end with thousands."""
+        ids = {socket: list(asked) for socket, asked in self._open_acks.items()}
+        in_order = sorted(
+            (when, socket, ack_id)
+            for socket, asked in self._open_acks.items()
+            for ack_id, when in asked.items()
+        )
+        findings = []
+        for _, (asker, name), ack_id in in_order:
+            group = ids[(asker, name)]
+            if len(group) <= UNANSWERED_LISTED:
+                message = (
+                    f"ack id {ack_id} asked by the {asker.peer} on {name!r} was never "
+                    "answered in this capture"
                 )
+            elif ack_id == group[0]:
+                message = (
+                    f"{len(group)} ack ids asked by the {asker.peer} on {name!r} were never "
+                    "answered in this capture: "
+                    + ", ".join(map(str, group[:UNANSWERED_LISTED]))
+                    + ", ..."
+                )
+            else:
+                continue
+            findings.append(Finding(INFO, "sio.ack-unanswered", message))
         return findings
 
 
@@ -783,7 +845,6 @@ _ENGINE_RULES = {
     EngineType.CLOSE: Checker._close,
     EngineType.PING: Checker._ping,
     EngineType.PONG: Checker._pong,
-    EngineType.MESSAGE: Checker._message,
     EngineType.UPGRADE: Checker._upgrade,
     EngineType.NOOP: Checker._noop,
 }

@@ -30,6 +30,16 @@ _TEXT_WHILE_PENDING = (
     "a text message came first; the reference rejects it ('got plaintext data when "
     "reconstructing a packet') and the pending packet is lost"
 )
+_MESSAGE = EngineType.MESSAGE
+_new = tuple.__new__  # reports are built per packet: skip NamedTuple's Python-level __new__
+
+
+def _size(raw: str | bytes) -> int:
+    """The size of a message on the wire: its UTF-8 bytes (``isascii`` is O(1); a lone
+    surrogate, which a HAR's JSON escapes can hold, must not stop the count)."""
+    if raw.__class__ is bytes or raw.isascii():  # type: ignore[union-attr]
+        return len(raw)
+    return len(raw.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
 
 
 class PacketReport(NamedTuple):
@@ -70,11 +80,21 @@ class Dissector:
     :param eio: the Engine.IO revision (3 or 4).
     :param expect_handshake: the messages start at the beginning of the session.
     :param check: run the cross-packet checker.
+    :param spans: explain every byte (the breakdowns' spans). Without, the reports hold the
+        same packets and findings but no spans, for sinks that do not show them (``--json``).
     """
 
-    def __init__(self, eio: int = 4, *, expect_handshake: bool = True, check: bool = True) -> None:
+    def __init__(
+        self,
+        eio: int = 4,
+        *,
+        expect_handshake: bool = True,
+        check: bool = True,
+        spans: bool = True,
+    ) -> None:
         self.eio = eio
         self.checker = Checker(eio, expect_handshake=expect_handshake) if check else None
+        self.spans = spans
         self._assemblers: dict[Direction | None, PacketAssembler] = {}
         self._header_index: dict[Direction | None, int] = {}
         self._count = 0
@@ -91,18 +111,23 @@ class Dissector:
         (by default, counted by this dissector from 0)."""
         index = self._count if number is None else number
         self._count += 1
-        breakdown = annotate_message(raw, self.eio, transport)
+        breakdown = annotate_message(raw, self.eio, transport, spans=self.spans)
         checker = self.checker if direction is not None else None
-        findings: list[Finding] = list(breakdown.findings)
+        findings = breakdown.findings
         if checker is not None:
-            size = len(raw.encode("utf-8")) if isinstance(raw, str) else len(raw)
-            findings += checker.message(direction, transport, size, time)  # type: ignore[arg-type]
-        packets = tuple(
-            self._packet(index, direction, transport, time, packet, checker)
-            for packet in breakdown.packets
-        )
-        return MessageReport(
-            index, direction, transport, time, raw, breakdown, packets, tuple(findings)
+            found = checker.message(direction, transport, _size(raw), time)  # type: ignore[arg-type]
+            if found:
+                findings += tuple(found)
+        pieces = breakdown.packets
+        packets: tuple[PacketReport, ...]
+        if len(pieces) == 1:  # a WebSocket message, most polling bodies
+            packets = (self._packet(index, direction, transport, time, pieces[0], checker),)
+        else:
+            packets = tuple(
+                [self._packet(index, direction, transport, time, p, checker) for p in pieces]
+            )
+        return _new(
+            MessageReport, (index, direction, transport, time, raw, breakdown, packets, findings)
         )
 
     def _packet(
@@ -114,46 +139,48 @@ class Dissector:
         breakdown: PacketBreakdown,
         checker: Checker | None,
     ) -> PacketReport:
-        findings = list(breakdown.findings)
+        findings = breakdown.findings
         error = breakdown.error
         complete = None
         attachment = None
         packet = breakdown.engine
         if packet is not None and checker is not None:
-            findings += checker.engine_packet(
+            found = checker.engine_packet(
                 direction,  # type: ignore[arg-type]
                 packet,
                 transport,
                 time,
                 breakdown.handshake,
             )
-        if packet is not None and packet.type is EngineType.MESSAGE and error is None:
-            assembler = self._assembler(direction)
-            if isinstance(packet.data, bytes):
+            if found:
+                findings += tuple(found)
+        if packet is not None and packet.type is _MESSAGE and error is None:
+            assembler = self._assemblers.get(direction) or self._new_assembler(direction)
+            if packet.data.__class__ is bytes:
                 header_index = self._header_index.get(direction)
                 if assembler.pending is not None and header_index is not None:
                     attachment = (header_index, assembler.received)
                 try:
-                    complete = assembler.receive_binary(packet.data)
+                    complete = assembler.receive_binary(packet.data)  # type: ignore[arg-type]
                 except DecodeError as exc:
                     error = exc
             elif breakdown.socket is not None:
                 if assembler.pending is not None:
-                    findings.append(self._abandon(direction, assembler, _TEXT_WHILE_PENDING))
+                    findings += (self._abandon(direction, assembler, _TEXT_WHILE_PENDING),)
                 complete = assembler.receive_packet(breakdown.socket)
                 if complete is None:
                     self._header_index[direction] = index
         socket_findings: tuple[Finding, ...] = ()
         if complete is not None and checker is not None:
-            socket_findings = tuple(checker.socket_packet(direction, complete, time))  # type: ignore[arg-type]
-        return PacketReport(
-            breakdown, complete, attachment, tuple(findings), socket_findings, error
+            found = checker.socket_packet(direction, complete, time)  # type: ignore[arg-type]
+            if found:
+                socket_findings = tuple(found)
+        return _new(
+            PacketReport, (breakdown, complete, attachment, findings, socket_findings, error)
         )
 
-    def _assembler(self, direction: Direction | None) -> PacketAssembler:
-        assembler = self._assemblers.get(direction)
-        if assembler is None:
-            assembler = self._assemblers[direction] = PacketAssembler(socket_protocol(self.eio))
+    def _new_assembler(self, direction: Direction | None) -> PacketAssembler:
+        assembler = self._assemblers[direction] = PacketAssembler(socket_protocol(self.eio))
         return assembler
 
     def _abandon(

@@ -76,7 +76,7 @@ def decode_packet(data: str | bytes, eio: int = 4, *, trace: Trace | None = None
                 0,
                 f"{_EXPECTED_TYPE}, or 'b' and base64 for binary",
             )
-        if trace is not None:
+        if trace is not None and trace.explain:
             trace.span(0, 1, "eio_type", _TYPE_MEANINGS[ptype])
         return _new(EnginePacket, (ptype, data[1:]))  # type: ignore[index]
     if isinstance(data, _BYTES_TYPES):

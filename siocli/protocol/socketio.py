@@ -89,7 +89,7 @@ def read_packet(text: str, start: int, protocol: int, trace: Trace | None) -> So
         return _decode_empty(trace)
     if ptype is None:
         ptype = _quirky_type(text, start, protocol, trace)
-    if trace is not None:
+    if trace is not None and trace.explain:
         trace.span(start, start + 1, "sio_type", _TYPE_MEANINGS[protocol == 4][ptype])
     pos = start + 1
     end = len(text)
@@ -140,7 +140,7 @@ def read_packet(text: str, start: int, protocol: int, trace: Trace | None) -> So
                 ok = _PAYLOAD_RULES[protocol == 4][ptype](data)
             if not ok:
                 raise _invalid_payload(ptype, protocol, data, pos)
-            if trace is not None:
+            if trace is not None and trace.explain:
                 trace.span(pos, end, "payload", _payload_meaning(ptype, data))
         elif trace is not None:
             _note_missing_payload(ptype, ack_id, trace)

@@ -190,16 +190,20 @@ class Trace:
     passes one, so annotation and decoding run the very same code.
 
     ``base`` is added to every offset, so that a decoder called on a piece of a larger
-    message records spans in the message's coordinates.
+    message records spans in the message's coordinates. Without ``explain``, only findings
+    are kept (``--json`` prints no spans): decoders skip the work of a span's meaning when
+    ``explain`` is false.
     """
 
     base: int = 0
     spans: list[Span] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    explain: bool = True
 
     def span(self, start: int, end: int, kind: str, meaning: str) -> None:
-        base = self.base
-        self.spans.append(_new(Span, (base + start, base + end, kind, meaning)))
+        if self.explain:
+            base = self.base
+            self.spans.append(_new(Span, (base + start, base + end, kind, meaning)))
 
     def finding(self, severity: Severity, code: str, message: str) -> None:
         self.findings.append(Finding(severity, code, message))

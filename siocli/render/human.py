@@ -8,23 +8,28 @@
          ["hey","Jude"]    event 'hey' with 1 argument
        = EVENT 'hey' ["Jude"]
 
-Lines are built as rich ``Text`` and printed in batches: one ``console.print`` per packet
-costs ~80 µs, more than decoding it.
+Lines are built as :data:`~.text.StyledLine` tuples and written in batches. Where the
+console shows no styles (a file, a pipe, ``TERM=dumb``), the batch is written as the plain
+text rich would write: rich costs ~80 µs a packet, more than decoding it, for output that
+is only text. Elsewhere rich renders it, in colour.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
-
-from rich.console import Console
-from rich.text import Text
+from typing import IO, TYPE_CHECKING
 
 from ..protocol.dissect import MessageReport, PacketReport
 from ..protocol.errors import DecodeError
-from ..protocol.types import Finding, Severity, SocketPacket, SocketType, Span
+from ..protocol.types import Finding, Severity, SocketPacket, SocketType, Span, Transport
 from ..wire import InputProblem
 from .summary import Summary
-from .text import escape_text, format_value, hex_preview
+from .text import StyledLine, escape_text, format_value, hex_preview
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 __all__ = ["HumanRenderer"]
 
@@ -45,13 +50,51 @@ _KIND_STYLE = {
 }
 _SPAN_WIDTH = 24
 _BYTE_KINDS = frozenset(("binary", "marker", "length", "length_end"))
-_BATCH = 200
+_ELIDED_KINDS = frozenset(("payload", "handshake", "eio_data"))
+_BATCH = 1000  # lines per write
+_TRANSPORTS = {t: f" {t.value:<9} " for t in Transport}
+_SOCKET_NAMES = tuple(t.name for t in SocketType)
+_EVENT, _BINARY_EVENT = SocketType.EVENT, SocketType.BINARY_EVENT
+# What rich changes in text it prints: control codes it strips, tabs it expands.
+_RICH_REWRITES = "\x07\x08\x0b\x0c\r\t"
 
 
 def _elide(text: str, width: int, full: bool) -> str:
     if full or len(text) <= width:
         return text
     return text[: width - 1] + "…"
+
+
+def _plain_file(console: Console) -> IO[str] | None:
+    """Where to write plain text for ``console``, when rich would write nothing else: no
+    colour system, no recording, no notebook, not Windows (rich splits writes there)."""
+    if (
+        console.color_system is None
+        and not console.record
+        and not console.is_jupyter
+        and not console.quiet
+        and sys.platform != "win32"
+    ):
+        return console.file
+    return None
+
+
+def _as_rich_writes(text: str, tab_size: int) -> str:
+    """``text`` as rich prints it: without the control codes it strips, tabs expanded."""
+    if not any(char in text for char in _RICH_REWRITES):  # a scan each, fast: most text
+        return text
+    from rich.text import Text
+
+    rich_text = Text(text)  # strips the control codes
+    if "\t" in rich_text.plain:
+        rich_text.expand_tabs(tab_size)
+    return rich_text.plain
+
+
+def _rich_text(line: StyledLine) -> Text:
+    from rich.text import Text
+
+    return Text.assemble(*zip(line[1::2], line[2::2], strict=True), style=line[0] or "")
 
 
 class HumanRenderer:
@@ -61,32 +104,44 @@ class HumanRenderer:
         self.console = console
         self.full = full
         self.interactive = interactive
-        self._lines: list[Text] = []
+        self._lines: list[StyledLine] = []
         self._width = max(40, console.width - 18)
 
     # --- blocks -------------------------------------------------------------------------
 
     def write_session(self, number: int, sid: str | None, eio: int) -> None:
-        line = Text(f"── session {number}", style="bold")
-        if sid:
-            line.append(f" {sid}", style="bold")
-        line.append(f" · Engine.IO {eio} / Socket.IO protocol {4 if eio == 3 else 5}", style="dim")
-        self._lines.append(line)
+        self._lines.append(
+            (
+                "bold",
+                f"── session {number}",
+                None,
+                f" {sid}" if sid else "",
+                "bold",
+                f" · Engine.IO {eio} / Socket.IO protocol {4 if eio == 3 else 5}",
+                "dim",
+            )
+        )
 
     def write_problem(self, problem: InputProblem, index: int) -> None:
-        style = "bold red" if problem.severity is Severity.VIOLATION else "dim"
-        mark = "✗ input" if problem.severity is Severity.VIOLATION else "· skipped"
-        line = Text(f"   {mark} ", style=style)
-        line.append(f"({problem.source}) ", style="dim")
-        line.append(problem.message)
-        self._lines.append(line)
+        violation = problem.severity is Severity.VIOLATION
+        self._lines.append(
+            (
+                "bold red" if violation else "dim",
+                "   ✗ input " if violation else "   · skipped ",
+                None,
+                f"({problem.source}) ",
+                "dim",
+                problem.message,
+                None,
+            )
+        )
         if self.interactive:
             self.flush()
 
     def finish(self, findings: list[Finding], summary: Summary | None) -> None:
         self.write_findings("At the end:", findings)
         if summary is not None:
-            self._lines.append(Text(""))
+            self._lines.append((None, "", None))
             self._lines.extend(summary.lines())
         self.flush()
 
@@ -94,28 +149,34 @@ class HumanRenderer:
         self, report: MessageReport, extra: Iterable[Finding] = (), eio: int = 4
     ) -> None:
         raw = report.raw
-        header = Text()
-        header.append(f"#{report.number} ", style="dim")
         direction = report.direction
-        header.append(direction.arrow if direction else "?", style="bold")
-        header.append(f" {report.transport.value:<9} ", style="dim")
+        header: StyledLine = (
+            None,
+            f"#{report.number} ",
+            "dim",
+            direction.arrow if direction else "?",
+            "bold",
+            _TRANSPORTS[report.transport],
+            "dim",
+        )
         if report.time is not None:
-            header.append(f"{report.time:10.3f}s ", style="dim")
+            header += (f"{report.time:10.3f}s ", "dim")
         if isinstance(raw, str):
-            header.append(_elide(escape_text(raw), self._width, self.full))
+            header += (_elide(escape_text(raw), self._width, self.full), None)
         else:
-            header.append(f"<binary {hex_preview(raw)}>", style="cyan")
+            header += (f"<binary {hex_preview(raw)}>", "cyan")
         lines = self._lines
         lines.append(header)
-        framing = list(report.breakdown.spans)
+        framing = report.breakdown.spans  # of a polling body: lengths, separators
         for packet in report.packets:
-            # the framing (lengths, separators) that comes before this packet
-            before = [s for s in framing if s.end <= packet.breakdown.offset]
+            before = [s for s in framing if s.end <= packet.breakdown.offset] if framing else []
             framing = framing[len(before) :]
             self._packet_lines(report, packet, before)
         if report.breakdown.error is not None:
             lines.append(self._error_line(report.breakdown.error))
-        for finding in (*report.findings, *extra):
+        for finding in report.findings:
+            lines.append(self._finding_line(finding))
+        for finding in extra:
             lines.append(self._finding_line(finding))
         if self.interactive or len(lines) >= _BATCH:
             self.flush()
@@ -128,79 +189,104 @@ class HumanRenderer:
         lines = self._lines
         start = breakdown.offset
         stop = start + len(breakdown.raw)
-        spans = [*framing, *breakdown.spans]
+        spans = [*framing, *breakdown.spans] if framing else breakdown.spans
         for span in spans:
             lines.append(self._span_line(source, span))
         if breakdown.error is None and not spans and stop > start:
             lines.append(self._span_line(source, Span(start, stop, "data", "data")))
         if packet.attachment is not None:
             of, num = packet.attachment
-            lines.append(Text(f"   = attachment {num} of the packet in #{of}", style="cyan"))
+            lines.append(("cyan", f"   = attachment {num} of the packet in #{of}", None))
         socket = packet.complete
         if socket is not None:
             lines.append(self._summary_line(socket))
         elif breakdown.socket is not None and breakdown.socket.type >= 5 and packet.error is None:
             lines.append(
-                Text(
-                    f"   … awaiting {breakdown.socket.attachments} binary attachment(s)",
-                    style="dim",
-                )
+                ("dim", f"   … awaiting {breakdown.socket.attachments} binary attachment(s)", None)
             )
         if packet.error is not None:
             lines.append(self._error_line(packet.error))
-        for finding in (*packet.findings, *packet.socket_findings):
+        for finding in packet.findings:
+            lines.append(self._finding_line(finding))
+        for finding in packet.socket_findings:
             lines.append(self._finding_line(finding))
 
-    def _span_line(self, source: str | bytes, span: Span) -> Text:
+    def _span_line(self, source: str | bytes, span: Span) -> StyledLine:
         piece = source[span.start : span.end]
-        if isinstance(piece, bytes) and span.kind not in _BYTE_KINDS:
+        if piece.__class__ is str:
+            shown = escape_text(piece)  # type: ignore[arg-type]
+        else:
+            shown = self._bytes_shown(piece, span.kind)  # type: ignore[arg-type]
+        if span.kind in _ELIDED_KINDS and not self.full and len(shown) > _SPAN_WIDTH:
+            shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
+        return (
+            None,
+            "     ",
+            None,
+            shown.ljust(_SPAN_WIDTH),
+            _KIND_STYLE.get(span.kind, "default"),
+            " => ",
+            "dim",
+            span.meaning,
+            None,
+        )
+
+    @staticmethod
+    def _bytes_shown(piece: bytes, kind: str) -> str:
+        if kind not in _BYTE_KINDS:
             # text inside a binary payload (an Engine.IO 3 text entry): show it as text
             text = piece.decode("utf-8", "replace")
-            piece = text if text.isprintable() else piece
-        if isinstance(piece, str):
-            shown = escape_text(piece)
-        else:
-            shown = hex_preview(piece, 8) if span.kind == "binary" else piece.hex(" ")
-        if (
-            span.kind in ("payload", "handshake", "eio_data")
-            and not self.full
-            and len(shown) > _SPAN_WIDTH
-        ):
-            shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
-        line = Text("     ")
-        line.append(f"{shown:<{_SPAN_WIDTH}}", style=_KIND_STYLE.get(span.kind, "default"))
-        line.append(" => ", style="dim")
-        line.append(span.meaning)
-        return line
+            if text.isprintable():
+                return escape_text(text)
+        return hex_preview(piece, 8) if kind == "binary" else piece.hex(" ")
 
-    def _summary_line(self, packet: SocketPacket) -> Text:
-        line = Text("   = ", style="bold")
-        line.append(packet.type.name, style="bold")
+    def _summary_line(self, packet: SocketPacket) -> StyledLine:
+        ptype = packet.type
+        line: StyledLine = ("bold", "   = ", None, _SOCKET_NAMES[ptype], "bold")
         if packet.namespace != "/":
-            line.append(f" {packet.namespace}", style="green")
+            line += (f" {packet.namespace}", "green")
         if packet.id is not None:
-            line.append(f" id={packet.id}", style="blue")
-        if packet.type in (SocketType.EVENT, SocketType.BINARY_EVENT) and packet.data:
-            line.append(f" {format_value(packet.event)}", style="bold")
-            line.append(" " + _elide(format_value(packet.args), self._width, self.full))
-        elif packet.data is not None:
-            line.append(" " + _elide(format_value(packet.data), self._width, self.full))
+            line += (f" id={packet.id}", "blue")
+        data = packet.data
+        if (ptype is _EVENT or ptype is _BINARY_EVENT) and data:
+            line += (
+                f" {format_value(data[0])}",  # the event's name, then its arguments
+                "bold",
+                " " + _elide(format_value(packet.args), self._width, self.full),
+                None,
+            )
+        elif data is not None:
+            line += (" " + _elide(format_value(data), self._width, self.full), None)
         return line
 
-    def _finding_line(self, finding: Finding) -> Text:
+    @staticmethod
+    def _finding_line(finding: Finding) -> StyledLine:
         mark, style = _SEVERITY_STYLE[finding.severity]
-        line = Text(f"   {mark} ", style=style)
-        line.append(f"{finding.severity.value} ", style=style)
-        line.append(f"[{finding.code}] ", style="dim")
-        line.append(finding.message)
-        return line
+        return (
+            style,
+            f"   {mark} ",
+            None,
+            f"{finding.severity.value} ",
+            style,
+            f"[{finding.code}] ",
+            "dim",
+            finding.message,
+            None,
+        )
 
-    def _error_line(self, error: DecodeError) -> Text:
-        line = Text("   ✗ error ", style="bold red")
-        line.append(f"({error.layer}, offset {error.offset}) ", style="dim")
-        line.append(error.reason)
+    @staticmethod
+    def _error_line(error: DecodeError) -> StyledLine:
+        line: StyledLine = (
+            "bold red",
+            "   ✗ error ",
+            None,
+            f"({error.layer}, offset {error.offset}) ",
+            "dim",
+            error.reason,
+            None,
+        )
         if error.expected:
-            line.append(f"; expected {error.expected}", style="dim")
+            line += (f"; expected {error.expected}", "dim")
         return line
 
     # --- free text ------------------------------------------------------------------------
@@ -208,10 +294,21 @@ class HumanRenderer:
     def write_findings(self, title: str, findings: Iterable[Finding]) -> None:
         findings = list(findings)
         if findings:
-            self._lines.append(Text(title, style="bold"))
+            self._lines.append(("bold", title, None))
             self._lines.extend(self._finding_line(f) for f in findings)
 
     def flush(self) -> None:
-        if self._lines:
-            self.console.print(Text("\n").join(self._lines), soft_wrap=True, highlight=False)
-            self._lines = []
+        lines = self._lines
+        if not lines:
+            return
+        self._lines = []
+        file = _plain_file(self.console)
+        if file is None:
+            from rich.text import Text
+
+            text = Text("\n").join([_rich_text(line) for line in lines])
+            self.console.print(text, soft_wrap=True, highlight=False)
+            return
+        output = "\n".join(["".join(line[1::2]) for line in lines]) + "\n"
+        file.write(_as_rich_writes(output, self.console.tab_size))
+        file.flush()

@@ -5,15 +5,41 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..protocol.dissect import MessageReport
-from ..protocol.types import EngineType, Finding, Severity, SocketType
+from ..protocol.types import EngineType, Finding, Severity, SocketType, Transport
+from .text import StyledLine, escape_text
 
 __all__ = ["Summary"]
 
-if TYPE_CHECKING:
-    from rich.text import Text
+
+# Names by enum member, looked up rather than computed per packet (``.label`` and
+# ``.value`` are Python-level descriptors, ~0.2 µs each).
+_ENGINE_LABELS = tuple(t.label for t in EngineType)
+_SOCKET_NAMES = tuple(t.name for t in SocketType)
+_TRANSPORTS = {t: t.value for t in Transport}
+_PING = EngineType.PING
+_EVENT, _BINARY_EVENT = SocketType.EVENT, SocketType.BINARY_EVENT
+
+
+@dataclass(slots=True)
+class _Heartbeat:
+    """The gaps between a session's pings, as running figures: a long capture has many."""
+
+    pings: int = 0
+    last: float = 0.0
+    shortest: float = float("inf")
+    longest: float = 0.0
+    total: float = 0.0
+
+    def ping(self, time: float) -> None:
+        if self.pings:
+            gap = time - self.last
+            self.shortest = min(self.shortest, gap)
+            self.longest = max(self.longest, gap)
+            self.total += gap
+        self.pings += 1
+        self.last = time
 
 
 @dataclass(slots=True)
@@ -23,11 +49,15 @@ class _Session:
     sid: str | None = None
     transports: set[str] = field(default_factory=set)
     messages: int = 0
-    pings: list[float] = field(default_factory=list)
+    heartbeat: _Heartbeat = field(default_factory=_Heartbeat)
 
 
 @dataclass(slots=True)
 class Summary:
+    """What :meth:`lines` shows. Without ``detailed``, only what :meth:`violations` needs
+    (findings and errors) is counted: ``--json`` prints no summary."""
+
+    detailed: bool = True
     sessions: dict[int, _Session] = field(default_factory=dict)
     namespaces: Counter[str] = field(default_factory=Counter)
     events: Counter[str] = field(default_factory=Counter)
@@ -40,32 +70,46 @@ class Summary:
     def add(
         self, session_id: int, eio: int, report: MessageReport, extra: tuple[Finding, ...] = ()
     ) -> None:
+        if report.findings:
+            self._count_findings(report.findings)
+        if extra:
+            self._count_findings(extra)
+        if report.breakdown.error is not None:
+            self.errors += 1
+        for packet in report.packets:
+            if packet.error is not None:
+                self.errors += 1
+            if packet.findings:
+                self._count_findings(packet.findings)
+            if packet.socket_findings:
+                self._count_findings(packet.socket_findings)
+        if self.detailed:
+            self._describe(session_id, eio, report)
+
+    def _describe(self, session_id: int, eio: int, report: MessageReport) -> None:
         session = self.sessions.get(session_id)
         if session is None:
             session = self.sessions[session_id] = _Session(str(session_id), eio)
         session.messages += 1
-        session.transports.add(report.transport.value)
+        session.transports.add(_TRANSPORTS[report.transport])
         self.messages += 1
-        self._count_findings((*report.findings, *extra))
-        self.errors += report.breakdown.error is not None
         for packet in report.packets:
             breakdown = packet.breakdown
             if breakdown.handshake is not None and session.sid is None:
                 session.sid = breakdown.handshake.sid
             engine = breakdown.engine
             if engine is not None:
-                self.engine_types[engine.type.label] += 1
-                heartbeat = engine.type is EngineType.PING and engine.data != "probe"
+                self.engine_types[_ENGINE_LABELS[engine.type]] += 1
+                heartbeat = engine.type is _PING and engine.data != "probe"
                 if heartbeat and report.time is not None:
-                    session.pings.append(report.time)
+                    session.heartbeat.ping(report.time)
             complete = packet.complete
             if complete is not None:
-                self.socket_types[complete.type.name] += 1
+                ptype = complete.type
+                self.socket_types[_SOCKET_NAMES[ptype]] += 1
                 self.namespaces[complete.namespace] += 1
-                if complete.type in (SocketType.EVENT, SocketType.BINARY_EVENT) and complete.data:
-                    self.events[str(complete.event)] += 1
-            self.errors += packet.error is not None
-            self._count_findings((*packet.findings, *packet.socket_findings))
+                if (ptype is _EVENT or ptype is _BINARY_EVENT) and complete.data:
+                    self.events[str(complete.data[0])] += 1  # the event's name
 
     def add_findings(self, findings: tuple[Finding, ...] | list[Finding]) -> None:
         self._count_findings(findings)
@@ -80,25 +124,29 @@ class Summary:
             count += n if severity is Severity.VIOLATION else 0
         return count
 
-    def lines(self) -> list[Text]:
-        from rich.text import Text
-
-        out = [Text("Summary", style="bold underline")]
+    def lines(self) -> list[StyledLine]:
+        out: list[StyledLine] = [("bold underline", "Summary", None)]
         for session in self.sessions.values():
-            line = Text("  session ")
-            line.append(session.sid or "(sid unknown)", style="bold")
-            line.append(
-                f"  Engine.IO {session.eio}, {', '.join(sorted(session.transports))}, "
-                f"{session.messages} messages"
+            out.append(
+                (
+                    None,
+                    "  session ",
+                    None,
+                    session.sid or "(sid unknown)",
+                    "bold",
+                    f"  Engine.IO {session.eio}, {', '.join(sorted(session.transports))}, "
+                    f"{session.messages} messages",
+                    None,
+                )
             )
-            out.append(line)
-            if len(session.pings) > 1:
-                gaps = [b - a for a, b in zip(session.pings, session.pings[1:], strict=False)]
+            beat = session.heartbeat
+            if beat.pings > 1:
                 out.append(
-                    Text(
-                        f"    heartbeat: {len(session.pings)} pings, every "
-                        f"{min(gaps):.3f}-{max(gaps):.3f} s (mean {sum(gaps) / len(gaps):.3f} s)",
-                        style="dim",
+                    (
+                        "dim",
+                        f"    heartbeat: {beat.pings} pings, every {beat.shortest:.3f}-"
+                        f"{beat.longest:.3f} s (mean {beat.total / (beat.pings - 1):.3f} s)",
+                        None,
                     )
                 )
         out.append(_counts("  Engine.IO packets: ", self.engine_types))
@@ -111,9 +159,9 @@ class Summary:
         by_severity: Counter[Severity] = Counter()
         for (severity, _), n in self.findings.items():
             by_severity[severity] += n
-        line = Text("  findings: ")
+        line: StyledLine = (None, "  findings: ", None)
         if not by_severity and not self.errors:
-            line.append("none", style="green")
+            line += ("none", "green")
         parts = []
         if self.errors:
             parts.append((f"{self.errors} decoding error(s)", "bold red"))
@@ -125,20 +173,18 @@ class Summary:
             if by_severity[severity]:
                 parts.append((f"{by_severity[severity]} {severity.value}(s)", style))
         for i, (text, style) in enumerate(parts):
-            line.append(("" if i == 0 else ", ") + text, style=style)
+            line += (("" if i == 0 else ", ") + text, style)
         out.append(line)
         if self.findings:
             codes = ", ".join(
                 f"{code} ×{n}" if n > 1 else code
                 for (_, code), n in sorted(self.findings.items(), key=lambda i: -i[1])
             )
-            out.append(Text(f"    {codes}", style="dim"))
+            out.append(("dim", f"    {codes}", None))
         return out
 
 
-def _counts(title: str, counter: Counter[str]) -> Text:
-    from rich.text import Text
-
-    line = Text(title)
-    line.append(", ".join(f"{name} {n}" for name, n in counter.most_common()))
-    return line
+def _counts(title: str, counter: Counter[str]) -> StyledLine:
+    # names come from the wire (events, namespaces): escaped, as payloads are
+    counts = ", ".join(f"{escape_text(name)} {n}" for name, n in counter.most_common())
+    return (None, title, None, counts, None)

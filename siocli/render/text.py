@@ -3,16 +3,28 @@ read them. Shared by the decode view and the live event lines."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-__all__ = ["escape_text", "format_value", "hex_preview"]
+__all__ = ["StyledLine", "escape_text", "format_value", "hex_preview"]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+StyledLine = tuple[Any, ...]
+"""One line of output for a terminal, as renderers build it: ``(line_style, text, style,
+text, style, ...)``, a style being a rich style name or ``None`` (the line's style applies
+to the whole line); its text is ``"".join(line[1::2])``. Plain tuples, not rich ``Text``:
+most output goes to files and pipes, where only the text counts, and a tuple costs a tenth
+of a ``Text``."""
+
+
+# Lone surrogates (JSON escapes like "\ud800" make them) cannot even be written as UTF-8.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 
 
 def escape_text(text: str) -> str:
     r"""Control characters as ``\x1e``, ``\u2028``: a terminal never interprets payloads."""
+    if text.isprintable():  # every character escaped here is non-printable (C, Zl, Zp, Cs)
+        return text
     return _CONTROL.sub(_escape_one, text)
 
 
@@ -27,8 +39,23 @@ def hex_preview(data: bytes, limit: int = 16) -> str:
     return shown + more if data else "(empty)"
 
 
+# JSON as format_value writes it, for values without binary: C speed for the common case.
+_as_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False).encode
+
+
 def format_value(value: Any) -> str:
     """A decoded value for people: JSON, with binary shown as ``<binary 3 bytes: 01 02 03>``."""
+    if value.__class__ is list or value.__class__ is dict:
+        # json gives the same text for decoded JSON (string keys) when nothing in it needs
+        # escaping: no backslash (json escapes quotes, backslashes and C0 controls with one)
+        # and nothing escape_text escapes (DEL, C1, U+2028/9, BOM: not printable).
+        try:
+            text = _as_json(value)
+        except (TypeError, ValueError):  # binary; infinities
+            pass
+        else:
+            if "\\" not in text and text.isprintable():
+                return text
     if isinstance(value, bytes):
         return f"<binary {len(value)} bytes: {hex_preview(value, 8)}>"
     if isinstance(value, list):

@@ -1,0 +1,340 @@
+"""The fast paths of ``decode`` say exactly what the general paths say.
+
+``decode`` takes shortcuts for speed: no spans when ``--json`` prints none, a quick read of
+the common transcript line, ``bytes.fromhex`` before the tolerant hex reader, plain text
+rather than rich when the output shows no styles, C JSON for values people read. Each test
+here holds a shortcut to its general path, on the captures and on input made to hit the
+corners.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rich.console import Console
+
+from siocli.captures import read_stream
+from siocli.captures.text import _Reader
+from siocli.decode import DecodeOptions, run_decode
+from siocli.protocol.checker import ANSWERED_KEPT, UNANSWERED_LISTED, Checker
+from siocli.protocol.dissect import Dissector, MessageReport
+from siocli.protocol.errors import DecodeError
+from siocli.protocol.types import Direction, SocketPacket, SocketType, Transport
+from siocli.render.human import HumanRenderer
+from siocli.render.text import escape_text, format_value, hex_preview
+from siocli.wire import InputProblem, WireMessage, parse_hex
+
+CAPTURES = Path(__file__).parent / "data" / "captures"
+SAMPLE = Path(__file__).parent.parent / "siocli" / "data" / "sample-session.txt"
+FILES = sorted([*CAPTURES.glob("*.txt"), *CAPTURES.glob("*.har"), SAMPLE], key=str)
+C2S, S2C = Direction.C2S, Direction.S2C
+
+
+def messages(path: Path) -> list[WireMessage]:
+    with path.open("rb") as stream:
+        return [m for m in read_stream(stream, path.name) if isinstance(m, WireMessage)]
+
+
+def dissect(path: Path, *, spans: bool) -> list[MessageReport]:
+    sessions: dict[str | None, Dissector] = {}
+    reports = []
+    for number, m in enumerate(messages(path)):
+        eio = m.eio or (3 if "node2" in path.name else 4)
+        dissector = sessions.setdefault(m.session, Dissector(eio, spans=spans))
+        reports.append(dissector.receive(m.direction, m.transport, m.data, m.time, number))
+    return reports
+
+
+# --- --json: no spans, the same findings -----------------------------------------------------
+
+
+def all_but_spans(report: MessageReport) -> list[object]:
+    """Everything a report says but its spans; errors as text (they do not compare equal)."""
+    said: list[object] = [report.findings, report.breakdown.findings, repr(report.breakdown.error)]
+    for p in report.packets:
+        b = p.breakdown
+        said += [b.offset, b.raw, b.engine, b.socket, b.handshake, b.findings, repr(b.error)]
+        said += [p.complete, p.attachment, p.findings, p.socket_findings, repr(p.error)]
+    return said
+
+
+def no_spans(report: MessageReport) -> bool:
+    return report.breakdown.spans == () and all(p.breakdown.spans == () for p in report.packets)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_without_spans_the_reports_are_the_same_but_the_spans(path: Path) -> None:
+    full = dissect(path, spans=True)
+    lean = dissect(path, spans=False)
+    assert [all_but_spans(r) for r in full] == [all_but_spans(r) for r in lean]
+    assert all(no_spans(r) for r in lean)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "4",  # empty Socket.IO packet
+        "4 ",  # blank type
+        '42/admin["x"]',  # the namespace swallows the payload
+        '42/,["x"]',  # the main namespace written out
+        '4212345678901234567["x"]',  # an ack id past 2^53
+        "42",  # event without payload
+        "431",  # ack without payload
+        '43["x"]',  # ack without id
+        "401",  # id on a CONNECT
+        '42 1["x"]',  # blank in the ack id
+        "45a-[]",  # attachment count not a number
+        "45 1-[]",  # ... written oddly
+        "b4AQI",  # base64 without padding (revision 3: a type after the b)
+        '42["reserved"',  # not JSON
+    ],
+)
+def test_decoder_findings_without_spans(raw: str) -> None:
+    for eio in (3, 4):
+        for transport in Transport:
+            full, lean = (
+                Dissector(eio, expect_handshake=False, spans=spans).receive(None, transport, raw)
+                for spans in (True, False)
+            )
+            assert all_but_spans(full) == all_but_spans(lean) and no_spans(lean)
+
+
+def test_json_output_is_the_same_through_a_text_stream() -> None:
+    """The writer hands UTF-8 bytes to a text stream's buffer; without one, text."""
+    outputs = []
+    for out in (io.StringIO(), io.TextIOWrapper(io.BytesIO(), encoding="utf-8")):
+        run_decode(
+            DecodeOptions(sample=True, as_json=True),
+            stdout=out,
+            stderr=io.StringIO(),
+            stdin=io.BytesIO(),
+            stdin_is_tty=False,
+            console=Console,
+        )
+        if isinstance(out, io.TextIOWrapper):
+            out.flush()
+            outputs.append(out.buffer.getvalue().decode("utf-8"))  # type: ignore[attr-defined]
+        else:
+            outputs.append(out.getvalue())
+    assert outputs[0] == outputs[1]
+    assert all(json.loads(line) for line in outputs[0].splitlines())
+
+
+# --- transcripts: the quick frame line -------------------------------------------------------
+
+FRAME_LINES = [
+    '> 42["hey","Jude"]',
+    '< 42["a => b"]',  # '=>' inside JSON: data
+    '> 42["x"]      => a comment',
+    '> 42["x"]\\x1e',
+    "< 3probe",
+    "<  40",
+    "> <binary> 01 02 03",
+    "> <binary>01:02",
+    "> <BINARY> 01",
+    "> <binary>",
+    "> <binary> zz",
+    "> hex:01 02",
+    "< b64:AQI=",
+    "> b64:A",
+    "> GET /socket.io/?EIO=4&transport=websocket",
+    "< HTTP/1.1 101 Switching Protocols",
+    "< Upgrade: websocket",
+    ">",
+    "> 2",
+    "> 2\t",
+]
+
+
+def read_line_by_line(lines: list[str], *, quick: bool) -> list[object]:
+    reader = _Reader("t.txt", None, None, True)
+    reader.websocket = ("sid", 4)
+    out: list[object] = []
+    for number, line in enumerate(lines, 1):
+        message = reader.frame(number, line + "\n") if quick else None
+        if message is None:
+            out += reader.feed(number, line + "\n")
+        else:
+            out.append(message)
+    return out
+
+
+@pytest.mark.parametrize("line", FRAME_LINES)
+def test_the_quick_frame_line_reads_as_the_general_one(line: str) -> None:
+    assert read_line_by_line([line], quick=True) == read_line_by_line([line], quick=False)
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if p.suffix == ".txt"], ids=lambda p: p.name)
+def test_transcripts_read_the_same_line_by_line(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert read_line_by_line(lines, quick=True) == read_line_by_line(lines, quick=False)
+
+
+@pytest.mark.parametrize(
+    ("line", "data"),
+    [("> hex:01 02", b"\x01\x02"), ("< b64:AQI=", b"\x01\x02"), ("> HEX:ff", b"\xff")],
+)
+def test_hex_and_b64_frames_are_binary(line: str, data: bytes) -> None:
+    text = f"GET /socket.io/?EIO=4&transport=websocket\nWebSocket frames:\n{line}\n"
+    [message] = read_stream(io.BytesIO(text.encode()), "t.txt")
+    assert isinstance(message, WireMessage) and message.data == data
+
+
+def test_a_bad_hex_frame_is_reported_where_it_is() -> None:
+    text = "GET /socket.io/?EIO=4&transport=websocket\nWebSocket frames:\n> hex:0g\n"
+    [problem] = read_stream(io.BytesIO(text.encode()), "t.txt")
+    assert not isinstance(problem, WireMessage)
+    assert problem.message == "line 3: invalid hex" and problem.offset == 5
+
+
+# --- hex -------------------------------------------------------------------------------------
+
+
+@given(st.text(alphabet="0123456789abcdefABCDEF \t:-\n\x0b\x0cgé", max_size=24))
+def test_parse_hex_fast_or_not_reads_the_same(text: str) -> None:
+    digits = "".join(c for c in text if c not in " \t:-")
+    try:
+        got: bytes | DecodeError = parse_hex(text, 4)
+    except DecodeError as exc:
+        got = exc
+    if len(digits) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in digits):
+        assert got == bytes.fromhex(digits)
+    else:
+        assert isinstance(got, DecodeError)
+        bad = next((i for i, c in enumerate(text) if c not in "0123456789abcdefABCDEF \t:-"), None)
+        assert got.offset == 4 + (len(text) if bad is None else bad)
+
+
+# --- the checker: acks indexed, bounded, summed up -------------------------------------------
+
+
+def event(ack_id: int, nsp: str = "/") -> SocketPacket:
+    return SocketPacket(SocketType.EVENT, nsp, ["e"], ack_id)
+
+
+def ack(ack_id: int, nsp: str = "/") -> SocketPacket:
+    return SocketPacket(SocketType.ACK, nsp, [], ack_id)
+
+
+def connected_checker() -> Checker:
+    checker = Checker(4, expect_handshake=False)
+    for nsp in ("/", "/a", "/b"):
+        checker.socket_packet(C2S, SocketPacket(SocketType.CONNECT, nsp))
+        checker.socket_packet(S2C, SocketPacket(SocketType.CONNECT, nsp, {"sid": "x"}))
+    return checker
+
+
+def codes(findings: list) -> list[str]:  # type: ignore[type-arg]
+    return [f.code for f in findings]
+
+
+def test_an_ack_on_the_wrong_namespace_names_where_it_was_asked() -> None:
+    checker = connected_checker()
+    checker.socket_packet(C2S, event(7, "/b"))
+    checker.socket_packet(C2S, event(7, "/a"))
+    [finding] = checker.socket_packet(S2C, ack(7, "/"))
+    assert finding.code == "sio.ack-namespace"
+    assert "asked on '/b' but answered on '/'" in finding.message
+    assert codes(checker.socket_packet(S2C, ack(8, "/"))) == ["sio.ack-unknown"]
+    assert codes(checker.socket_packet(S2C, ack(7, "/a"))) == []
+    assert codes(checker.socket_packet(S2C, ack(7, "/a"))) == ["sio.ack-twice"]
+
+
+def test_answered_acks_are_remembered_in_bounded_memory() -> None:
+    checker = connected_checker()
+    for ack_id in range(5 * ANSWERED_KEPT):
+        checker.socket_packet(C2S, event(ack_id))
+        assert checker.socket_packet(S2C, ack(ack_id)) == []
+    last = 5 * ANSWERED_KEPT - 1
+    assert codes(checker.socket_packet(S2C, ack(last))) == ["sio.ack-twice"]
+    assert codes(checker.socket_packet(S2C, ack(last - ANSWERED_KEPT + 1))) == ["sio.ack-twice"]
+    remembered = [*checker._answered.values(), *checker._answered_before.values()]
+    assert sum(map(len, remembered)) <= 2 * ANSWERED_KEPT
+    assert not any(checker._open_acks.values())
+
+
+def test_unanswered_acks_are_listed_then_summed_up() -> None:
+    checker = connected_checker()
+    checker.socket_packet(C2S, event(1, "/a"))
+    for ack_id in range(100, 100 + UNANSWERED_LISTED + 3):
+        checker.socket_packet(S2C, event(ack_id))
+    checker.socket_packet(C2S, event(2, "/a"))
+    ending = checker.end()
+    assert [f.message for f in ending] == [
+        "ack id 1 asked by the client on '/a' was never answered in this capture",
+        f"{UNANSWERED_LISTED + 3} ack ids asked by the server on '/' were never answered in "
+        "this capture: 100, 101, 102, 103, 104, ...",
+        "ack id 2 asked by the client on '/a' was never answered in this capture",
+    ]
+    assert {f.code for f in ending} == {"sio.ack-unanswered"}
+
+
+# --- the terminal view: plain text is what rich writes ---------------------------------------
+
+
+def render(reports: list[MessageReport], *, rich: bool) -> str:
+    out = io.StringIO()
+    # recording makes the renderer go through rich; the text is the same
+    console = Console(file=out, width=100, soft_wrap=True, highlight=False, record=rich)
+    renderer = HumanRenderer(console)
+    renderer.write_session(1, "sid\t1", 4)  # rich expands tabs and drops some controls
+    renderer.write_problem(InputProblem("HTTP 400 {\t\x07\r\u6f22\t}", "t.har entry 1"), 0)
+    for report in reports:
+        renderer.write_message(report)
+    renderer.finish([], None)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_plain_terminal_view_is_what_rich_writes(path: Path) -> None:
+    reports = dissect(path, spans=True)
+    assert render(reports, rich=False) == render(reports, rich=True)
+
+
+def test_plain_terminal_view_strips_and_expands_as_rich_does() -> None:
+    weird = Dissector(4, expect_handshake=False).receive(
+        None, Transport.WEBSOCKET, '4\t2["a\tb\x07",{"\u6f22":"\r"}]'
+    )
+    reports = [weird, Dissector(4).receive(S2C, Transport.WEBSOCKET, '0{"sid":"\u6f22\tx"}')]
+    text = render(reports, rich=False)
+    assert text == render(reports, rich=True)
+    assert "\t" not in text and "\x07" not in text and "\r" not in text
+
+
+# --- values for people -----------------------------------------------------------------------
+
+
+def format_value_slowly(value: object) -> str:
+    """format_value's definition, one value at a time."""
+    if isinstance(value, bytes):
+        return f"<binary {len(value)} bytes: {hex_preview(value, 8)}>"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value_slowly(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = (f"{format_value_slowly(k)}: {format_value_slowly(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, str):
+        return '"' + escape_text(value.replace("\\", "\\\\").replace('"', '\\"')) + '"'
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    return repr(value)
+
+
+TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=6) | st.sampled_from(
+    ['"', "\\", "\x00", "\x1f", "\x7f", "\x85", "\u2028", "\ufeff", "\xa0", "\t"]
+)
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | TEXT | st.binary(max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(JSON)
+def test_format_value_quick_or_not_says_the_same(value: object) -> None:
+    assert format_value(value) == format_value_slowly(value)
