@@ -665,7 +665,9 @@ Examples:
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option("-v", "--verbose", is_flag=True, help="Every wire message, annotated (stderr).")
-@click.option("-q", "--quiet", is_flag=True, help="Only events and acks.")
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No line per client action: where it listens, errors."
+)
 @click.pass_context
 def serve(ctx: click.Context, **kwargs: Any) -> None:
     """A Socket.IO server to try a client against: every event is echoed back, every event

@@ -22,6 +22,7 @@ from typing import IO, Any
 from .exit import ExitStatus
 from .protocol.engine_server import EngineServer, MessageReceived, WireSeen
 from .protocol.server import (
+    AppEvent,
     ClientAck,
     ClientEvent,
     ClientJoined,
@@ -66,9 +67,9 @@ class _EchoApp:
     on_join_emit: str | None = None  # the test suite's 'auth' event
     echo_as: dict[str, str] = field(default_factory=dict)  # event -> the name to echo with
     echo_all: bool = True
-    wire: _WireView | None = None
+    wire: WireView | None = None
 
-    def authorize(self, namespace: str, auth: Any) -> Refusal | None:
+    def authorize(self, sid: str, namespace: str, auth: Any) -> Refusal | None:
         if namespace == "/":
             return None
         if namespace not in self.options.namespaces:
@@ -85,59 +86,68 @@ class _EchoApp:
     def after(self) -> None:
         server = self.server
         for event in server.events_received():
-            if isinstance(event, ClientJoined):
-                self.printer.write(
-                    {
-                        "t": self.printer.elapsed(),
-                        "type": "join",
-                        "sid": event.socket_id,
-                        "nsp": event.namespace,
-                        "auth": event.auth,
-                        "eio": event.eio,
-                    }
-                )
-                if self.on_join_emit is not None:
-                    server.emit(event.sid, event.namespace, self.on_join_emit, event.auth or {})
-            elif isinstance(event, ClientEvent):
-                self.printer.write(
-                    {
-                        "t": self.printer.elapsed(),
-                        "type": "event",
-                        "sid": self._socket_id(event.sid, event.namespace),
-                        "nsp": event.namespace,
-                        "event": event.name,
-                        "args": event.args,
-                        "id": event.ack_id,
-                    }
-                )
-                if event.ack_id is not None:
-                    server.ack(event.sid, event.namespace, event.ack_id, *event.args)
-                name = self.echo_as.get(str(event.name))
-                if name is None and self.echo_all and event.ack_id is None:
-                    name = str(event.name)
-                if name is not None:
-                    server.emit(event.sid, event.namespace, name, *event.args)
-            elif isinstance(event, ClientAck):
-                self.printer.write(
-                    {
-                        "t": self.printer.elapsed(),
-                        "type": "ack",
-                        "sid": self._socket_id(event.sid, event.namespace),
-                        "nsp": event.namespace,
-                        "id": event.ack_id,
-                        "args": event.args,
-                    }
-                )
-            elif isinstance(event, ClientLeft):
-                self.printer.write(
-                    {
-                        "t": self.printer.elapsed(),
-                        "type": "leave",
-                        "sid": event.socket_id,
-                        "nsp": event.namespace,
-                        "reason": event.reason,
-                    }
-                )
+            if isinstance(event, WireSeen):
+                if self.wire is not None:
+                    session = server.engine.sessions.get(event.sid)
+                    self.wire.seen(event, session.eio if session is not None else 4)
+                continue
+            self._respond(event)
+            if not self.options.quiet:
+                self.printer.write({"t": self.printer.elapsed(), **self._record(event)})
+
+    def _respond(self, event: AppEvent) -> None:
+        server = self.server
+        if isinstance(event, ClientJoined):
+            if self.on_join_emit is not None:
+                server.emit(event.sid, event.namespace, self.on_join_emit, event.auth or {})
+        elif isinstance(event, ClientEvent):
+            if event.ack_id is not None:
+                server.ack(event.sid, event.namespace, event.ack_id, *event.args)
+            name = self.echo_as.get(str(event.name))
+            if name is None and self.echo_all and event.ack_id is None:
+                name = str(event.name)
+            if name is not None:
+                server.emit(event.sid, event.namespace, name, *event.args)
+        elif (
+            isinstance(event, ClientLeft)
+            and self.wire is not None
+            and event.sid not in server.clients
+        ):
+            self.wire.forget(event.sid)  # the session is over
+
+    def _record(self, event: ClientJoined | ClientEvent | ClientAck | ClientLeft) -> dict[str, Any]:
+        """What a client did, for the live view."""
+        if isinstance(event, ClientJoined):
+            return {
+                "type": "join",
+                "sid": event.socket_id,
+                "nsp": event.namespace,
+                "auth": event.auth,
+                "eio": event.eio,
+            }
+        if isinstance(event, ClientEvent):
+            return {
+                "type": "event",
+                "sid": self._socket_id(event.sid, event.namespace),
+                "nsp": event.namespace,
+                "event": event.name,
+                "args": event.args,
+                "id": event.ack_id,
+            }
+        if isinstance(event, ClientAck):
+            return {
+                "type": "ack",
+                "sid": self._socket_id(event.sid, event.namespace),
+                "nsp": event.namespace,
+                "id": event.ack_id,
+                "args": event.args,
+            }
+        return {
+            "type": "leave",
+            "sid": event.socket_id,
+            "nsp": event.namespace,
+            "reason": event.reason,
+        }
 
 
 def _satisfies(auth: Any, required: dict[str, Any]) -> bool:
@@ -193,7 +203,7 @@ def build(options: ServeOptions, printer: EventPrinter, err: IO[str]) -> list[En
     app = _EchoApp(None, printer, options)  # type: ignore[arg-type]
     server = SocketServer(engine(), app.authorize, connect_timeout=1.0 if suite else 45.0)
     app.server = server
-    app.wire = _WireView(err) if options.verbose else None
+    app.wire = WireView(err) if options.verbose else None
     if suite:
         app.on_join_emit = "auth"
         app.echo_as = {"message": "message-back"}
@@ -220,11 +230,14 @@ async def serve(
         err.write(f"siocli: cannot listen on {options.host}:{options.port}: {exc.strerror}\n")
         return ExitStatus.USAGE
     paths = ", ".join(e.path for e in endpoints)
-    printer.note(
-        "listening",
-        url=f"http://{options.host}:{port}",
-        paths=paths,
-        eio=options.eio if options.eio else "3 and 4",
+    printer.write(  # even with -q: it says where (with --port 0, which port)
+        {
+            "t": printer.elapsed(),
+            "type": "listening",
+            "url": f"http://{options.host}:{port}",
+            "paths": paths,
+            "eio": options.eio if options.eio else "3 and 4",
+        }
     )
     if ready is not None:
         ready.set_result(port)
@@ -259,7 +272,7 @@ async def _emit_every(
         front.pump(endpoint)
 
 
-class _WireView:
+class WireView:
     """``-v``: every wire message, per session, dissected and shown as decode shows it."""
 
     def __init__(self, err: IO[str]) -> None:

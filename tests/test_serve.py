@@ -227,3 +227,38 @@ def test_revision_3_framing_and_the_implicit_main_namespace(serve3: str) -> None
 
 def test_not_found_outside_the_path(serve4: str) -> None:
     assert httpx.get(serve4 + "/other", timeout=5).status_code == 404
+
+
+def _serve_and_emit(*options: str) -> tuple[list[dict], str]:
+    """Run ``siocli serve --json OPTIONS``, emit one event with an ack at it, stop it: its
+    JSON lines after 'listening', and its stderr."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "siocli", "serve", "--port", "0", "--json", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    ready = json.loads(process.stdout.readline())
+    emitted = subprocess.run(
+        [sys.executable, "-m", "siocli", "emit", ready["url"], "hello", "1", "--ack"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert emitted.returncode == 0, emitted.stderr
+    process.terminate()
+    out, err = process.communicate(timeout=10)
+    return [json.loads(line) for line in out.splitlines()], err
+
+
+def test_the_live_view_quiet_and_verbose() -> None:
+    records, _ = _serve_and_emit()
+    assert [r["type"] for r in records] == ["join", "event", "leave"]
+    assert (records[1]["event"], records[1]["args"], records[1]["id"]) == ("hello", [1], 0)
+    quiet, _ = _serve_and_emit("-q")
+    assert quiet == []  # no line per client action (the listening line came first)
+    _, wire = _serve_and_emit("-v")
+    # every wire message, annotated as decode shows it, on stderr
+    assert '=> Engine.IO "open" packet type' in wire
+    assert '420["hello",1]' in wire and "430[1]" in wire

@@ -17,6 +17,7 @@ the codes and messages of the JSON error bodies, 400/413/500 statuses.
 from __future__ import annotations
 
 import enum
+import heapq
 import secrets as _secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -210,6 +211,14 @@ class EngineServer:
         self._by_conn: dict[int, _Session] = {}
         self._outputs: list[Output] = []
         self._events: list[EngineEvent] = []
+        # Sessions that may have something to write: data_to_send visits only these, so
+        # that its cost follows the traffic, not the number of sessions (bench/serve_load.py).
+        self._pending: dict[str, _Session] = {}
+        # (when, sid): one entry per session, a heap. A session's deadlines only move later
+        # (each is now + a fixed interval), so its entry is never after them: when it comes
+        # up early, it is put back at the session's real deadline. next_deadline, called
+        # after every input, and receive_timeout then never visit every session.
+        self._timers: list[tuple[float, str]] = []
         self._next_conn = 0
         self._origins: dict[int, str | None] = {}  # CORS: a held poll's Origin
         self._new_sid = new_sid or _new_sid
@@ -223,7 +232,10 @@ class EngineServer:
 
     def data_to_send(self) -> list[Output]:
         """What to write now: queued packets go out, pending polls with data are answered."""
-        for session in list(self.sessions.values()):
+        pending, self._pending = self._pending, {}
+        for session in pending.values():
+            if self.sessions.get(session.sid) is not session:
+                continue  # ended since: nothing more goes out
             if session.conn is not None:
                 self._send_frames(session)
             else:
@@ -232,13 +244,9 @@ class EngineServer:
         return outputs
 
     def next_deadline(self) -> float | None:
-        times = [
-            t
-            for s in self.sessions.values()
-            for t in (s.next_ping, s.pong_by, s.ping_by)
-            if t is not None
-        ]
-        return min(times) if times else None
+        """When to call :meth:`receive_timeout`. It may find nothing due then (a session's
+        deadline moved on: a pong or a message came); this then tells the next time."""
+        return self._timers[0][0] if self._timers else None
 
     def session_of(self, conn: int) -> str | None:
         """The session a WebSocket connection belongs to (or probes for)."""
@@ -251,7 +259,11 @@ class EngineServer:
         """Queue an Engine.IO message for session ``sid`` (gone sessions are ignored)."""
         session = self.sessions.get(sid)
         if session is not None:
-            session.outbox.append(EnginePacket(EngineType.MESSAGE, data))
+            self._queue(session, EnginePacket(EngineType.MESSAGE, data))
+
+    def _queue(self, session: _Session, packet: EnginePacket) -> None:
+        session.outbox.append(packet)
+        self._pending[session.sid] = session
 
     def close(self, sid: str, reason: str = "forced close") -> None:
         """End a session from the server's side (PROTOCOL.md §2.14)."""
@@ -259,7 +271,7 @@ class EngineServer:
         if session is None:
             return
         if session.transport is Transport.POLLING:
-            session.outbox.append(EnginePacket(EngineType.CLOSE))
+            self._queue(session, EnginePacket(EngineType.CLOSE))
             session.close_after_flush = True
             self._flush(session)
             if session.close_after_flush and session.poll is None:
@@ -349,11 +361,12 @@ class EngineServer:
             self.ping_timeout,
             self.max_payload if eio == 4 else None,
         )
-        session.outbox.append(EnginePacket(EngineType.OPEN, engineio.encode_handshake(handshake)))
+        self._queue(session, EnginePacket(EngineType.OPEN, engineio.encode_handshake(handshake)))
         if eio == 4:
             session.next_ping = now + self.ping_interval / 1000
         else:
             session.ping_by = now + (self.ping_interval + self.ping_timeout) / 1000
+        self._plan(session)
         if transport is Transport.POLLING:
             session.poll = request.id
             self._origins[request.id] = request.headers.get("origin")
@@ -371,6 +384,7 @@ class EngineServer:
             self._end(session, "transport error")
             return
         session.poll = request.id
+        self._pending[session.sid] = session  # packets queued meanwhile answer it
         self._origins[request.id] = request.headers.get("origin")
         if session.candidate is not None and session.probed:
             session.noop_due = True  # an upgrade is under way: release polls at once
@@ -472,6 +486,7 @@ class EngineServer:
             session.candidate = None
             session.transport = Transport.WEBSOCKET
             session.conn = conn
+            self._pending[session.sid] = session  # what waited for a poll goes out here
             session.noop_due = False
             if session.poll is not None:  # let the client's last poll go
                 session.outbox.insert(0, EnginePacket(EngineType.NOOP))
@@ -526,7 +541,7 @@ class EngineServer:
             if session.eio == 4:
                 self._end(session, "transport error")  # invalid heartbeat direction
                 return
-            session.outbox.append(EnginePacket(EngineType.PONG, packet.data))
+            self._queue(session, EnginePacket(EngineType.PONG, packet.data))
             session.ping_by = now + (self.ping_interval + self.ping_timeout) / 1000
         elif ptype is EngineType.PONG:
             if session.eio == 3:
@@ -544,15 +559,27 @@ class EngineServer:
     # --- time ------------------------------------------------------------------------------
 
     def receive_timeout(self, now: float) -> None:
-        for session in list(self.sessions.values()):
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, sid = heapq.heappop(timers)
+            session = self.sessions.get(sid)
+            if session is None:
+                continue  # ended since
             # revision 4: no pong in time; revision 3: no ping in time
             due = session.pong_by if session.pong_by is not None else session.ping_by
             if due is not None and now >= due:
                 self._end(session, "ping timeout")
-            elif session.next_ping is not None and now >= session.next_ping:
+                continue
+            if session.next_ping is not None and now >= session.next_ping:
                 session.next_ping = None
                 session.pong_by = now + self.ping_timeout / 1000
-                session.outbox.append(EnginePacket(EngineType.PING))
+                self._queue(session, EnginePacket(EngineType.PING))
+            self._plan(session)  # or back, if it came up early: a pong or a message came
+
+    def _plan(self, session: _Session) -> None:
+        times = [t for t in (session.next_ping, session.pong_by, session.ping_by) if t is not None]
+        if times:
+            heapq.heappush(self._timers, (min(times), session.sid))
 
     # --- ending ------------------------------------------------------------------------------
 

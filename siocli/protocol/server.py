@@ -92,9 +92,10 @@ class Refusal:
     data: Any = None
 
 
-Authorize = Callable[[str, Any], "Refusal | None"]
-"""``authorize(namespace, auth) -> None`` to accept, a :class:`Refusal` to refuse; raise
-``KeyError`` for a namespace that does not exist ("Invalid namespace")."""
+Authorize = Callable[[str, str, Any], "Refusal | None"]
+"""``authorize(sid, namespace, auth) -> None`` to accept, a :class:`Refusal` to refuse;
+raise ``KeyError`` for a namespace that does not exist ("Invalid namespace"). ``sid`` is
+the Engine.IO session asking."""
 
 
 @dataclass(slots=True)
@@ -108,7 +109,6 @@ class _Client:
     sockets: dict[str, str] = field(default_factory=dict)  # namespace -> socket id
     next_ack: dict[str, int] = field(default_factory=dict)
     asked: set[tuple[str, int]] = field(default_factory=set)  # our acks awaited
-    join_by: float | None = None  # protocol 5: a CONNECT is due by then
 
     @property
     def protocol(self) -> int:
@@ -130,6 +130,9 @@ class SocketServer:
         self.authorize = authorize
         self.connect_timeout = connect_timeout
         self.clients: dict[str, _Client] = {}
+        # protocol 5: sid -> when its CONNECT is due; only the clients yet to join, so that
+        # next_deadline, called after every input, does not visit every client
+        self._join_by: dict[str, float] = {}
         self._events: list[AppEvent] = []
         self._new_id = new_id or (lambda: _secrets.token_urlsafe(15))
 
@@ -148,18 +151,20 @@ class SocketServer:
         self._engine_events(now)
 
     def receive_timeout(self, now: float) -> None:
-        for client in list(self.clients.values()):
-            if client.join_by is not None and now >= client.join_by:
-                self.engine.close(client.sid, "connect timeout")  # no CONNECT in time
+        for sid, due in list(self._join_by.items()):
+            if now >= due:
+                # once: a polling session's close waits for its next GET
+                del self._join_by[sid]
+                self.engine.close(sid, "connect timeout")  # no CONNECT in time
         self.engine.receive_timeout(now)
         self._engine_events(now)
 
     def next_deadline(self) -> float | None:
-        times = [c.join_by for c in self.clients.values() if c.join_by is not None]
         engine = self.engine.next_deadline()
-        if engine is not None:
-            times.append(engine)
-        return min(times) if times else None
+        if not self._join_by:  # the usual case: every client has joined
+            return engine
+        joining = min(self._join_by.values())
+        return joining if engine is None else min(joining, engine)
 
     def data_to_send(self) -> list[Output]:
         return self.engine.data_to_send()
@@ -236,10 +241,11 @@ class SocketServer:
             # Socket.IO 2.x joins every client to '/' at once (PROTOCOL.md §3.5).
             self._connect(client, "/", self._query_auth(event.query))
         else:
-            client.join_by = now + self.connect_timeout
+            self._join_by[event.sid] = now + self.connect_timeout
 
     def _closed(self, event: SessionClosed) -> None:
         client = self.clients.pop(event.sid, None)
+        self._join_by.pop(event.sid, None)
         if client is not None:
             for namespace, socket_id in client.sockets.items():
                 self._events.append(ClientLeft(client.sid, namespace, event.reason, socket_id))
@@ -300,7 +306,7 @@ class SocketServer:
 
     def _connect(self, client: _Client, namespace: str, auth: Any) -> None:
         try:
-            refusal = self.authorize(namespace, auth)
+            refusal = self.authorize(client.sid, namespace, auth)
         except KeyError:
             refusal = Refusal("Invalid namespace")
         if refusal is not None:
@@ -318,7 +324,7 @@ class SocketServer:
             socket_id = client.sid if namespace == "/" else f"{namespace}#{client.sid}"
             answer = None
         client.sockets[namespace] = socket_id
-        client.join_by = None
+        self._join_by.pop(client.sid, None)
         self._send(client, SocketPacket(SocketType.CONNECT, namespace, answer))
         self._events.append(
             ClientJoined(client.sid, namespace, socket_id, auth, client.eio, client.query)

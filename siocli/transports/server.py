@@ -18,6 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Request
+from websockets.protocol import State
+from websockets.server import ServerProtocol
+
 from .. import __version__
 from ..protocol.engine_server import (
     HttpRequest,
@@ -32,6 +37,7 @@ from ..protocol.engine_server import (
 __all__ = ["Endpoint", "FrontEnd", "SansServer"]
 
 _SERVER = f"siocli/{__version__}"
+_CLOSE_TIMEOUT = 2.0  # seconds a WebSocket peer has to close after the closing handshake
 
 
 class SansServer(Protocol):
@@ -60,7 +66,8 @@ class Endpoint:
     _waiting: dict[int, asyncio.Future[Output]] = field(default_factory=dict)
     _sockets: dict[int, _WebSocket] = field(default_factory=dict)
     _early: dict[int, list[WsSend | WsClose]] = field(default_factory=dict)  # before the 101
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _timer: asyncio.TimerHandle | None = None  # calls receive_timeout at _deadline
+    _deadline: float | None = None
 
     def matches(self, path: str) -> bool:
         # the reference requires the trailing slash: /socket.io?EIO=4 is not the engine
@@ -81,19 +88,24 @@ class FrontEnd:
         self.port = port
         self._ids = itertools.count(1)
         self._server: asyncio.Server | None = None
-        self._timers: list[asyncio.Task[None]] = []
+        # What every WebSocket connection reads into (asyncio.BufferedProtocol): one for
+        # all, since each read is consumed before the next one starts.
+        self.read_buffer = memoryview(bytearray(65536))
 
     async def start(self) -> int:
         """Listen; returns the port (useful with ``port=0``)."""
-        self._server = await asyncio.start_server(self._connection, self.host, self.port)
+        # asyncio's default backlog (100) drops connections when many clients (re)connect
+        # at once (bench/serve_load.py opens 1,000); Node's listen() uses 511.
+        self._server = await asyncio.start_server(
+            self._connection, self.host, self.port, backlog=511
+        )
         self.port = self._server.sockets[0].getsockname()[1]
-        for endpoint in self.endpoints:
-            self._timers.append(asyncio.get_running_loop().create_task(self._timer(endpoint)))
         return self.port
 
     async def close(self) -> None:
-        for task in self._timers:
-            task.cancel()
+        for endpoint in self.endpoints:
+            if endpoint._timer is not None:
+                endpoint._timer.cancel()
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -102,7 +114,10 @@ class FrontEnd:
     # --- the sans-I/O server's outputs ---------------------------------------------------
 
     def pump(self, endpoint: Endpoint) -> None:
+        """Call after every input: the application's ``after``, then the server's outputs
+        go out (the frames of one call in one write per connection), then the timer."""
         endpoint.after()
+        written: dict[int, _WebSocket] = {}
         for output in endpoint.server.data_to_send():
             if isinstance(output, (HttpResponse, WsAccept, WsReject)):
                 future = endpoint._waiting.pop(output.request, None)
@@ -114,22 +129,33 @@ class FrontEnd:
                     endpoint._early.setdefault(output.conn, []).append(output)
                 elif isinstance(output, WsSend):
                     socket.send(output.data)
+                    written[output.conn] = socket
                 else:
                     socket.close(output.code)
-        endpoint._wake.set()  # the deadline may have moved
+        for socket in written.values():
+            socket.flush()
+        self._arm(endpoint)  # the deadline may have moved
 
-    async def _timer(self, endpoint: Endpoint) -> None:
-        while True:
-            deadline = endpoint.server.next_deadline()
-            endpoint._wake.clear()
-            now = time.monotonic()
-            if deadline is not None and deadline <= now:
-                endpoint.server.receive_timeout(now)
-                self.pump(endpoint)
-                continue
-            timeout = None if deadline is None else deadline - now
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(endpoint._wake.wait(), timeout)
+    def _arm(self, endpoint: Endpoint) -> None:
+        """Plan ``receive_timeout`` at the server's next deadline, if that changed: a timer
+        handle, not a task, since this runs after every input."""
+        deadline = endpoint.server.next_deadline()
+        if deadline == endpoint._deadline and endpoint._timer is not None:
+            return
+        if endpoint._timer is not None:
+            endpoint._timer.cancel()
+        endpoint._deadline = deadline
+        endpoint._timer = (
+            None
+            if deadline is None
+            else asyncio.get_running_loop().call_at(deadline, self._expire, endpoint)
+        )
+
+    def _expire(self, endpoint: Endpoint) -> None:
+        endpoint._timer = None
+        # the loop's clock is time.monotonic, the server's too
+        endpoint.server.receive_timeout(time.monotonic())
+        self.pump(endpoint)
 
     # --- HTTP ----------------------------------------------------------------------------
 
@@ -146,12 +172,16 @@ class FrontEnd:
                 upgrade = "websocket" in headers.get("upgrade", "").lower()
                 body = b"" if upgrade else await _read_body(connection, reader, self._limit())
                 switched = await self._handle(
-                    connection, writer, reader, method, target, headers, body, upgrade
+                    connection, writer, method, target, headers, body, upgrade
                 )
                 if switched or connection.our_state is not h11.DONE:
                     return
                 connection.start_next_cycle()
         except (ConnectionError, h11.RemoteProtocolError, asyncio.IncompleteReadError):
+            return
+        except asyncio.CancelledError:
+            # The server is stopping (Ctrl-C) with this client connected. Ending normally:
+            # Python 3.11's start_server prints a traceback for a handler task cancelled.
             return
         finally:
             with contextlib.suppress(Exception):
@@ -164,7 +194,6 @@ class FrontEnd:
         self,
         connection: Any,
         writer: asyncio.StreamWriter,
-        reader: asyncio.StreamReader,
         method: str,
         target: str,
         headers: dict[str, str],
@@ -201,9 +230,7 @@ class FrontEnd:
             )
             return True
         assert isinstance(output, WsAccept)
-        await _WebSocket(self, endpoint, output.conn, connection, reader, writer).run(
-            target, headers
-        )
+        await _WebSocket(self, endpoint, output.conn, connection, writer).run(target, headers)
         return True
 
 
@@ -267,8 +294,15 @@ async def _write(
     await writer.drain()
 
 
-class _WebSocket:
-    """One upgraded connection, framed by websockets' sans-I/O protocol."""
+class _WebSocket(asyncio.BufferedProtocol):
+    """One upgraded connection, framed by websockets' sans-I/O protocol.
+
+    After the 101 it is the transport's protocol: bytes come in through ``buffer_updated``,
+    with no stream reader between (a read then costs no future and no task switch, which
+    is most of the front end's cost with many clients sending small messages). Reading into
+    the front end's buffer spares each read the 256 KiB bytes object that asyncio's plain
+    protocols get (an allocation that costs more than the recv itself).
+    """
 
     def __init__(
         self,
@@ -276,25 +310,27 @@ class _WebSocket:
         endpoint: Endpoint,
         conn: int,
         connection: Any,
-        reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> None:
-        from websockets.server import ServerProtocol
-
         self.front = front
         self.endpoint = endpoint
         self.conn = conn
-        self.reader = reader
-        self.writer = writer
+        self.transport = writer.transport
         self.protocol = ServerProtocol(max_size=endpoint.max_payload)
         self.trailing = connection.trailing_data[0]
-        self._parts: list[bytes] = []
+        self._parts: list[bytes | bytearray | memoryview] = []
         self._text = False
-        self._queue: asyncio.Queue[str | bytes | int] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        self._lost: asyncio.Future[None] = loop.create_future()
+        self._writable: asyncio.Future[None] | None = None  # while the transport is full
+        self._closing = False  # the peer has been given _CLOSE_TIMEOUT to close
+        # paced (frame_gap): frames wait here for the sender task; otherwise they are
+        # framed at once and written together when the front end flushes
+        self._queue: asyncio.Queue[str | bytes | int] | None = (
+            asyncio.Queue() if endpoint.frame_gap else None
+        )
 
     async def run(self, target: str, headers: dict[str, str]) -> None:
-        from websockets.http11 import Request
-
         # h11 read the request; websockets' protocol parses it again from its bytes, so
         # that its own parser moves on to frames (its documented use).
         head = f"GET {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
@@ -303,84 +339,142 @@ class _WebSocket:
         response = self.protocol.accept(request)
         response.headers["Server"] = _SERVER
         self.protocol.send_response(response)
-        self._flush()
         if response.status_code != 101:
+            self.flush()
             return
+        # Taken over before the 101 goes out: the stream reader holds nothing beyond the
+        # request (h11 has what came with it: ``trailing``), since a client sends no frame
+        # before the 101 (RFC 6455 §4.1), and nothing awaited since the request was read.
+        self.transport.set_protocol(self)
+        self.flush()
         endpoint = self.endpoint
         endpoint._sockets[self.conn] = self
-        sender = asyncio.get_running_loop().create_task(self._send_loop())
+        sender = None
+        if self._queue is not None:
+            sender = asyncio.get_running_loop().create_task(self._send_loop())
         for output in endpoint._early.pop(self.conn, []):
             if isinstance(output, WsSend):
                 self.send(output.data)
             else:
                 self.close(output.code)
+        self.flush()
         try:
             if self.trailing:
                 self._receive(self.trailing)
-            while not self.writer.is_closing():
-                data = await self.reader.read(65536)
-                if not data:
-                    self.protocol.receive_eof()
-                    break
-                self._receive(data)
-                if self.protocol.close_code is not None and not self.protocol.data_to_send():
-                    break
+            await self._lost
         finally:
-            sender.cancel()
+            if sender is not None:
+                sender.cancel()
             endpoint._sockets.pop(self.conn, None)
             endpoint.server.receive_ws_closed(self.conn, time.monotonic())
             self.front.pump(endpoint)
 
-    def _receive(self, data: bytes) -> None:
-        from websockets.frames import Frame, Opcode
+    # --- asyncio.BufferedProtocol --------------------------------------------------------
 
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.front.read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self._receive(bytes(self.front.read_buffer[:nbytes]))
+
+    def eof_received(self) -> bool:
+        self.protocol.receive_eof()
+        return False  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self._lost.done():
+            self._lost.set_result(None)
+        self.resume_writing()  # no one waits for a transport that is gone
+
+    def pause_writing(self) -> None:
+        if self._writable is None:
+            self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None:
+            self._writable.set_result(None)
+            self._writable = None
+
+    # --- frames ----------------------------------------------------------------------------
+
+    def _receive(self, data: bytes) -> None:
         self.protocol.receive_data(data)
+        server = self.endpoint.server
+        received = False
         for frame in self.protocol.events_received():
             if not isinstance(frame, Frame):
                 continue
             if frame.opcode in (Opcode.TEXT, Opcode.BINARY):
-                self._parts = [bytes(frame.data)]
+                self._parts = [frame.data]
                 self._text = frame.opcode is Opcode.TEXT
             elif frame.opcode is Opcode.CONT:
-                self._parts.append(bytes(frame.data))
+                self._parts.append(frame.data)
             else:
                 continue  # ping/pong/close: the protocol object answers them
             if frame.fin:
-                payload = b"".join(self._parts)
-                message: str | bytes = payload.decode("utf-8", "replace") if self._text else payload
-                self.endpoint.server.receive_ws_message(self.conn, message, time.monotonic())
-                self.front.pump(self.endpoint)
-        self._flush()
+                payload = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
+                message = str(payload, "utf-8", "replace") if self._text else bytes(payload)
+                server.receive_ws_message(self.conn, message, time.monotonic())
+                received = True
+        if received:
+            # once for all the messages of this read: their answers go out in one write
+            self.front.pump(self.endpoint)
+        self.flush()
 
     def send(self, data: str | bytes) -> None:
-        self._queue.put_nowait(data)
+        """Frame ``data``; :meth:`flush` writes it (paced: the sender does, one by one)."""
+        if self._queue is not None:
+            self._queue.put_nowait(data)
+        elif self.protocol.state is not State.OPEN:
+            return  # closing: the peer will not read it (the protocol would raise)
+        elif isinstance(data, str):
+            self.protocol.send_text(data.encode("utf-8"))
+        else:
+            self.protocol.send_binary(data)
 
     def close(self, code: int) -> None:
-        self._queue.put_nowait(code)
+        if self._queue is not None:
+            self._queue.put_nowait(code)
+            return
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(code)
+            self.flush()
+        self.transport.close()
 
     async def _send_loop(self) -> None:
-        """One frame per write, as the reference server writes them: a client that reads
-        one message per read (the official test suite does) sees them one by one."""
+        """With ``frame_gap``: one frame per write, as the reference server writes them, so
+        that a client that reads one message per read (the official test suite does) sees
+        them one by one."""
+        assert self._queue is not None
         while True:
             item = await self._queue.get()
             try:
                 if isinstance(item, int):
                     self.protocol.send_close(item)
-                    self._flush()
-                    self.writer.close()
+                    self.flush()
+                    self.transport.close()
                     return
                 if isinstance(item, str):
                     self.protocol.send_text(item.encode("utf-8"))
                 else:
                     self.protocol.send_binary(item)
-                self._flush()
-                await self.writer.drain()
+                self.flush()
+                if self._writable is not None:
+                    await self._writable
             except Exception:  # the peer is gone: nothing left to write to
                 return
             await asyncio.sleep(self.endpoint.frame_gap)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Write what the protocol has framed, in one write; close the connection when the
+        protocol says it is over (an empty chunk), or expects the peer to close it."""
         data = self.protocol.data_to_send()
-        if data:
-            with contextlib.suppress(Exception):
-                self.writer.write(b"".join(data))
+        if data and not self.transport.is_closing():
+            self.transport.write(b"".join(data))
+            if data[-1] == b"":  # websockets' end of stream: the closing handshake is done
+                self.transport.close()
+                return
+        if self.protocol.close_expected() and not self._closing:
+            # the peer should close now; a peer that does not is not waited for forever
+            self._closing = True
+            asyncio.get_running_loop().call_later(_CLOSE_TIMEOUT, self.transport.close)
