@@ -465,6 +465,8 @@ Examples:
   siocli replay recordings/chat.jsonl --url http://127.0.0.1:3000 --fast
   siocli replay recordings/*.jsonl --url http://staging:3000 --auth @token.json --junit out.xml
   siocli replay rec.jsonl --ignore 'tick[0].time' --ignore 'welcome[0].at'
+  siocli replay rec.jsonl --serve --port 3000        # be the recorded server for a client
+  siocli replay rec.jsonl --serve --strict --clients 1 --fast   # in CI, beside the client
 """
 
 
@@ -508,6 +510,28 @@ Examples:
     type=click.Path(dir_okay=False, writable=True),
     help="Also write a JUnit XML report to FILE.",
 )
+@click.option(
+    "--serve",
+    is_flag=True,
+    help="Be the recorded server instead: play the recording's server side to clients.",
+)
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="With --serve: the address to bind."
+)
+@click.option(
+    "--port", type=int, default=3000, show_default=True, help="With --serve: the port (0: any)."
+)
+@click.option(
+    "--strict", is_flag=True, help="With --serve: exit 6 if a client did not act as recorded."
+)
+@click.option(
+    "--clients",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --serve: stop after N client sessions ended (default: at Ctrl-C).",
+)
+@click.option("-q", "--quiet", is_flag=True, help="With --serve: show divergences only.")
+@click.option("-v", "--verbose", is_flag=True, help="With --serve: every wire message too.")
 @click.pass_context
 def replay(ctx: click.Context, **kwargs: Any) -> None:
     """Replay the client side of recorded sessions against a server, and check that it
@@ -516,6 +540,13 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     Session ids, ack-id numbering, timing and heartbeats are normalised. Order: strict per
     namespace. Several recordings run concurrently. Exit 0 when all match, 6 on a
     mismatch, 3 when the server cannot be reached, 2 for an unreadable recording.
+
+    With --serve, siocli is the recorded server: it answers a client's handshake with the
+    recording's Engine.IO revision and heartbeat, namespace CONNECTs as recorded (CONNECT
+    or CONNECT_ERROR), and when the client does what the recorded client did (same event,
+    namespace and args, ids normalised), plays what the server sent next, at the recorded
+    pace (--fast: at once). What the client does differently is reported as it happens
+    and per client session.
     """
     import asyncio
 
@@ -529,6 +560,11 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
             parse_ignore(spec)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--ignore") from None
+    if kwargs["serve"]:
+        ctx.exit(int(_serve_recording(kwargs)))
+    for name in ("strict", "clients", "quiet", "verbose"):
+        if kwargs[name]:
+            raise click.UsageError(f"--{name} goes with --serve")
     auth = None
     if kwargs["auth"]:
         try:
@@ -582,6 +618,39 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     else:
         status = ExitStatus.OK if all(r.ok for r in reports) else ExitStatus.REPLAY_MISMATCH
     ctx.exit(int(status))
+
+
+def _serve_recording(kwargs: dict[str, Any]) -> ExitStatus:
+    """``replay --serve``: one recording, played as the server."""
+    from .mock import MockOptions, run_mock
+    from .recording import RecordingError, load_recording
+
+    if len(kwargs["recordings"]) != 1:
+        raise click.UsageError("--serve plays one recording")
+    for name in ("url", "transport", "auth", "cacert"):
+        if kwargs[name]:
+            raise click.UsageError(
+                f"--{name} is for replaying against a server; with --serve, siocli is the "
+                "server: point the client under test at it"
+            )
+    try:
+        recording = load_recording(kwargs["recordings"][0])
+    except RecordingError as exc:
+        raise CliError(str(exc), ExitStatus.USAGE) from None
+    options = MockOptions(
+        host=kwargs["host"],
+        port=kwargs["port"],
+        path=kwargs["path"],
+        fast=kwargs["fast"],
+        strict=kwargs["strict"],
+        ignore=tuple(kwargs["ignores"]),
+        clients=kwargs["clients"],
+        as_json=kwargs["as_json"],
+        quiet=kwargs["quiet"],
+        verbose=kwargs["verbose"],
+        junit=kwargs["junit"],
+    )
+    return run_mock(recording, options, sys.stdout, sys.stderr)
 
 
 EPILOG_DOCTOR = """\b

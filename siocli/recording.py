@@ -157,16 +157,21 @@ def _redact_packet(
 
 def _scrub(value: Any, secrets: set[str]) -> Any:
     """``value`` with every occurrence of a secret in its strings replaced."""
-    if not secrets:
-        return value
+    return replace_in_strings(value, dict.fromkeys(secrets, REDACTED)) if secrets else value
+
+
+def replace_in_strings(value: Any, replacements: dict[str, str]) -> Any:
+    """A copy of a JSON-like ``value`` (bytes kept) where every string has each key of
+    ``replacements`` replaced by its value, wherever it occurs (object keys are kept)."""
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED)
+        for old, new in replacements.items():
+            if old in value:
+                value = value.replace(old, new)
         return value
     if isinstance(value, list):
-        return [_scrub(v, secrets) for v in value]
+        return [replace_in_strings(v, replacements) for v in value]
     if isinstance(value, dict):
-        return {k: _scrub(v, secrets) for k, v in value.items()}
+        return {k: replace_in_strings(v, replacements) for k, v in value.items()}
     return value
 
 

@@ -31,17 +31,21 @@ from .protocol.session import (
     NamespaceRejected,
     SessionEvent,
 )
-from .protocol.types import Direction, SocketPacket, SocketType
-from .recording import REDACTED, Recording, RecordingError, secrets_of
+from .protocol.types import Direction, Handshake, SocketPacket, SocketType
+from .recording import REDACTED, Recording, RecordingError, replace_in_strings, secrets_of
 from .transports.config import ConnectOptions
 from .transports.driver import Connection
 from .transports.errors import TransportError
 
 __all__ = [
+    "Normaliser",
     "ReplayOptions",
     "ReplayRun",
     "Step",
     "StepResult",
+    "collect_recorded_sids",
+    "comparable",
+    "handshake_of",
     "needs_auth",
     "parse_ignore",
     "replay",
@@ -258,38 +262,31 @@ def _binary_for_json(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
-class _Normaliser:
+class Normaliser:
     """Values that always differ between two sessions, made equal: sids, ignored paths."""
 
     def __init__(self, ignore: tuple[str, ...], secrets: frozenset[str] = frozenset()) -> None:
         self.ignore = [parse_ignore(spec) for spec in ignore]
         self.sids: dict[str, str] = {}  # a session id (recorded or actual) -> its role
-        self.secrets = secrets
+        self.secrets = set(secrets)
 
     def sid(self, value: str | None, role: str) -> None:
         if value:
             self.sids[value] = role
+
+    def secret(self, value: str) -> None:
+        """A value the recording shows redacted: show it redacted here too."""
+        if value and value != REDACTED:
+            self.secrets.add(value)
 
     def args(self, event: Any, args: list[Any]) -> Any:
         value = json.loads(json.dumps(args, default=_binary_for_json))
         for name, path in self.ignore:
             if name == event or name == "*":
                 value = _mask(value, path)
-        return self._sids(value)
-
-    def _sids(self, value: Any) -> Any:
-        if isinstance(value, str):
-            for sid, role in self.sids.items():
-                if sid in value:
-                    value = value.replace(sid, f"<{role}>")
-            for secret in self.secrets:
-                value = value.replace(secret, REDACTED)
-            return value
-        if isinstance(value, list):
-            return [self._sids(v) for v in value]
-        if isinstance(value, dict):
-            return {k: self._sids(v) for k, v in value.items()}
-        return value
+        replacements = {sid: f"<{role}>" for sid, role in self.sids.items()}
+        replacements.update(dict.fromkeys(self.secrets, REDACTED))
+        return replace_in_strings(value, replacements)
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -304,10 +301,10 @@ async def replay(recording: Recording, options: ReplayOptions) -> ReplayReport:
     except Exception as exc:  # a recording the core cannot dissect
         report.error = f"cannot read the recording's packets: {exc}"
         return report
-    recorded = _Normaliser(options.ignore)
+    recorded = Normaliser(options.ignore)
     # what the recording redacted, the actual session must show redacted too
-    actual = _Normaliser(options.ignore, secrets_of(options.auth))
-    _collect_recorded_sids(recording, steps, recorded)
+    actual = Normaliser(options.ignore, secrets_of(options.auth))
+    collect_recorded_sids(recording, steps, recorded)
     connection = Connection(options.connect)
     try:
         await connection.open()
@@ -324,13 +321,22 @@ async def replay(recording: Recording, options: ReplayOptions) -> ReplayReport:
     return report
 
 
-def _collect_recorded_sids(recording: Recording, steps: list[Step], into: _Normaliser) -> None:
+def handshake_of(recording: Recording) -> Handshake | None:
+    """The recorded server's handshake (its open packet), if the recording has it."""
     from .protocol.annotate import annotate_message
 
     for message in recording.messages[:3]:
         for packet in annotate_message(message.data, recording.eio, message.transport).packets:
             if packet.handshake is not None:
-                into.sid(packet.handshake.sid, "sid")
+                return packet.handshake
+    return None
+
+
+def collect_recorded_sids(recording: Recording, steps: list[Step], into: Normaliser) -> None:
+    """Teach ``into`` the recorded session ids: the Engine.IO sid, each namespace's."""
+    handshake = handshake_of(recording)
+    if handshake is not None:
+        into.sid(handshake.sid, "sid")
     for step in steps:
         if (
             step.kind == "connect"
@@ -346,8 +352,8 @@ class _Runner:
         connection: Connection,
         options: ReplayOptions,
         steps: list[Step],
-        recorded: _Normaliser,
-        actual: _Normaliser,
+        recorded: Normaliser,
+        actual: Normaliser,
         report: ReplayReport,
     ) -> None:
         self.connection = connection
@@ -530,10 +536,10 @@ class _Runner:
         self.report.results.append(StepResult(step, True, "as recorded"))
 
     def _expected(self, step: Step) -> Any:
-        return _comparable(step.kind, step.name, step.args, step.question, self.recorded)
+        return comparable(step.kind, step.name, step.args, step.question, self.recorded)
 
     def _shown(self, actual: dict[str, Any]) -> Any:
-        return _comparable(
+        return comparable(
             actual["kind"],
             actual.get("name"),
             actual.get("args", []),
@@ -545,9 +551,7 @@ class _Runner:
         self.report.results.append(StepResult(step, False, message, expected, actual))
 
 
-def _comparable(
-    kind: str, name: Any, args: list[Any], question: Any, normaliser: _Normaliser
-) -> Any:
+def comparable(kind: str, name: Any, args: list[Any], question: Any, normaliser: Normaliser) -> Any:
     if kind == "event":
         return {"event": name, "args": normaliser.args(name, args)}
     if kind == "ack":

@@ -8,7 +8,14 @@ from typing import IO, Any
 
 from ..replay import ReplayReport, StepResult
 
-__all__ = ["write_human", "write_json", "write_junit"]
+__all__ = [
+    "result_lines",
+    "step_record",
+    "write_human",
+    "write_json",
+    "write_junit",
+    "write_verdict",
+]
 
 
 def write_human(report: ReplayReport, out: IO[str]) -> None:
@@ -18,32 +25,43 @@ def write_human(report: ReplayReport, out: IO[str]) -> None:
         if report.hint:
             out.write(f"     hint: {report.hint}\n")
         return
-    for result in report.results:
-        mark = "✓" if result.ok else "✗"
-        out.write(f"   {mark} {result.step.number:>3} {result.step.label()}: {result.message}\n")
-        if not result.ok:
-            if result.expected is not None and result.actual is not None:
-                detail = result.diff()
-            elif result.expected is not None:
-                detail = "expected: " + json.dumps(result.expected, ensure_ascii=False)
-            else:
-                detail = ""
-            out.write("".join(f"         {line}\n" for line in detail.splitlines()))
-    for result in report.unexpected:
-        out.write(f"   ✗  +  {result.step.label()}: {result.message}\n")
-        if result.actual is not None:
-            shown = json.dumps(result.actual, ensure_ascii=False)
-            out.write(f"         {shown[:300]}\n")
+    for result in [*report.results, *report.unexpected]:
+        out.write(result_lines(result))
+    write_verdict(report, out)
+
+
+def result_lines(result: StepResult, first: str = "   ") -> str:
+    """A step's line (``+`` for what was not in the recording), then what differs."""
+    step = result.step
+    mark = "✓" if result.ok else "✗"
+    number = f"{step.number:>3}" if step.number else " + "
+    text = f"{first}{mark} {number} {step.label()}: {result.message}\n"
+    if result.ok:
+        return text
+    if not step.number:
+        detail = json.dumps(result.actual, ensure_ascii=False)[:300] if result.actual else ""
+    elif result.expected is not None and result.actual is not None:
+        detail = result.diff()
+    elif result.expected is not None:
+        detail = "expected: " + json.dumps(result.expected, ensure_ascii=False)
+    else:
+        detail = ""
+    indent = " " * (len(first) + 6)
+    return text + "".join(f"{indent}{line}\n" for line in detail.splitlines())
+
+
+def write_verdict(report: ReplayReport, out: IO[str], first: str = "   ") -> None:
     passed = sum(r.ok for r in report.results)
     verdict = "PASS" if report.ok else "FAIL"
     out.write(
-        f"   {verdict}: {passed}/{len(report.results)} steps as recorded"
+        f"{first}{verdict}: {passed}/{len(report.results)} steps as recorded"
         + (f", {len(report.unexpected)} unexpected" if report.unexpected else "")
         + f" ({report.duration:.2f} s)\n"
     )
 
 
-def _record(recording: str, result: StepResult, unexpected: bool = False) -> dict[str, Any]:
+def step_record(recording: str, result: StepResult, unexpected: bool = False) -> dict[str, Any]:
+    """A step's result as a JSON object (``step`` is null for what was not recorded)."""
     step = result.step
     return {
         "recording": recording,
@@ -60,8 +78,8 @@ def _record(recording: str, result: StepResult, unexpected: bool = False) -> dic
 
 
 def write_json(report: ReplayReport, out: IO[str]) -> None:
-    lines = [_record(report.recording, r) for r in report.results]
-    lines += [_record(report.recording, r, unexpected=True) for r in report.unexpected]
+    lines = [step_record(report.recording, r) for r in report.results]
+    lines += [step_record(report.recording, r, unexpected=True) for r in report.unexpected]
     lines.append(
         {
             "recording": report.recording,

@@ -2,19 +2,9 @@
 // against siocli's own server: prints one JSON line per thing it observed.
 // Usage: node node_client.js '{"version": 4, "url": "http://127.0.0.1:3000", "transports": ["polling"]}'
 "use strict";
-const path = require("path");
-const modules = path.join(__dirname, "..", "..", "node", "node_modules");
+const { client, out, show } = require("./common");
 const spec = JSON.parse(process.argv[2]);
-const io = require(path.join(modules, spec.version === 2 ? "socket.io-client-v2" : "socket.io-client"));
-
-const out = (record) => process.stdout.write(JSON.stringify(record) + "\n");
-const show = (value) =>
-  Buffer.isBuffer(value) || value instanceof ArrayBuffer
-    ? { $binary: Buffer.from(value).toString("hex") }
-    : Array.isArray(value) ? value.map(show)
-    : value && typeof value === "object"
-      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, show(v)]))
-      : value;
+const io = client(spec.version);
 
 const options = { transports: spec.transports || ["polling", "websocket"], forceNew: true,
                   reconnection: false };
