@@ -776,7 +776,7 @@ def measure_throughput(
     results: dict[str, Any] = {}
     for key, label, cmd, extra in rows:
         log(f"  {label} ...")
-        row: dict[str, Any] = {"label": label, "command": _show(cmd)}
+        row: dict[str, Any] = {"label": label, "command": show_command(cmd)}
         try:
             row.update(best_of(cmd, repeats, child_env(extra)))
             row["packets_per_s"] = info["packets"] / row["seconds"]
@@ -849,14 +849,29 @@ def measure_startup(runs: int, log: Any) -> dict[str, Any]:
             {},
         ),
     }
+    return time_startup(commands, runs, log)
+
+
+def time_startup(
+    commands: dict[str, tuple[str, list[str], dict[str, str]]],
+    runs: int,
+    log: Any,
+    statuses: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """The median wall-clock time of each command (``runs`` runs, interleaved, after two
+    warm-up runs each), and ``over_python_ms`` against the ``python`` command. Commands run
+    from the start-up venv's environment (``isolated``). Each must exit 0, or with the status
+    ``statuses`` gives its key; else the section is ``{"note": "skipped: ...", "rows": {}}``."""
+    expected = statuses or {}
     log(f"  start-up: {runs} runs of each command, interleaved ...")
     times: dict[str, list[float]] = {key: [] for key in commands}
     rss: dict[str, float] = {}
-    for _, cmd, extra in commands.values():  # warm the caches (and check it works)
+    for key, (_, cmd, extra) in commands.items():  # warm the caches (and check it works)
         for _ in range(2):
             child = run_child(cmd, env=child_env(extra, isolated=True))
-        if child.status != 0:
-            return {"note": f"skipped: {_show(cmd)} failed: {child.stderr.strip()}", "rows": {}}
+        if child.status != expected.get(key, 0):
+            failed = f"{show_command(cmd)} exited {child.status}: {child.stderr.strip()}"
+            return {"note": f"skipped: {failed}", "rows": {}}
     for _ in range(runs):
         for key, (_, cmd, extra) in commands.items():
             child = run_child(cmd, env=child_env(extra, isolated=True))
@@ -867,7 +882,7 @@ def measure_startup(runs: int, log: Any) -> dict[str, Any]:
         median = statistics.median(times[key])
         rows[key] = {
             "label": label,
-            "command": _show(cmd),
+            "command": show_command(cmd),
             "median_ms": median * 1000,
             "min_ms": min(times[key]) * 1000,
             "times": times[key],
@@ -879,10 +894,11 @@ def measure_startup(runs: int, log: Any) -> dict[str, Any]:
     return {"rows": rows, "runs": runs, "venv": str(STARTUP_VENV.relative_to(ROOT))}
 
 
-def profile(path: Path, limit: int = 30) -> str:
-    prof = CORPUS_DIR / "decode-json.prof"
-    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof)]
-    cmd += ["-m", "siocli", "decode", "--json", str(path)]
+def profile(args: list[str], name: str, limit: int = 30) -> str:
+    """A cProfile of ``python -m siocli ARGS`` (saved as bench/.corpus/NAME.prof), by own
+    and cumulative time."""
+    prof = CORPUS_DIR / f"{name}.prof"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "siocli", *args]
     child = run_child(cmd, env=child_env())
     if child.status != 0:
         return f"profile failed: {child.stderr.strip()[-500:]}"
@@ -894,7 +910,7 @@ def profile(path: Path, limit: int = 30) -> str:
     return out.getvalue()
 
 
-def _show(cmd: list[str]) -> str:
+def show_command(cmd: list[str]) -> str:
     """A command as a shell would take it, with paths relative to the checkout."""
     shown = []
     for part in cmd:
@@ -953,20 +969,10 @@ def run(
     log("decode CLI: start-up ...")
     startup = measure_startup(runs, log)
 
-    targets = []
+    targets: list[dict[str, Any]] = []
 
     def target(label: str, value: float | None, need: float, unit: str, lower: bool) -> None:
-        ok = None if value is None else (value <= need if lower else value >= need)
-        targets.append(
-            {
-                "target": label,
-                "value": value,
-                "need": need,
-                "unit": unit,
-                "lower_is_better": lower,
-                "pass": ok,
-            }
-        )
+        targets.append(target_row(label, value, need, unit, lower))
 
     rows = throughput["rows"]
     target(
@@ -1028,7 +1034,7 @@ def run(
             "platform": platform.platform(terse=True),
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
-            "siocli": _show(siocli_command()),
+            "siocli": show_command(siocli_command()),
             "rss_floor_mib": measurement_floor(),
         },
         "repeats": repeats,
@@ -1045,11 +1051,54 @@ def run(
     if with_profile:
         big_file = next(p for k, s, p, _ in memory_files if k == "transcript" and s != "1 MB")
         log(f"decode CLI: cProfile of decode --json {big_file.name} ...")
-        report["profile"] = {"file": big_file.name, "text": profile(big_file)}
+        text = profile(["decode", "--json", str(big_file)], "decode-json")
+        report["profile"] = {"file": big_file.name, "text": text}
     return report
 
 
 # --- output ----------------------------------------------------------------------------------
+
+
+def startup_lines(su: dict[str, Any], width: int = 40) -> list[str]:
+    """The START-UP section of a :func:`time_startup` report."""
+    if not su["rows"]:
+        return [f"START-UP: {su.get('note', 'skipped')}"]
+    lines = [
+        f"START-UP: median of {su['runs']} runs (interleaved), non-editable install in {su['venv']}"
+    ]
+    header = f"{'':{width + 2}} {'median':>9} {'min':>9} {'over python':>12} {'peak RSS':>9}"
+    lines += [header, "-" * len(header)]
+    for row in su["rows"].values():
+        lines.append(
+            f"  {row['label']:{width}} {row['median_ms']:>6.1f} ms {row['min_ms']:>6.1f} ms "
+            f"{row['over_python_ms']:>+9.1f} ms {row['maxrss_mib']:>5.1f} MiB"
+        )
+    return lines
+
+
+def target_row(label: str, value: float | None, need: float, unit: str, lower: bool) -> dict:
+    """A target and whether ``value`` meets it (``None``: not measured). ``unit`` "x" is a
+    ratio; ``lower``: the value must be at most ``need``, else at least."""
+    ok = None if value is None else (value <= need if lower else value >= need)
+    return {
+        "target": label,
+        "value": value,
+        "need": need,
+        "unit": unit,
+        "lower_is_better": lower,
+        "pass": ok,
+    }
+
+
+def target_lines(targets: list[dict[str, Any]], width: int = 58) -> list[str]:
+    """The TARGETS section: PASS, MISS or n/a, the value and what was needed."""
+    lines = ["TARGETS (informational: the benchmark never fails)"]
+    for t in targets:
+        mark = {True: "PASS", False: "MISS", None: "n/a "}[t["pass"]]
+        need = f"need {'<=' if t['lower_is_better'] else '>='} {t['need']:g}"
+        need += "x" if t["unit"] == "x" else f" {t['unit']}"
+        lines.append(f"  {mark}  {t['target']:{width}} {_value(t):>12}  ({need})")
+    return lines
 
 
 def _value(t: dict[str, Any]) -> str:
@@ -1106,28 +1155,8 @@ def render(report: dict[str, Any]) -> str:
             f"{m['non_ascii']:>9,} {m['emoji']:>6,} {m['maxrss_mib']:>6.1f} MiB "
             f"{m['seconds']:>8.2f} {m['packets_per_s']:>10,.0f}"
         )
-    su = report["startup"]
-    lines += [""]
-    if not su["rows"]:
-        lines.append(f"START-UP: {su.get('note', 'skipped')}")
-    else:
-        lines.append(
-            f"START-UP: median of {su['runs']} runs (interleaved), non-editable install in "
-            f"{su['venv']}"
-        )
-        header = f"{'':42} {'median':>9} {'min':>9} {'over python':>12} {'peak RSS':>9}"
-        lines += [header, "-" * len(header)]
-        for row in su["rows"].values():
-            lines.append(
-                f"  {row['label']:40} {row['median_ms']:>6.1f} ms {row['min_ms']:>6.1f} ms "
-                f"{row['over_python_ms']:>+9.1f} ms {row['maxrss_mib']:>5.1f} MiB"
-            )
-    lines += ["", "TARGETS (informational: the benchmark never fails)"]
-    for t in report["targets"]:
-        mark = {True: "PASS", False: "MISS", None: "n/a "}[t["pass"]]
-        need = f"need {'<=' if t['lower_is_better'] else '>='} {t['need']:g}"
-        need += "x" if t["unit"] == "x" else f" {t['unit']}"
-        lines.append(f"  {mark}  {t['target']:58} {_value(t):>12}  ({need})")
+    lines += ["", *startup_lines(report["startup"])]
+    lines += ["", *target_lines(report["targets"])]
     if tp.get("checks"):
         lines += ["", "CHECKS"] + [f"  {c}" for c in tp["checks"]]
     lines += [

@@ -12,6 +12,7 @@ import contextlib
 import fnmatch
 import os
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -77,6 +78,10 @@ class LiveClient:
     show: Callable[[SessionEvent], bool] = lambda event: True  # which events to print
     recorder: RecordingWriter | None = None
     sessions: int = 0
+    held: Closed | None = None  # taken by ready_event, left to next_event (see there)
+    # what came while the namespaces were being joined: printed, but not yet seen by the
+    # command (listen counts it, auto-acks it)
+    early: deque[SessionEvent] = field(default_factory=deque)
 
     @property
     def namespaces(self) -> list[str]:
@@ -110,8 +115,10 @@ class LiveClient:
     async def _wait_joined(self) -> None:
         pending = set(self.namespaces)
         while pending:
-            event = await self.next_event(self.options.connect.timeout, waiting="the namespaces")
-            if isinstance(event, NamespaceConnected):
+            event = await self._next(self.options.connect.timeout, waiting="the namespaces")
+            if isinstance(event, (EventMessage, AckMessage)):
+                self.early.append(event)
+            elif isinstance(event, NamespaceConnected):
                 pending.discard(event.namespace)
                 self.joined[event.namespace] = True
             elif isinstance(event, NamespaceRejected) and event.namespace in pending:
@@ -125,14 +132,44 @@ class LiveClient:
     async def next_event(self, timeout: float | None = None, *, waiting: str = "") -> SessionEvent:
         """The next event, printed; :class:`Outcome` when the session ends and cannot be
         brought back."""
+        if self.early:
+            return self.early.popleft()
+        return await self._next(timeout, waiting=waiting)
+
+    async def _next(self, timeout: float | None, *, waiting: str) -> SessionEvent:
+        connection = self.connection
+        assert connection is not None
+        event: SessionEvent | None = self.held or connection.event_nowait()
+        self.held = None
+        if event is None:
+            self.printer.flush()  # about to wait: what was printed goes out now
+            try:
+                event = await connection.next_event(timeout)
+            except Timeout:
+                raise Outcome(
+                    ExitStatus.TIMEOUT,
+                    f"no answer for {waiting} within {timeout:g} s" if waiting else "timed out",
+                ) from None
+        self._take(event)
+        if isinstance(event, Closed) and not self.closing:
+            await self._closed(event)
+        return event
+
+    def ready_event(self) -> SessionEvent | None:
+        """What :meth:`next_event` would return, if it can without waiting: an event that
+        is here already (printed) but not the end of the session (``None``: call
+        :meth:`next_event`). A flood of events then costs no coroutine each."""
+        if self.early:
+            return self.early.popleft()
         assert self.connection is not None
-        try:
-            event = await self.connection.next_event(timeout)
-        except Timeout:
-            raise Outcome(
-                ExitStatus.TIMEOUT,
-                f"no answer for {waiting} within {timeout:g} s" if waiting else "timed out",
-            ) from None
+        event = self.connection.event_nowait()
+        if event is None or isinstance(event, Closed):
+            self.held = event
+            return None
+        self._take(event)
+        return event
+
+    def _take(self, event: SessionEvent) -> None:
         if self.show(event):
             self.printer.event(event)
         if self.recorder is not None:
@@ -140,9 +177,6 @@ class LiveClient:
                 self.recorder.opened(event.eio)
             elif isinstance(event, Closed):
                 self.recorder.event("close", time.time(), reason=event.reason, detail=event.detail)
-        if isinstance(event, Closed) and not self.closing:
-            await self._closed(event)
-        return event
 
     async def _closed(self, event: Closed) -> None:
         connection = self.connection
@@ -308,6 +342,7 @@ async def _with_client(
         status = await body(client)
     finally:
         await client.stop()
+        printer.flush()
         if recorder is not None and recording is not None:
             recorder.close()
             recording.close()
@@ -392,12 +427,14 @@ async def listen_main(
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
                 break
-            try:
-                event = await client.next_event(remaining)
-            except Outcome as exc:
-                if exc.status is ExitStatus.TIMEOUT and deadline is not None:
-                    break
-                raise
+            event = client.ready_event()
+            if event is None:
+                try:
+                    event = await client.next_event(remaining)
+                except Outcome as exc:
+                    if exc.status is ExitStatus.TIMEOUT and deadline is not None:
+                        break
+                    raise
             if not isinstance(event, EventMessage):
                 continue
             if event.ack_id is not None and spec.auto_ack is not None:
@@ -429,7 +466,7 @@ async def connect_main(
     options: LiveOptions, out: IO[str], err: IO[str], stdin: IO[bytes], interactive: bool
 ) -> ExitStatus:
     async def body(client: LiveClient) -> ExitStatus:
-        return await _Prompt(client, options, out, stdin, interactive).run()
+        return await _Prompt(client, options, stdin, interactive).run()
 
     return await _with_client(options, out, err, body)
 
@@ -441,13 +478,11 @@ class _Prompt:
         self,
         client: LiveClient,
         options: LiveOptions,
-        out: IO[str],
         stdin: IO[bytes],
         interactive: bool,
     ) -> None:
         self.client = client
         self.options = options
-        self.out = out
         self.lines = _stdin_lines(stdin)
         self.show_prompt = interactive and not options.as_json
         self.current = [client.main_namespace]
@@ -457,8 +492,7 @@ class _Prompt:
         printer = self.client.printer
         if self.show_prompt:
             printer.prompt = "› "
-            self.out.write("type 'help' for commands\n" + printer.prompt)
-            self.out.flush()
+            printer.write_text("type 'help' for commands\n" + printer.prompt)
         reading = asyncio.ensure_future(self.lines.__anext__())
         try:
             while True:
@@ -482,8 +516,7 @@ class _Prompt:
                 # event: scripts depend on both.
                 await self._block(argument if verb == "wait" else None)
                 if self.show_prompt:
-                    self.out.write(printer.prompt)
-                    self.out.flush()
+                    printer.write_text(printer.prompt)
                 reading = asyncio.ensure_future(self.lines.__anext__())
         finally:
             for task in (self.events, reading):
@@ -533,7 +566,7 @@ def _command(
                 raise ArgumentError("usage: wait EVENT")
             return "wait", rest
         if verb == "help":
-            printer.out.write(HELP.format(nsp=current[0]) + "\n")
+            printer.write_text(HELP.format(nsp=current[0]) + "\n")
         elif verb == "emit":
             ack = rest.startswith("--ack")
             name, args = parse_command_line(rest[5:] if ack else rest)

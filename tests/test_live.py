@@ -329,6 +329,27 @@ def test_listen_counts_filters_and_answers_acks(server: RunningServer) -> None:
     assert event["args"] == ["auto", 2]
 
 
+def test_listen_counts_what_comes_while_joining(server: RunningServer) -> None:
+    # The '/' welcome arrives while /admin is still being joined: it counts all the same.
+    result = siocli(
+        "listen",
+        server.url,
+        "welcome",
+        "-n",
+        "/admin",
+        "--auth",
+        '{"token": "secret-token"}',
+        "--count",
+        "2",
+        "--json",
+        "--timeout",
+        "5",
+    )
+    assert result.returncode == 0, result.stderr
+    welcomes = [json.loads(line) for line in result.stdout.splitlines()]
+    assert sorted(w["nsp"] for w in welcomes if w["type"] == "event") == ["/", "/admin"]
+
+
 def test_connect_reads_commands_from_a_pipe(server: RunningServer) -> None:
     script = "\n".join(
         [

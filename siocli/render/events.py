@@ -37,26 +37,49 @@ class EventPrinter:
         self.color = color
         self.start = time.monotonic()
         self.prompt = ""  # re-printed after each line when a prompt is showing
+        # Lines printed but not yet written: one write per batch of events, even when the
+        # stream writes through (PYTHONUNBUFFERED, a terminal) and a write is a system call.
+        self._lines: list[str] = []
 
     def elapsed(self) -> float:
         return round(time.monotonic() - self.start, 3)
 
     def event(self, event: SessionEvent) -> None:
-        record = _record(event)
+        """Print a session event. It reaches ``out`` at the next :meth:`flush`, which the
+        caller makes before waiting for more (a flood of events then costs a few writes)."""
+        record = _record(event, self.elapsed())
         if record is None:
             return
         if self.quiet and record["type"] not in ("event", "ack", "connect_error", "disconnect"):
             return
-        record = {"t": self.elapsed(), **record}
-        self.write(record)
+        self._print(record)
 
     def write(self, record: dict[str, Any]) -> None:
-        line = dumps_line(record) if self.as_json else _human(record)
-        if self.prompt:
-            self.out.write("\r\x1b[K" + line + "\n" + self.prompt)
-        else:
-            self.out.write(line + "\n")
+        """Print a record now (flushed)."""
+        self._print(record)
+        self.flush()
+
+    def write_text(self, text: str) -> None:
+        """Write ``text`` as it is (help, a prompt) after what was printed, flushed."""
+        self._lines.append(text)
+        self.flush()
+
+    def flush(self) -> None:
+        if self._lines:
+            self._write()
         self.out.flush()
+
+    def _print(self, record: dict[str, Any]) -> None:
+        line = dumps_line(record) if self.as_json else _human(record)
+        lines = self._lines
+        lines.append("\r\x1b[K" + line + "\n" + self.prompt if self.prompt else line + "\n")
+        if len(lines) >= 1024:  # a long flood: written (not flushed) as it goes
+            self._write()
+
+    def _write(self) -> None:
+        text = "".join(self._lines)
+        self._lines = []
+        self.out.write(text)
 
     def note(self, kind: str, **fields: Any) -> None:
         """A lifecycle step that is not a session event (reconnecting, emitted...)."""
@@ -65,9 +88,11 @@ class EventPrinter:
         self.write({"t": self.elapsed(), "type": kind, **fields})
 
 
-def _record(event: SessionEvent) -> dict[str, Any] | None:
+def _record(event: SessionEvent, t: float) -> dict[str, Any] | None:
+    """The record of ``event`` at ``t`` seconds (``None``: not printed)."""
     if isinstance(event, EventMessage):
         return {
+            "t": t,
             "type": "event",
             "nsp": event.namespace,
             "event": event.name,
@@ -75,13 +100,20 @@ def _record(event: SessionEvent) -> dict[str, Any] | None:
             "id": event.ack_id,
         }
     if isinstance(event, AckMessage):
-        record = {"type": "ack", "nsp": event.namespace, "id": event.ack_id, "args": event.args}
+        record = {
+            "t": t,
+            "type": "ack",
+            "nsp": event.namespace,
+            "id": event.ack_id,
+            "args": event.args,
+        }
         if not event.expected:
             record["unexpected"] = True
         return record
     if isinstance(event, Opened):
         hs = event.handshake
         return {
+            "t": t,
             "type": "open",
             "sid": hs.sid,
             "transport": event.transport.value,
@@ -92,22 +124,23 @@ def _record(event: SessionEvent) -> dict[str, Any] | None:
             "maxPayload": hs.max_payload,
         }
     if isinstance(event, Upgraded):
-        return {"type": "upgrade", "transport": event.transport.value}
+        return {"t": t, "type": "upgrade", "transport": event.transport.value}
     if isinstance(event, UpgradeFailed):
-        return {"type": "upgrade_failed", "reason": event.reason}
+        return {"t": t, "type": "upgrade_failed", "reason": event.reason}
     if isinstance(event, NamespaceConnected):
-        return {"type": "connect", "nsp": event.namespace, "sid": event.sid}
+        return {"t": t, "type": "connect", "nsp": event.namespace, "sid": event.sid}
     if isinstance(event, NamespaceRejected):
         return {
+            "t": t,
             "type": "connect_error",
             "nsp": event.namespace,
             "message": event.message,
             "data": event.data,
         }
     if isinstance(event, NamespaceDisconnected):
-        return {"type": "disconnect", "nsp": event.namespace, "reason": event.reason}
+        return {"t": t, "type": "disconnect", "nsp": event.namespace, "reason": event.reason}
     if isinstance(event, Closed):
-        return {"type": "close", "reason": event.reason, "detail": event.detail}
+        return {"t": t, "type": "close", "reason": event.reason, "detail": event.detail}
     return None
 
 
@@ -115,17 +148,24 @@ def _human(record: dict[str, Any]) -> str:
     kind = record["type"]
     head = f"{record['t']:9.3f}s  "
     nsp = record.get("nsp")
+    # A server's records name the client (sid) and what came in is client -> server ('>').
+    peer = f"sid={record['sid']} " if "sid" in record else ""
+    arrow = ">" if peer else "<"
     if kind == "event":
-        text = f"< event  {nsp} {format_value(record['event'])}"
+        text = f"{arrow} event  {peer}{nsp} {format_value(record['event'])}"
         if record["args"]:
             text += " " + ", ".join(format_value(a) for a in record["args"])
         if record.get("id") is not None:
-            text += f"  (asks ack {record['id']}: answer with 'ack {record['id']} ...')"
+            text += (
+                f"  (asks ack {record['id']})"
+                if peer
+                else f"  (asks ack {record['id']}: answer with 'ack {record['id']} ...')"
+            )
         return head + text
     if kind == "ack":
         args = ", ".join(format_value(a) for a in record["args"])
         extra = "  (no event of ours has this id)" if record.get("unexpected") else ""
-        return head + f"< ack    {nsp} id={record['id']} {args}{extra}"
+        return head + f"{arrow} ack    {peer}{nsp} id={record['id']} {args}{extra}"
     if kind == "open":
         return head + (
             f"open     sid={record['sid']} Engine.IO {record['eio']} over {record['transport']}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 __all__ = ["ConnectOptions", "Target", "parse_target", "ssl_context"]
@@ -53,11 +54,17 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
     def http_url(self, query: dict[str, str]) -> str:
-        return f"{self.scheme}://{self.authority}{self.path}?{urlencode(query)}"
+        return f"{self.scheme}://{self.authority}{self.path}?{_encode(tuple(query.items()))}"
 
     def ws_url(self, query: dict[str, str]) -> str:
         scheme = "wss" if self.secure else "ws"
-        return f"{scheme}://{self.authority}{self.path}?{urlencode(query)}"
+        return f"{scheme}://{self.authority}{self.path}?{_encode(tuple(query.items()))}"
+
+
+@lru_cache(maxsize=16)
+def _encode(query: tuple[tuple[str, str], ...]) -> str:
+    # A session asks with the same few queries over and over (every poll): encode them once.
+    return urlencode(query)
 
 
 def parse_target(options: ConnectOptions) -> Target:

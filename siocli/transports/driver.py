@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     import httpx
     from websockets.asyncio.client import ClientConnection
 
+    from .http import PlainClient
+
 __all__ = ["Connection"]
 
 Tap = Callable[[WireMessage], None]
@@ -58,12 +61,18 @@ class Connection:
         )
         self.failure: TransportError | None = None  # the first transport failure, if any
         self._tap = tap
-        self._events: asyncio.Queue[SessionEvent] = asyncio.Queue()
+        # Events for the application, and the futures of next_event() calls waiting for one:
+        # a deque rather than an asyncio.Queue, which costs a few µs per event in a flood.
+        self._events: deque[SessionEvent] = deque()
+        self._waiters: list[asyncio.Future[Any]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._http: httpx.AsyncClient | None = None
+        self._http: PlainClient | httpx.AsyncClient | None = None
         self._ws: ClientConnection | None = None
         self._ws_out: asyncio.Queue[str | bytes | WebSocketClose] = asyncio.Queue()
-        self._wake = asyncio.Event()
+        self._polling = False  # a GET's task is pumping the session as it ends
+        self._next_get: HttpGet | None = None  # what that GET's task polls next
+        self._wake = asyncio.Event()  # the session's deadline moved: the timer recomputes
+        self._deadline: float | None = None  # the deadline the timer last saw
         self._settled = asyncio.Event()  # the handshake arrived, or the session is over
         self._timer: asyncio.Task[None] | None = None
 
@@ -86,18 +95,33 @@ class Connection:
 
     async def next_event(self, timeout: float | None = None) -> SessionEvent:
         """The next session event; :class:`Timeout` after ``timeout`` seconds."""
-        if timeout is None:
-            return await self._events.get()
-        try:
-            return await asyncio.wait_for(self._events.get(), timeout)
-        except asyncio.TimeoutError:
-            raise Timeout(f"nothing from the server for {timeout:g} s") from None
+        events = self._events
+        if events:
+            return events.popleft()
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not events:
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            timer = None if deadline is None else loop.call_at(deadline, _expire, waiter)
+            try:
+                await waiter
+            finally:
+                self._waiters.remove(waiter)
+                if timer is not None:
+                    timer.cancel()
+            if waiter.result() is _EXPIRED and not events:
+                raise Timeout(f"nothing from the server for {timeout:g} s")
+        return events.popleft()
+
+    def event_nowait(self) -> SessionEvent | None:
+        """The next session event if there is one already, without waiting."""
+        return self._events.popleft() if self._events else None
 
     def pending_events(self) -> list[SessionEvent]:
         """The events already received and not yet taken, without waiting."""
-        events = []
-        while not self._events.empty():
-            events.append(self._events.get_nowait())
+        events = list(self._events)
+        self._events.clear()
         return events
 
     def act(self, method: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -139,11 +163,20 @@ class Connection:
         session = self.session
         for request in session.data_to_send():
             self._perform(request)
-        for event in session.events_received():
-            self._events.put_nowait(event)
-        if session.handshake is not None or session.state is EngineState.CLOSED:
+        events = session.events_received()
+        if events:
+            self._events.extend(events)
+            for waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+        if not self._settled.is_set() and (
+            session.handshake is not None or session.state is EngineState.CLOSED
+        ):
             self._settled.set()
-        self._wake.set()
+        deadline = session.next_deadline()
+        if deadline != self._deadline:  # most messages leave it alone: no wake-up then
+            self._deadline = deadline
+            self._wake.set()
 
     def _perform(self, request: Request) -> None:
         if isinstance(request, WebSocketSend):
@@ -151,7 +184,10 @@ class Connection:
         elif isinstance(request, WebSocketClose):
             self._ws_out.put_nowait(request)
         elif isinstance(request, HttpGet):
-            self._spawn(self._get(request))
+            if self._polling:  # asked for as a GET ends: that GET's task goes on with it
+                self._next_get = request
+            else:
+                self._spawn(self._get(request))
         elif isinstance(request, HttpPost):
             self._spawn(self._post(request))
         elif isinstance(request, WebSocketConnect):
@@ -164,7 +200,7 @@ class Connection:
 
     async def _run_timer(self) -> None:
         while True:
-            deadline = self.session.next_deadline()
+            deadline = self._deadline = self.session.next_deadline()
             self._wake.clear()
             if deadline is None:
                 await self._wake.wait()
@@ -199,17 +235,23 @@ class Connection:
 
     # --- long-polling ----------------------------------------------------------------------
 
-    def _client(self) -> httpx.AsyncClient:
+    def _client(self) -> PlainClient | httpx.AsyncClient:
         if self._http is None:
+            from .http import PlainClient, goes_direct
+
+            headers = {"User-Agent": _USER_AGENT, **dict(self.options.headers)}
+            if goes_direct(self.options, self.target):
+                self._http = PlainClient(self.target, headers)
+                return self._http
             import httpx
 
             from .config import ssl_context
 
-            # Plain http:// never does TLS (redirects are not followed): skip loading the
-            # CA bundle, ~50 ms of start-up.
+            # Plain http:// (through a proxy) never does TLS (redirects are not followed):
+            # skip loading the CA bundle, ~50 ms of start-up.
             verify: Any = ssl_context(self.options) if self.target.secure else False
             self._http = httpx.AsyncClient(
-                headers={"User-Agent": _USER_AGENT, **dict(self.options.headers)},
+                headers=headers,
                 verify=verify,
                 proxy=self.options.proxy,
                 trust_env=True,
@@ -225,23 +267,34 @@ class Connection:
         return (handshake.ping_interval + handshake.ping_timeout) / 1000 + 5
 
     async def _get(self, request: HttpGet) -> None:
+        """Poll; and poll again, in the same task, as long as the session asks as each GET
+        ends (a task and a turn of the event loop less a poll)."""
         from .http import describe_http_failure, poll
 
-        try:
-            status, body, text, headers = await poll(
-                self._client(), self.target.http_url(request.query), self._poll_timeout()
-            )
-        except Exception as exc:  # translated once, here
-            reason = self._fail(describe_http_failure(exc, self.target))
-            self.session.receive_http_failure(request, reason, time.monotonic())
-        else:
-            if status == 200:
-                http = {"method": "GET", "status": status, "headers": headers}
-                self._emit_tap(body, Direction.S2C, Transport.POLLING, http)
-                self.session.receive_poll(body, time.monotonic())
+        while True:
+            try:
+                status, body, text, headers = await poll(
+                    self._client(), self.target.http_url(request.query), self._poll_timeout()
+                )
+            except Exception as exc:  # translated once, here
+                reason = self._fail(describe_http_failure(exc, self.target))
+                self.session.receive_http_failure(request, reason, time.monotonic())
             else:
-                self._http_error(request, status, text)
-        self._pump()
+                if status == 200:
+                    if self._tap is not None:
+                        http = {"method": "GET", "status": status, "headers": headers}
+                        self._emit_tap(body, Direction.S2C, Transport.POLLING, http)
+                    self.session.receive_poll(body, time.monotonic())
+                else:
+                    self._http_error(request, status, text)
+            self._polling = True
+            try:
+                self._pump()
+            finally:
+                self._polling = False
+            if self._next_get is None:
+                return
+            request, self._next_get = self._next_get, None
 
     async def _post(self, request: HttpPost) -> None:
         from .http import describe_http_failure, post
@@ -280,7 +333,7 @@ class Connection:
         cookies = self._cookie_header()
         try:
             ws = await open_websocket(
-                self.target.ws_url(request.query), self.options, self.target, cookies
+                self.target.ws_url(request.query), self.options, self.target, cookies, batches=True
             )
         except Exception as exc:
             failure = describe_ws_failure(exc, self.target)
@@ -304,16 +357,20 @@ class Connection:
             return None
         return "; ".join(f"{name}={value}" for name, value in self._http.cookies.items())
 
-    async def _receive_loop(self, ws: ClientConnection) -> None:
+    async def _receive_loop(self, ws: Any) -> None:
         from websockets.exceptions import ConnectionClosed
 
         session = self.session
         tap = self._tap is not None
         try:
-            async for message in ws:
-                if tap:
-                    self._emit_tap(message, Direction.S2C, Transport.WEBSOCKET)
-                session.receive_websocket_message(message, time.monotonic())
+            while True:
+                # Every message of a read at once: one pump, one wake-up of the application.
+                messages = await ws.receive_batch()
+                now = time.monotonic()
+                for message in messages:
+                    if tap:
+                        self._emit_tap(message, Direction.S2C, Transport.WEBSOCKET)
+                    session.receive_websocket_message(message, now)
                 self._pump()
         except ConnectionClosed:
             pass
@@ -335,6 +392,14 @@ class Connection:
             except ConnectionClosed:
                 return
             self._emit_tap(item, Direction.C2S, Transport.WEBSOCKET)
+
+
+_EXPIRED = object()
+
+
+def _expire(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_result(_EXPIRED)
 
 
 def closed_reason(event: Closed) -> str:
