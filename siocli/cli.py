@@ -561,7 +561,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--ignore") from None
     if kwargs["serve"]:
-        ctx.exit(int(_serve_recording(kwargs)))
+        ctx.exit(int(_serve_recording(kwargs, ctx.obj["traceback"])))
     for name in ("strict", "clients", "quiet", "verbose"):
         if kwargs[name]:
             raise click.UsageError(f"--{name} goes with --serve")
@@ -620,7 +620,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     ctx.exit(int(status))
 
 
-def _serve_recording(kwargs: dict[str, Any]) -> ExitStatus:
+def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
     """``replay --serve``: one recording, played as the server."""
     from .mock import MockOptions, run_mock
     from .recording import RecordingError, load_recording
@@ -649,6 +649,7 @@ def _serve_recording(kwargs: dict[str, Any]) -> ExitStatus:
         quiet=kwargs["quiet"],
         verbose=kwargs["verbose"],
         junit=kwargs["junit"],
+        traceback=traceback,
     )
     return run_mock(recording, options, sys.stdout, sys.stderr)
 
@@ -781,6 +782,7 @@ def serve(ctx: click.Context, **kwargs: Any) -> None:
         as_json=kwargs["as_json"],
         verbose=kwargs["verbose"],
         quiet=kwargs["quiet"],
+        traceback=ctx.obj["traceback"],
     )
     ctx.exit(int(run_serve(options, sys.stdout, sys.stderr)))
 

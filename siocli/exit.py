@@ -9,7 +9,8 @@ code name                    meaning
 3    CONNECT_FAILED          the server could not be reached or refused the connection
 4    NAMESPACE_REJECTED      the server answered CONNECT_ERROR
 5    TIMEOUT                 no answer in time (ack, handshake, ``--timeout``)
-6    REPLAY_MISMATCH         the server did not answer as recorded
+6    REPLAY_MISMATCH         replay: the server did not answer as recorded (--serve --strict:
+                             a client did not act as recorded)
 7    SERVER_ERROR            the server broke the protocol or closed the session
 70   INTERNAL                a bug in siocli (please report it, with ``--traceback``)
 130  INTERRUPTED             Ctrl-C

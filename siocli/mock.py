@@ -73,6 +73,7 @@ class MockOptions:
     quiet: bool = False
     verbose: bool = False
     junit: str | None = None
+    traceback: bool = False  # a bug while serving a client: its traceback, not one line
 
 
 class Script:
@@ -586,7 +587,9 @@ async def serve_recording(
     app.wire = WireView(err) if options.verbose else None
     path = options.path or str((recording.header.get("options") or {}).get("path") or "/socket.io/")
     endpoint = Endpoint(path, app.server, app.after, engine.max_payload)
-    front = FrontEnd([endpoint], options.host, options.port)
+    front = FrontEnd(
+        [endpoint], options.host, options.port, errors=err, traceback=options.traceback
+    )
     app.pump = lambda: front.pump(endpoint)
     try:
         port = await front.start()

@@ -55,6 +55,7 @@ class ServeOptions:
     as_json: bool = False
     verbose: bool = False
     quiet: bool = False
+    traceback: bool = False  # a bug while serving a client: its traceback, not one line
 
 
 @dataclass
@@ -223,7 +224,7 @@ async def serve(
 ) -> ExitStatus:
     printer = EventPrinter(out, as_json=options.as_json, quiet=options.quiet)
     endpoints = build(options, printer, err)
-    front = FrontEnd(endpoints, options.host, options.port)
+    front = FrontEnd(endpoints, options.host, options.port, errors=err, traceback=options.traceback)
     try:
         port = await front.start()
     except OSError as exc:

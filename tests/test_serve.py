@@ -262,3 +262,21 @@ def test_the_live_view_quiet_and_verbose() -> None:
     # every wire message, annotated as decode shows it, on stderr
     assert '=> Engine.IO "open" packet type' in wire
     assert '420["hello",1]' in wire and "430[1]" in wire
+
+
+def test_a_bug_while_serving_a_client_is_one_line_not_a_traceback() -> None:
+    import io
+
+    from siocli.transports.server import FrontEnd
+
+    errors = io.StringIO()
+    front = FrontEnd([], errors=errors)
+    loop = asyncio.new_event_loop()
+    try:
+        front._internal_error(loop, {"message": "task failed", "exception": KeyError("nsp")})
+    finally:
+        loop.close()
+    assert errors.getvalue() == (
+        "siocli: internal error while serving a client: KeyError: 'nsp' "
+        "(a bug: please report it; --traceback shows where)\n"
+    )

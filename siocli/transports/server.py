@@ -15,7 +15,7 @@ import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 from websockets.frames import Frame, Opcode
@@ -82,10 +82,15 @@ class FrontEnd:
         endpoints: list[Endpoint],
         host: str = "127.0.0.1",
         port: int = 3000,
+        *,
+        errors: IO[str] | None = None,
+        traceback: bool = False,
     ) -> None:
         self.endpoints = endpoints
         self.host = host
         self.port = port
+        self.errors = errors  # where a bug in serving one client is told (the rest go on)
+        self.traceback = traceback
         self._ids = itertools.count(1)
         self._server: asyncio.Server | None = None
         # What every WebSocket connection reads into (asyncio.BufferedProtocol): one for
@@ -94,6 +99,8 @@ class FrontEnd:
 
     async def start(self) -> int:
         """Listen; returns the port (useful with ``port=0``)."""
+        if self.errors is not None:
+            asyncio.get_running_loop().set_exception_handler(self._internal_error)
         # asyncio's default backlog (100) drops connections when many clients (re)connect
         # at once (bench/serve_load.py opens 1,000); Node's listen() uses 511.
         self._server = await asyncio.start_server(
@@ -156,6 +163,21 @@ class FrontEnd:
         # the loop's clock is time.monotonic, the server's too
         endpoint.server.receive_timeout(time.monotonic())
         self.pump(endpoint)
+
+    def _internal_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """A bug met while serving one client: one line (the traceback if asked for); the
+        connection concerned is dropped by asyncio, the others are served on."""
+        if self.traceback:
+            loop.default_exception_handler(context)
+            return
+        exc = context.get("exception")
+        detail = f"{type(exc).__name__}: {exc}" if exc is not None else context.get("message")
+        assert self.errors is not None
+        self.errors.write(
+            f"siocli: internal error while serving a client: {detail} "
+            "(a bug: please report it; --traceback shows where)\n"
+        )
+        self.errors.flush()
 
     # --- HTTP ----------------------------------------------------------------------------
 
