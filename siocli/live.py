@@ -34,7 +34,14 @@ from .recording import RecordingWriter, secrets_of
 from .render.events import EventPrinter
 from .transports.config import ConnectOptions
 from .transports.driver import Connection
-from .transports.errors import Timeout, TransportError
+from .transports.errors import (
+    NO_NAMESPACE,
+    STICKY_HINT,
+    UNKNOWN_SESSION,
+    Timeout,
+    TransportError,
+    says,
+)
 from .wire import WireMessage
 
 __all__ = ["ListenSpec", "LiveOptions", "connect_main", "emit_main", "listen_main", "run_live"]
@@ -257,7 +264,7 @@ def _json(value: Any) -> str:
 
 
 def _rejection_hint(event: NamespaceRejected) -> str | None:
-    if event.message == "Invalid namespace":
+    if event.message in NO_NAMESPACE:
         return (
             "the server has no such namespace (the URL's path is the namespace; the "
             "handshake path is --path)"
@@ -272,8 +279,8 @@ def _close_hint(event: Closed) -> str | None:
             "the server stopped answering heartbeats (overloaded, paused, or a proxy "
             "that buffers WebSocket frames)"
         )
-    if "Session ID unknown" in detail:
-        return "sticky sessions missing behind a load balancer? try --transport websocket"
+    if says(detail, UNKNOWN_SESSION):
+        return STICKY_HINT
     return None
 
 

@@ -251,6 +251,20 @@ def balancer(instances: list[int]) -> Iterator[int]:
         yield port
 
 
+def test_the_live_client_names_the_missing_sticky_sessions_too(balancer: int) -> None:
+    # python-engineio words it "Invalid session" in a bare JSON string, with no code
+    runs = [
+        _siocli("emit", f"http://127.0.0.1:{balancer}", "hello", "--transport", "polling")
+        for _ in range(3)  # round robin: a session may land on one instance by chance
+    ]
+    failed = [run for run in runs if run.returncode != 0]
+    assert failed, [run.stdout for run in runs]
+    for run in failed:
+        assert "Invalid session" in run.stderr
+        assert "enable sticky sessions on the load balancer" in run.stderr
+        assert "Traceback" not in run.stderr
+
+
 def test_round_robin_without_sticky_sessions(balancer: int) -> None:
     run = doctor(f"http://127.0.0.1:{balancer}")
     assert run.status is ExitStatus.FINDINGS

@@ -18,7 +18,7 @@ from ..protocol.types import (
     SocketType,
     socket_protocol,
 )
-from ..transports.errors import TransportError
+from ..transports.errors import UNKNOWN_SESSION, TransportError, says
 from .evidence import preview
 
 __all__ = [
@@ -30,8 +30,6 @@ __all__ = [
     "revisions_from",
     "socket_packets",
 ]
-
-_UNKNOWN_SESSION = ("Session ID unknown", "Invalid session")  # engine.io, python-engineio
 
 
 @dataclass(slots=True)
@@ -78,7 +76,7 @@ class Answer:
     @property
     def unknown_session(self) -> bool:
         message = self.error_message or self.body
-        return self.error_code == 1 or any(m in message for m in _UNKNOWN_SESSION)
+        return self.error_code == 1 or says(message, UNKNOWN_SESSION)
 
     @property
     def payload(self) -> str | bytes:

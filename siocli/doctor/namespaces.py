@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..protocol.errors import LocalProtocolError
 from ..protocol.session import Closed, NamespaceConnected, NamespaceRejected
-from ..transports.errors import TransportError
+from ..transports.errors import NO_NAMESPACE, TransportError
 from .evidence import ms
 from .results import CheckResult, Report, Status
 from .session import SessionPlan, flag_ended, open_session
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from ..transports.driver import Connection
 
 __all__ = ["check_namespaces"]
-
-_NO_NAMESPACE = ("Invalid namespace", "Unable to connect")  # socket.io, python-socketio
 
 
 async def check_namespaces(plan: SessionPlan) -> CheckResult:
@@ -97,8 +95,8 @@ def _judge(plan: SessionPlan, report: Report, answers: dict[str, dict[str, Any]]
         return [n for n, a in answers.items() if a["status"] == status and test(a)]
 
     joined = named("connected")
-    invalid = named("refused", lambda a: a["message"] in _NO_NAMESPACE)
-    refused = named("refused", lambda a: a["message"] not in _NO_NAMESPACE)
+    invalid = named("refused", lambda a: a["message"] in NO_NAMESPACE)
+    refused = named("refused", lambda a: a["message"] not in NO_NAMESPACE)
     silent, unsent = named("no answer"), named("not sent")
     bad = [*invalid, *refused, *silent, *unsent]
     if not bad:

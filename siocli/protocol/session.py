@@ -915,6 +915,8 @@ def _describe_http_error(status: int, body: str) -> str:
         text += f": {value['message']}"
         if "code" in value:
             text += f" (code {value['code']})"
+    elif isinstance(value, str):  # python-engineio: a bare JSON string
+        text += f": {value}"
     elif body:
         text += f": {body[:200]}"
     return text

@@ -51,25 +51,61 @@ class Timeout(TransportError):
     """No answer within the time allowed."""
 
 
+# How servers word what people run into, the reference (engine.io, socket.io) first, then
+# python-engineio and python-socketio, which send other words and no codes.
+UNKNOWN_SESSION = ("Session ID unknown", "Invalid session")
+UNSUPPORTED_PROTOCOL = ("Unsupported protocol version", "unsupported version of the Socket.IO")
+NO_NAMESPACE = ("Invalid namespace", "Unable to connect")
+
+
+def says(message: str | None, wordings: tuple[str, ...]) -> bool:
+    """Whether a server's error message is one of ``wordings``."""
+    return message is not None and any(w in message for w in wordings)
+
+
+def error_message(body: str) -> tuple[str | None, object]:
+    """The message and code of an error answer: the reference's ``{"code", "message"}``,
+    or python-engineio's bare JSON string."""
+    import json
+
+    try:
+        value = json.loads(body) if body else None
+    except ValueError:
+        return None, None
+    if isinstance(value, dict):
+        message = value.get("message")
+        return (str(message) if message is not None else None), value.get("code")
+    if isinstance(value, str):
+        return value, None
+    return None, None
+
+
 def hint_for_http(status: int, message: str | None, code: object) -> str | None:
     """The fix people need for the reference server's error answers (PROTOCOL.md §2.11)."""
     if status == 404:
         return "wrong handshake path? the default is /socket.io/; set it with --path"
-    if code == 5 or (message and "Unsupported protocol version" in message):
+    if code == 5 or says(message, UNSUPPORTED_PROTOCOL):
         return (
-            "the server speaks Engine.IO 4 only; a Socket.IO 2.x client needs allowEIO3 on "
-            "the server, or use --eio 4"
+            "the server does not speak this Engine.IO revision: a Socket.IO 2.x client needs "
+            "allowEIO3 on a socket.io 3/4 server; try --eio 4 (or --eio 3 for a 2.x server)"
         )
-    if code == 1 or (message and "Session ID unknown" in message):
-        return (
-            "requests of one session reached different server instances: enable sticky "
-            "sessions on the load balancer, or use --transport websocket"
-        )
+    if code == 1 or says(message, UNKNOWN_SESSION):
+        return STICKY_HINT
     if code == 0:
         return "the server does not offer this transport; try --transport polling or websocket"
     if status == 403:
-        return "the server's allowRequest refused the request (origin, headers, auth?)"
+        return (
+            "the server refused the request (its allowRequest, origin or auth check; "
+            "python-socketio also answers 403 to an upgrade that reached an instance that "
+            "does not know the session: sticky sessions?)"
+        )
     return None
+
+
+STICKY_HINT = (
+    "requests of one session reached different server instances: enable sticky sessions "
+    "on the load balancer, or use --transport websocket"
+)
 
 
 def tls_error(error: ssl.SSLError, where: str) -> TLSError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import zlib
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from .errors import (
     ConnectError,
     Timeout,
     TransportError,
+    error_message,
     hint_for_http,
     root_cause,
     ssl_cause,
@@ -81,14 +81,8 @@ async def post(
 
 
 def http_error(status: int, text: str, target: Target) -> TransportError:
-    """An HTTP error answer, with the reference server's JSON body read (§2.11)."""
-    message = code = None
-    try:
-        value = json.loads(text) if text else None
-    except ValueError:
-        value = None
-    if isinstance(value, dict):
-        message, code = value.get("message"), value.get("code")
+    """An HTTP error answer, with the server's JSON body read (§2.11)."""
+    message, code = error_message(text)
     what = f"HTTP {status}"
     if message:
         what += f" {message}" + (f" (code {code})" if code is not None else "")

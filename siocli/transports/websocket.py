@@ -13,6 +13,7 @@ from .errors import (
     ConnectError,
     Timeout,
     TransportError,
+    error_message,
     hint_for_http,
     root_cause,
     ssl_cause,
@@ -216,10 +217,11 @@ def describe_ws_failure(exc: BaseException, target: Target) -> TransportError:
         response = exc.response
         body = response.body.decode("utf-8", "replace") if response.body else ""
         status = response.status_code
+        message, code = error_message(body)
         return ConnectError(
             f"WebSocket refused by {where}: HTTP {status}"
             + (f" {body.strip()[:200]}" if body else ""),
-            hint_for_http(status, body, None)
+            hint_for_http(status, message or body, code)
             or (
                 "a proxy or load balancer may be dropping the WebSocket upgrade; try "
                 "--transport polling"
