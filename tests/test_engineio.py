@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from siocli.protocol import engineio
+from siocli.protocol import engineio, socketio
 from siocli.protocol.errors import DecodeError
 from siocli.protocol.types import EnginePacket, EngineType, Handshake, Trace
 
@@ -152,3 +154,29 @@ def test_bad_handshakes(data: str, reason: str) -> None:
     with pytest.raises(DecodeError) as info:
         engineio.decode_handshake(data)
     assert reason in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("decode", "offset", "what"),
+    [
+        (lambda: engineio.decode_payload("1" * 5000 + ":4hi", 3), 0, "packet length"),
+        (lambda: engineio.decode_payload(b"\x00" + bytes([1]) * 5000 + b"\xff4", 3), 1, "entry"),
+        (lambda: socketio.decode_packet("2" + "1" * 5000 + '["a"]', 5), 1, "ack id"),
+        (lambda: socketio.decode_packet("5" + "1" * 5000 + '-["a"]', 5), 1, "attachment count"),
+    ],
+)
+def test_numbers_past_what_python_converts_are_decode_errors(
+    decode: Callable[[], object], offset: int, what: str
+) -> None:
+    # int() refuses more than 4300 digits with a ValueError; JavaScript reads Infinity.
+    with pytest.raises(DecodeError) as info:
+        decode()
+    assert info.value.offset == offset
+    assert what in info.value.reason and "5000 digits" in info.value.reason
+
+
+def test_radix_numbers_past_the_largest_double_are_infinity() -> None:
+    # Number("0xfff...") is Infinity in JavaScript; float() of that int overflows.
+    with pytest.raises(DecodeError) as info:
+        engineio.decode_payload("0x" + "f" * 300 + ":4hi", 3)
+    assert "invalid packet length" in info.value.reason

@@ -129,12 +129,23 @@ def test_binary_round_trip_through_the_assembler(
 
 # --- fuzz: nothing escapes but DecodeError --------------------------------------------------
 
-any_text = st.text(max_size=80) | st.sampled_from(
+seeds = st.sampled_from(
     ["", "0", "4", "42", "451-", "5-", '2["a"', "6:4hello", "b", "bAQ", "\x1e", ":", "0:", "2:4😀"]
-).flatmap(lambda seed: st.text(max_size=20).map(lambda tail: seed + tail))
+)
+# Numbers past what Python converts (4300 digits) or past the largest double, where the
+# protocol has a length, a count or an ack id: JavaScript reads them as Infinity.
+huge_numbers = st.sampled_from(["1" * 4301, "9" * 5000, "0x" + "f" * 300, "0b" + "1" * 1100])
+any_text = (
+    st.text(max_size=80)
+    | seeds.flatmap(lambda seed: st.text(max_size=20).map(lambda tail: seed + tail))
+    | st.tuples(seeds, huge_numbers, st.sampled_from(["", ":4", "-", '["a"]', "-[]"])).map("".join)
+)
+huge_binary_payloads = st.sampled_from([b"\x00", b"\x01"]).map(
+    lambda marker: marker + bytes([1]) * 4400 + b"\xff4"
+)
 
 
-@given(any_text | st.binary(max_size=80), st.sampled_from([3, 4]))
+@given(any_text | st.binary(max_size=80) | huge_binary_payloads, st.sampled_from([3, 4]))
 def test_engine_decoders_raise_only_decode_error(data: str | bytes, eio: int) -> None:
     for decode in (engineio.decode_packet, engineio.decode_payload):
         try:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["JS_BLANK", "js_number"]
+from .errors import DecodeError
+
+__all__ = ["JS_BLANK", "js_number", "read_digits"]
 
 # ECMAScript StrWhiteSpaceChar: WhiteSpace (TAB, VT, FF, SP, NBSP, ZWNBSP, category Zs) and
 # LineTerminator (LF, CR, LS, PS). Number(" ") is 0, so `Number(c) == c` holds for these
@@ -36,10 +38,15 @@ def js_number(text: str) -> float:
     if radix:
         hex_digits, oct_digits, bin_digits = radix.groups()
         if hex_digits:
-            return float(int(hex_digits, 16))
-        if oct_digits:
-            return float(int(oct_digits, 8))
-        return float(int(bin_digits, 2))
+            value = int(hex_digits, 16)
+        elif oct_digits:
+            value = int(oct_digits, 8)
+        else:
+            value = int(bin_digits, 2)
+        try:
+            return float(value)
+        except OverflowError:  # past the largest double: JavaScript says Infinity
+            return math.inf
     if text in ("Infinity", "+Infinity"):
         return math.inf
     if text == "-Infinity":
@@ -53,3 +60,22 @@ def js_integer(text: str) -> int | None:
     if value >= 0 and math.isfinite(value) and value == int(value):
         return int(value)
     return None
+
+
+def read_digits(digits: str, what: str, offset: int, layer: str) -> int:
+    """The value of ``digits``, a run of ASCII digits giving a length, a count or an id.
+
+    Python refuses to convert more digits than ``sys.get_int_max_str_digits()`` (4300 by
+    default); a number that long is far beyond anything a peer can use (JavaScript reads it
+    as Infinity), so it is bad input: :class:`DecodeError` at ``offset``, never ValueError.
+    """
+    try:
+        return int(digits)
+    except ValueError:
+        raise DecodeError(
+            f"{what} of {len(digits)} digits: too large for any peer "
+            "(JavaScript reads it as Infinity)",
+            offset,
+            f"{what} below 2^53 (16 digits at most)",
+            layer,
+        ) from None

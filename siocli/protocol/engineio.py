@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from . import _jsonlib
-from ._js import js_integer
+from ._js import js_integer, read_digits
 from .errors import DecodeError, EncodeError
 from .types import EnginePacket, EngineType, Handshake, Severity, Trace
 
@@ -283,7 +283,7 @@ def _split_v3_text(body: str, trace: Trace | None) -> Iterator[tuple[int, str]]:
             raise DecodeError(reason, pos, "<length>:<packet>")
         length_text = body[pos:colon]
         if length_text.isdigit() and length_text.isascii():
-            length = int(length_text)
+            length = read_digits(length_text, "packet length", pos, "engineio")
         else:
             length = _quirky_length(length_text, pos, trace)
         start = colon + 1
@@ -380,7 +380,7 @@ def _split_binary_payload(body: bytes, trace: Trace | None) -> Iterator[tuple[in
                 digits_start + (bad or 0),
                 "one byte per decimal digit, each 0x00-0x09, then 0xff",
             )
-        length = int("".join(map(str, digits)))
+        length = read_digits("".join(map(str, digits)), "entry length", digits_start, "engineio")
         start = ff + 1
         stop = start + length
         if stop > end:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import _jsonlib, engineio
-from ._js import JS_BLANK, js_number
+from ._js import JS_BLANK, js_number, read_digits
 from .errors import DecodeError, EncodeError
 from .types import EnginePacket, EngineType, Severity, SocketPacket, SocketType, Trace
 
@@ -114,7 +114,7 @@ def read_packet(text: str, start: int, protocol: int, trace: Trace | None) -> So
             if char in JS_BLANK or (pos < end and text[pos] in _ID_CHARS):  # blanks: odd path
                 ack_id, pos = _read_quirky_ack_id(text, id_start, trace)
             else:
-                ack_id = int(text[id_start:pos])
+                ack_id = read_digits(text[id_start:pos], "ack id", id_start, "socketio")
                 if trace is not None:
                     _note_ack_id(text, id_start, pos, ack_id, trace)
         if pos < end:
@@ -219,7 +219,7 @@ def _read_attachments(text: str, pos: int, trace: Trace | None) -> tuple[int, in
         )
     count_text = text[pos:dash]
     if count_text.isdigit() and count_text.isascii():
-        count = int(count_text)
+        count = read_digits(count_text, "attachment count", pos, "socketio")
     else:
         value = js_number(count_text)
         if not (math.isfinite(value) and value == int(value)):
