@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from siocli.protocol import engineio, socketio
@@ -125,6 +126,48 @@ def test_binary_round_trip_through_the_assembler(
     assert complete.data == packet.data
     assert complete.id == ack_id and complete.namespace == namespace
     assert all(r is None for r in results[:-1])
+
+
+# The one-step WebSocket decoder takes the common shapes (42[, 42<id>[, 43<id>[) on a
+# shorter path than decode_packet: whatever the text, both must agree, errors included.
+common_names = (
+    st.sampled_from(sorted(RESERVED_EVENTS)) | event_names | st.sampled_from([None, True, [], {}])
+)
+common_payloads = st.builds(
+    lambda name, args: json.dumps([name, *args]), common_names, st.lists(json_values, max_size=2)
+) | st.sampled_from(["[]", "{}", "1", "[NaN]", '["a",1e999]', '["a"', "[", ""])
+common_shapes = st.builds(
+    lambda kind, ack, payload, cut: kind + ack + (payload[:cut] if cut else payload),
+    st.sampled_from(["2", "3"]),
+    st.sampled_from(["", "0", "7", "0012", "9" * 16, "9" * 17, " 1", "1 ", "\u0661", "1e2", "/a,"]),
+    common_payloads,
+    st.none() | st.integers(0, 12),
+)
+
+
+@given(common_shapes, st.sampled_from([4, 5]))
+@example('2["connect"]', 5)  # reserved in Socket.IO 3+ only
+@example('2["connect"]', 4)
+@example('27["disconnect",1]', 5)
+@example("3" + "9" * 16 + "[1]", 5)  # an id above 2^53
+@example('2[1,"a"]', 5)  # a number as the name
+@example('2[1.5,"a"]', 5)
+@example('21\u0661["a"]', 5)  # a digit, but not an ASCII one
+@example('2[true,"a"]', 5)
+@example("2[]", 5)
+@example('21 ["a"]', 5)  # a blank in the id: the reference reads it
+def test_websocket_fast_path_agrees_with_decode_packet(text: str, protocol: int) -> None:
+    try:
+        expected: Any = socketio.decode_packet(text, protocol)
+    except DecodeError as exc:
+        expected = (exc.reason, exc.offset + 1)
+    try:
+        got: Any = PacketAssembler(protocol).receive_message("4" + text)
+    except DecodeError as exc:
+        got = (exc.reason, exc.offset)
+    if isinstance(expected, SocketPacket) and expected.type >= 5:
+        expected = None  # a binary header: held until its attachments come
+    assert got == expected
 
 
 # --- fuzz: nothing escapes but DecodeError --------------------------------------------------

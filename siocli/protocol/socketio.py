@@ -155,6 +155,7 @@ _new = tuple.__new__
 _fast_loads = _jsonlib.fast_loads
 _FastJSONError = _jsonlib.FastJSONError
 _NUMBERS = (int, float)
+_PLAIN_WITH_ID = frozenset(f"{kind}{digit}" for kind in "23" for digit in "0123456789")
 
 
 def _slow_loads(text: str, pos: int) -> Any:
@@ -609,10 +610,12 @@ class PacketAssembler:
     ``None`` (an attachment is still awaited).
     """
 
-    __slots__ = ("_attachments", "_header", "protocol")
+    __slots__ = ("_attachments", "_header", "_reserved", "protocol")
 
     def __init__(self, protocol: int = 5) -> None:
         self.protocol = protocol
+        # Protocol 4 (Socket.IO 2.x) lets an event take a reserved name (§3.4).
+        self._reserved = RESERVED_EVENTS if protocol == 5 else frozenset()
         self._header: SocketPacket | None = None
         self._attachments: list[bytes] = []
 
@@ -658,20 +661,53 @@ class PacketAssembler:
         offsets count from the start of ``data``.
         """
         if data.__class__ is str:
-            if data[:1] == "4":  # the common case: no EnginePacket to build
+            if data[:1] == "4":  # a message: no EnginePacket to build
                 if self._header is not None:
                     raise self._pending_error()
-                packet = read_packet(data, 1, self.protocol, None)  # type: ignore[arg-type]
-                if packet.type >= 5:
-                    self._hold(packet)
-                    return None
-                return packet
+                return self._receive_message_text(data)  # type: ignore[arg-type]
         elif self.eio == 4:
             return self.receive_binary(data)  # type: ignore[arg-type]
         engine = engineio.decode_packet(data, self.eio)
         if engine.type is EngineType.MESSAGE:  # binary: a raw v3 frame, or b<base64>
             return self.receive_binary(engine.data)  # type: ignore[arg-type]
         return engine
+
+    def _receive_message_text(self, data: str) -> SocketPacket | None:
+        # The shapes most traffic has, 42[...], 42<id>[...] and 43<id>[...] on "/", take
+        # less work than read_packet does; anything else, valid or not, falls through to
+        # read_packet, which decides alike.
+        kind = data[1:3]
+        if kind == "2[":
+            try:
+                args = _fast_loads(data[2:])
+            except _FastJSONError:
+                pass
+            else:  # a list, as the JSON starts with "["
+                name = args[0] if args else None
+                if (name.__class__ is str and name not in self._reserved) or (
+                    name.__class__ in _NUMBERS
+                ):
+                    return _new(SocketPacket, (_EVENT, "/", args, None, 0))
+        elif kind in _PLAIN_WITH_ID:  # "2" or "3", then a digit
+            bracket = data.find("[", 3, 20)  # 16 digits at most: ids below 2^53
+            if bracket > 0 and (digits := data[2:bracket]).isdigit() and digits.isascii():
+                try:
+                    args = _fast_loads(data[bracket:])
+                except _FastJSONError:
+                    pass
+                else:
+                    if kind[0] == "3":
+                        return _new(SocketPacket, (_ACK, "/", args, int(digits), 0))
+                    name = args[0] if args else None
+                    if (name.__class__ is str and name not in self._reserved) or (
+                        name.__class__ in _NUMBERS
+                    ):
+                        return _new(SocketPacket, (_EVENT, "/", args, int(digits), 0))
+        packet = read_packet(data, 1, self.protocol, None)
+        if packet.type >= 5:
+            self._hold(packet)
+            return None
+        return packet
 
     @property
     def eio(self) -> int:
