@@ -70,7 +70,7 @@ def read_har(
 def _entry(
     entry: dict[str, Any], index: int, name: str, eio: int | None, started: float | None
 ) -> Iterator[WireMessage | InputProblem]:
-    request = entry.get("request") or {}
+    request = _object(entry.get("request"))
     url = str(request.get("url", ""))
     query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
     transport = query.get("transport")
@@ -103,11 +103,11 @@ def _polling_messages(
     started: float | None,
 ) -> Iterator[WireMessage | InputProblem]:
     method = str(request.get("method", "GET")).upper()
-    response = entry.get("response") or {}
+    response = _object(entry.get("response"))
     status = response.get("status")
     notes: tuple[Finding, ...] = ()
     if isinstance(status, (int, float)) and status >= 400:
-        body = _content_text(response.get("content") or {}, where)
+        body = _content_text(_object(response.get("content")), where)
         shown = body if isinstance(body, str) else ""
         notes = (
             Finding(
@@ -117,9 +117,9 @@ def _polling_messages(
                 + (f" {shown[:200]}" if shown else ""),
             ),
         )
-    ended = started + float(entry.get("time") or 0) / 1000 if started is not None else None
+    ended = started + _number(entry.get("time")) / 1000 if started is not None else None
     if method == "POST":
-        post = request.get("postData") or {}
+        post = _object(request.get("postData"))
         data = _content_text(post, where)
         if isinstance(data, str) and str(post.get("mimeType", "")).startswith(_OCTET_STREAM):
             data = _binary_post(data, where)
@@ -131,7 +131,7 @@ def _polling_messages(
             )
             notes = ()
     elif method == "GET" and not notes:
-        content = response.get("content") or {}
+        content = _object(response.get("content"))
         data = _content_text(content, where)
         if isinstance(data, InputProblem):
             yield data
@@ -211,6 +211,17 @@ def _websocket_messages(
             session,
             f"{where} frame {number}",
         )
+
+
+def _object(value: object) -> dict[str, Any]:
+    """A HAR object, or an empty one where the file has something else: a hand-edited or
+    truncated export is read as far as it makes sense, never with a crash."""
+    return value if isinstance(value, dict) else {}
+
+
+def _number(value: object) -> float:
+    """A HAR number (a duration in ms, a time in s); 0 where it is not one."""
+    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 def _epoch(value: object) -> float | None:
