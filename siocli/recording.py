@@ -365,7 +365,49 @@ def _check_header(record: Any, name: str) -> dict[str, Any]:
             f"{name}:1: format version {version} is newer than this siocli reads ({VERSION}); "
             "upgrade siocli"
         )
+    _check_fields(record, _HEADER_FIELDS, f"{name}:1")
+    _check_fields(record.get("options") or {}, _OPTION_FIELDS, f'{name}:1 "options"')
+    if record.get("eio") not in (None, 3, 4):
+        raise RecordingError(f'{name}:1: "eio" is {record["eio"]!r}; expected 3 or 4')
+    headers = (record.get("options") or {}).get("headers") or {}
+    if not all(isinstance(value, str) for value in headers.values()):
+        raise RecordingError(f'{name}:1: "options" "headers" values must be strings')
     return record
+
+
+# The header's fields, where present, as siocli writes them: a hand-edited header that says
+# otherwise is refused at line 1 rather than failing later, mid-replay.
+_HEADER_FIELDS: dict[str, type] = {
+    "url": str,
+    "eio": int,
+    "options": dict,
+    "start": str,
+    "siocli": str,
+}
+_OPTION_FIELDS: dict[str, type] = {
+    "path": str,
+    "transport": str,
+    "namespaces": list,
+    "headers": dict,
+    "query": dict,
+}
+
+
+def _check_fields(record: dict[str, Any], fields: dict[str, type], where: str) -> None:
+    for key, kind in fields.items():
+        value = record.get(key)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise RecordingError(
+                f'{where}: "{key}" is {json.dumps(value)[:60]}; expected {_KIND_NAMES[kind]}'
+            )
+
+
+_KIND_NAMES: dict[type, str] = {
+    str: "a string",
+    int: "a number",
+    dict: "an object",
+    list: "an array",
+}
 
 
 def _line_item(
@@ -431,5 +473,7 @@ def load_recording(path: str) -> Recording:
         except ValueError:
             continue
         if isinstance(record, dict) and "type" in record:
-            recording.events.append({**record, "line": number})
+            t = record.get("t")  # lifecycle lines are read for their time, as messages are
+            t = float(t) if isinstance(t, (int, float)) and not isinstance(t, bool) else None
+            recording.events.append({**record, "t": t, "line": number})
     return recording

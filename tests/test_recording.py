@@ -8,13 +8,18 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from siocli.protocol.types import Direction, Transport
 from siocli.recording import (
+    FORMAT,
     REDACTED,
     RecordingError,
     RecordingWriter,
@@ -201,3 +206,96 @@ def test_a_killed_recorder_loses_nothing_it_saw(tmp_path: Path) -> None:
     texts = [m.data for m in recording.messages if isinstance(m.data, str)]
     assert sum(text.count('["tick",') for text in texts) == 5
     assert recording.problems == []
+
+
+# --- a hand-edited recording is refused or read, never crashed on -----------------------------
+
+_any_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=5,
+)
+
+
+def _or_junk(value: Any) -> Any:
+    return st.just(value) | _any_json
+
+
+_HANDSHAKE = '0{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":1}'
+
+
+@st.composite
+def _headers(draw: st.DrawFn) -> dict[str, Any]:
+    options = {
+        "path": draw(_or_junk("/socket.io/")),
+        "transport": draw(_or_junk("websocket")),
+        "namespaces": draw(_or_junk([])),
+        "auth": draw(_any_json),
+        "headers": draw(_or_junk({"X-Team": "a"})),
+        "query": draw(_or_junk({})),
+    }
+    return {
+        "format": FORMAT,
+        "version": 1,
+        "url": draw(_or_junk("http://127.0.0.1:1")),
+        "eio": draw(_or_junk(4)),
+        "options": draw(_or_junk(options)),
+    }
+
+
+_lines = st.one_of(
+    st.builds(
+        lambda t, direction, text: {
+            "t": t,
+            "dir": direction,
+            "transport": "websocket",
+            "text": text,
+        },
+        _or_junk(0.1),
+        _or_junk("s2c"),
+        st.sampled_from(
+            [_HANDSHAKE, "40", '40{"sid":"x"}', '42["a",1]', "431[2]", '44{"message":"no"}']
+        ),
+    ),
+    st.builds(
+        lambda t, direction, text: {
+            "t": t,
+            "dir": direction,
+            "transport": "websocket",
+            "text": text,
+        },
+        _or_junk(0.2),
+        _or_junk("c2s"),
+        st.sampled_from(["40", '40{"token":"x"}', '421["b"]', "41"]),
+    ),
+    st.builds(lambda t, reason: {"t": t, "type": "close", "reason": reason}, _any_json, _any_json),
+    _any_json,
+)
+
+
+@given(_headers(), st.lists(_lines, max_size=8))
+@settings(deadline=None)
+def test_a_recording_of_any_shape_is_refused_or_ready_to_replay(
+    header: dict[str, Any], lines: list[Any]
+) -> None:
+    from siocli.mock import Script
+    from siocli.replay import ReplayRun, _options_for
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "edited.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in [header, *lines]))
+        try:
+            recording = load_recording(str(path))
+        except RecordingError as exc:
+            assert str(exc).startswith(f"{path}:1")  # a header problem names its line
+            return
+        options = _options_for(recording, ReplayRun((str(path),)))
+        assert options.connect.eio in (3, 4)
+        assert all(isinstance(v, str) for _, v in options.connect.headers)
+        Script(recording)  # what replay --serve plays
