@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -10,8 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from siocli.cli import cli
+from siocli.exit import ExitStatus
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("SIOCLI_UPDATE_GOLDEN") == "1"
@@ -261,3 +265,58 @@ def test_broken_pipe_is_not_an_error() -> None:
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=False)
     assert result.stdout.strip() == "0"
     assert "Traceback" not in result.stderr
+
+
+# --- any capture decodes or is refused, never crashes -----------------------------------------
+
+_TRANSCRIPT_LINES = st.sampled_from(
+    [
+        "GET /socket.io/?EIO=4&transport=polling",
+        "POST /socket.io/?EIO=3&transport=polling&sid=abc",
+        "GET /socket.io/?EIO=4&transport=websocket&sid=abc",
+        "< HTTP/1.1 200 OK",
+        "< HTTP/1.1 101 Switching Protocols",
+        "< HTTP/1.1 400 Bad Request",
+        "> Content-Length: 99999999999999999999",
+        '< 0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}',
+        "> 40",
+        '> 42["hey","Jude"]',
+        '> 451-["a",{"_placeholder":true,"num":0}]',
+        "< <binary> 01 02 03",
+        "> 2probe",
+        "=> a comment",
+        "...",
+        '96:0{"sid":"a"}2:40',
+        '4\\x1e42["a"]',
+        "hex: 04 01",
+        "1" + "9" * 5000 + ":4",  # numbers past what int() reads
+        "> 42" + "1" * 5000 + "[1]",
+        "WebSocket frames:",
+        "",
+    ]
+)
+
+
+@given(
+    st.lists(_TRANSCRIPT_LINES | st.text(max_size=30), max_size=12),
+    st.booleans(),
+    st.sampled_from([None, 3, 4]),
+)
+@settings(deadline=None)
+def test_any_capture_decodes_or_is_refused_never_crashes(
+    lines: list[str], as_json: bool, eio: int | None
+) -> None:
+    from rich.console import Console
+
+    from siocli.decode import DecodeOptions, run_decode
+
+    out, err = io.StringIO(), io.StringIO()
+    status = run_decode(
+        DecodeOptions(inputs=("-",), as_json=as_json, eio=eio),
+        stdout=out,
+        stderr=err,
+        stdin=io.BytesIO("\n".join(lines).encode("utf-8", "surrogatepass")),
+        stdin_is_tty=False,
+        console=lambda: Console(file=out, width=100),
+    )
+    assert status in (ExitStatus.OK, ExitStatus.USAGE), err.getvalue()
