@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING
 
 from ..exit import ExitStatus
 from ..live import LiveOptions, run_live
+from ..transports.config import transport_of
 from .findings import Findings
 from .handshake import check_handshake
 from .heartbeat import check_heartbeat
@@ -143,7 +144,7 @@ class CheckRunner:
         """The transport a client ends up on (namespaces and heartbeat run over it), or
         ``None`` and why there is none."""
         connect, found = self.options.connect, self.found
-        wanted = "websocket" if self.probe.target.websocket_only else connect.transport
+        wanted = transport_of(connect, self.probe.target)
         if wanted == "websocket" or (wanted == "auto" and found.websocket_works):
             return ("websocket", "") if found.websocket_works else (None, "WebSocket fails")
         if found.polling_works:

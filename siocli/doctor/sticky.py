@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..transports.config import transport_of
 from .findings import Findings
 from .polling import round_trip
 from .probe import Prober
@@ -50,8 +51,7 @@ async def check_sticky(probe: Prober, found: Findings, sessions: int) -> CheckRe
     if cookies:
         report.note(f"cookies sent back, as a browser does: {', '.join(sorted(cookies))}")
     if unknown:
-        connect = probe.connect
-        websocket_only = probe.target.websocket_only or connect.transport == "websocket"
+        websocket_only = transport_of(probe.connect, probe.target) == "websocket"
         report.flag(
             Status.WARN if websocket_only else Status.FAIL,
             f"no sticky sessions: {unknown} of {total} requests reached a server instance "

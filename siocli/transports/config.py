@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-__all__ = ["ConnectOptions", "Target", "parse_target", "ssl_context"]
+__all__ = ["ConnectOptions", "Target", "parse_target", "ssl_context", "transport_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +93,12 @@ def parse_target(options: ConnectOptions) -> Target:
         query,
         parts.scheme.lower() in ("ws", "wss"),
     )
+
+
+def transport_of(options: ConnectOptions, target: Target) -> str:
+    """The client's transport choice: ``auto``, ``polling`` or ``websocket``; a ``ws://`` or
+    ``wss://`` URL means WebSocket only, whatever ``--transport`` says."""
+    return "websocket" if target.websocket_only else options.transport
 
 
 def ssl_context(options: ConnectOptions) -> ssl.SSLContext:

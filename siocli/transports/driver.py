@@ -30,7 +30,7 @@ from ..protocol.session import (
 )
 from ..protocol.types import Direction, Transport
 from ..wire import WireMessage
-from .config import ConnectOptions, parse_target
+from .config import ConnectOptions, parse_target, transport_of
 from .errors import ConnectError, Timeout, TransportError
 
 if TYPE_CHECKING:
@@ -52,11 +52,11 @@ class Connection:
     def __init__(self, options: ConnectOptions, *, tap: Tap | None = None) -> None:
         self.options = options
         self.target = parse_target(options)
-        websocket_only = self.target.websocket_only or options.transport == "websocket"
+        transport = transport_of(options, self.target)
         self.session = ClientSession(
             eio=options.eio,
-            transport=Transport.WEBSOCKET if websocket_only else Transport.POLLING,
-            upgrade=options.transport == "auto" and not websocket_only,
+            transport=Transport.WEBSOCKET if transport == "websocket" else Transport.POLLING,
+            upgrade=transport == "auto",
             query=dict(self.target.query),
         )
         self.failure: TransportError | None = None  # the first transport failure, if any
