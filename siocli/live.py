@@ -244,6 +244,10 @@ class LiveClient:
         deadline = loop.time() + timeout
         while self.session.awaiting() and loop.time() < deadline:
             await self.next_event(deadline - loop.time(), waiting="the server's answers")
+        # The session saw the answers as they came; the events that carry them to the user
+        # may still be queued: print them before leaving.
+        while self.ready_event() is not None:
+            pass
 
     async def stop(self) -> None:
         self.closing = True

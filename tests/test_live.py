@@ -6,6 +6,7 @@ Every scenario runs on each server, over polling only, WebSocket only, and the u
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import subprocess
 import sys
@@ -348,6 +349,35 @@ def test_listen_counts_what_comes_while_joining(server: RunningServer) -> None:
     assert result.returncode == 0, result.stderr
     welcomes = [json.loads(line) for line in result.stdout.splitlines()]
     assert sorted(w["nsp"] for w in welcomes if w["type"] == "event") == ["/", "/admin"]
+
+
+def test_settle_prints_answers_the_session_has_seen_but_not_yet_handed_out(
+    server: RunningServer,
+) -> None:
+    # A piped script's EOF waits for what the server owes (settle). The session sees an
+    # ack as soon as it comes; the event that carries it to the user waits in a queue. A
+    # client that left on the session's word alone lost that ack (half the runs of
+    # `connect --record` with the script below on a fast server), though it was recorded.
+    from siocli.live import LiveClient, LiveOptions
+    from siocli.render.events import EventPrinter
+
+    async def scenario() -> list[dict[str, Any]]:
+        out = io.StringIO()
+        options = LiveOptions(ConnectOptions(server.url, transport="websocket", timeout=5))
+        client = LiveClient(options, EventPrinter(out, as_json=True))
+        await client.start()
+        try:
+            client.emit("hello", [1], ack=True)
+            while client.session.awaiting():  # the ack has reached the session...
+                await asyncio.sleep(0.01)
+            await client.settle(5)  # ...but not the printer yet
+        finally:
+            await client.stop()
+        client.printer.flush()
+        return [json.loads(line) for line in out.getvalue().splitlines()]
+
+    records = asyncio.run(scenario())
+    assert [r["args"] for r in records if r["type"] == "ack"] == [["hi", 1]]
 
 
 def test_connect_reads_commands_from_a_pipe(server: RunningServer) -> None:
