@@ -21,6 +21,7 @@ from .arguments import ArgumentError, parse_command_line, parse_value, split_arg
 from .exit import ExitStatus
 from .protocol.errors import LocalProtocolError
 from .protocol.session import (
+    NEVER_PINGED,
     AckMessage,
     Closed,
     EventMessage,
@@ -116,11 +117,19 @@ class LiveClient:
             status = ExitStatus.TIMEOUT if isinstance(exc, Timeout) else ExitStatus.CONNECT_FAILED
             raise Outcome(status, exc.message, exc.hint) from None
         for namespace in self.namespaces:
-            connection.act(connection.session.connect, namespace, self.options.auth)
+            # A Socket.IO 2.x server joins '/' by itself, maybe already (a client that
+            # forced --eio 4 on one does not know it): not asked twice.
+            if connection.session.namespace_state(namespace) is NamespaceState.DISCONNECTED:
+                connection.act(connection.session.connect, namespace, self.options.auth)
         await self._wait_joined()
 
     async def _wait_joined(self) -> None:
-        pending = set(self.namespaces)
+        pending = set()
+        for namespace in self.namespaces:
+            if self.session.namespace_state(namespace) is NamespaceState.CONNECTED:
+                self.joined[namespace] = True
+            else:
+                pending.add(namespace)
         while pending:
             event = await self._next(self.options.connect.timeout, waiting="the namespaces")
             if isinstance(event, (EventMessage, AckMessage)):
@@ -278,6 +287,11 @@ def _rejection_hint(event: NamespaceRejected) -> str | None:
 
 def _close_hint(event: Closed) -> str | None:
     detail = event.detail or ""
+    if event.reason == "ping timeout" and NEVER_PINGED in detail:
+        return (
+            "a Socket.IO 2.x server? It speaks Engine.IO 3, where the client pings: use "
+            "--eio 3, or --eio auto (the default) to follow the server"
+        )
     if event.reason == "ping timeout":
         return (
             "the server stopped answering heartbeats (overloaded, paused, or a proxy "

@@ -398,3 +398,22 @@ def test_connect_reads_commands_from_a_pipe(server: RunningServer) -> None:
     types = [r["type"] for r in records]
     assert "error" in types  # 'bogus' is explained, not fatal
     assert any(r["type"] == "connect" and r["nsp"] == "/admin" for r in records)
+
+
+def test_forcing_eio_4_on_a_socketio_2_server_is_explained_and_survives_reconnection() -> None:
+    # Over WebSocket nothing in a 2.x server's answer says "Engine.IO 3": it just never
+    # pings (the client should), and it joins '/' by itself, before the client asks.
+    with run_server("node2", pingInterval=300, pingTimeout=300) as server:
+        once = siocli(
+            "listen", server.url, "--eio", "4", "--transport", "websocket", "--no-reconnect"
+        )
+        assert once.returncode == 5, once.stderr
+        assert "not one ping came" in once.stdout + once.stderr
+        assert "--eio 3" in once.stderr
+        # Reconnecting: the new session is already on '/' when the client would join it.
+        again = siocli(
+            "listen", server.url, "--eio", "4", "--transport", "websocket", "--duration", "2.5"
+        )
+        assert again.returncode == 0, again.stderr
+        assert "internal error" not in again.stderr
+        assert again.stdout.count("reconnect") >= 2

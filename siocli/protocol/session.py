@@ -82,6 +82,9 @@ class NamespaceState(enum.Enum):
     CONNECTED = "connected"
 
 
+NEVER_PINGED = "not one ping came in this session"
+"""In a ping timeout's detail when the server never pinged (an Engine.IO 3 server?)."""
+
 DETECT_GRACE = 0.5
 """Seconds to wait, over WebSocket with ``eio=None``, for a Socket.IO 2.x server to speak."""
 
@@ -313,6 +316,7 @@ class ClientSession:
         self._polling_get = False  # a GET is in flight
         self._polling_post = False  # a POST is in flight
         self._ping_deadline: float | None = None  # Engine.IO 4: server ping expected by then
+        self._pinged = False  # Engine.IO 4: a ping came from the server in this session
         self._next_ping: float | None = None  # Engine.IO 3: our next ping
         self._pong_deadline: float | None = None  # Engine.IO 3: server pong expected by then
         self._decide_by: float | None = None  # revision undecided until then (see _open)
@@ -553,7 +557,13 @@ class ClientSession:
             self._fail(
                 "ping timeout",
                 f"no ping from the server within pingInterval + pingTimeout "
-                f"({hs.ping_interval} + {hs.ping_timeout} ms)",
+                f"({hs.ping_interval} + {hs.ping_timeout} ms)"
+                + (
+                    ""
+                    if self._pinged
+                    else f"; {NEVER_PINGED}: Engine.IO 3 servers (Socket.IO 2.x) wait for the "
+                    "client to ping"
+                ),
             )
             return
         if self._pong_deadline is not None and now >= self._pong_deadline:
@@ -588,6 +598,7 @@ class ClientSession:
             if self.eio == 4:
                 self._send_engine(EnginePacket(EngineType.PONG, packet.data))
                 self._arm_ping_deadline(now)
+                self._pinged = True
         elif ptype is EngineType.PONG:
             if self.eio == 3:
                 self._pong_deadline = None
