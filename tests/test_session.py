@@ -6,6 +6,7 @@ import pytest
 
 from siocli.protocol.errors import LocalProtocolError
 from siocli.protocol.session import (
+    NEVER_PINGED,
     AckMessage,
     ClientSession,
     Closed,
@@ -287,3 +288,29 @@ def test_state_diagram_is_drawn_from_the_tables() -> None:
     dot = state_diagram()
     assert '"engine:probing" -> "engine:pausing" [label="probe answered"]' in dot
     assert '"namespace:connecting" -> "namespace:connected" [label="granted"]' in dot
+
+
+def test_v3_auth_values_go_in_the_query_as_javascript_writes_them() -> None:
+    session = ClientSession(eio=3)
+    session.data_to_send()
+    session.receive_poll(f"{len(OPEN_V3)}:{OPEN_V3}2:40", 0.0)
+    session.connect("/admin", {"token": "a b", "n": {"a": 1}, "on": True, "none": None})
+    sent = "".join(str(body) for body in bodies(session.data_to_send()))
+    # Python's str() would have sent n={'a': 1} and on=True
+    assert "40/admin?token=a+b&n=%7B%22a%22%3A1%7D&on=true&none=null" in sent, sent
+
+
+def test_a_ping_timeout_without_one_ping_says_so() -> None:
+    session = ClientSession(eio=4, transport=Transport.WEBSOCKET)
+    session.data_to_send()
+    session.receive_websocket_message(OPEN_V4_WS, 0.0)
+    session.receive_timeout(45.0)
+    closed = session.events_received()[-1]
+    assert closed.reason == "ping timeout" and NEVER_PINGED in closed.detail
+    pinged = ClientSession(eio=4, transport=Transport.WEBSOCKET)
+    pinged.data_to_send()
+    pinged.receive_websocket_message(OPEN_V4_WS, 0.0)
+    pinged.receive_websocket_message("2", 20.0)
+    pinged.receive_timeout(65.0)
+    closed = pinged.events_received()[-1]
+    assert closed.reason == "ping timeout" and NEVER_PINGED not in closed.detail

@@ -398,7 +398,7 @@ class ClientSession:
         if self.protocol == 4:
             if namespace == "/":
                 return  # the server connects every client to '/' (PROTOCOL.md §3.5)
-            wire_name = namespace + ("?" + urlencode(auth) if auth else "")
+            wire_name = namespace + ("?" + urlencode(_query_values(auth)) if auth else "")
             self._send_socket(SocketPacket(SocketType.CONNECT, wire_name))
         else:
             self._send_socket(SocketPacket(SocketType.CONNECT, namespace, auth))
@@ -931,3 +931,13 @@ def _describe_http_error(status: int, body: str) -> str:
     elif body:
         text += f": {body[:200]}"
     return text
+
+
+def _query_values(auth: dict[str, Any]) -> dict[str, str]:
+    """Socket.IO 2.x sends auth as the namespace's query: its values as JavaScript writes
+    them (``true``, ``null``, ``1.5``), objects and arrays as JSON rather than
+    ``[object Object]``."""
+    return {
+        key: value if isinstance(value, str) else _jsonlib.dumps(value)
+        for key, value in auth.items()
+    }
