@@ -84,11 +84,15 @@ def parse_value(token: str) -> Any:
         except DecodeError as exc:
             raise ArgumentError(f"{token[:20]}: {exc.reason}") from None
     try:
-        return json.loads(token)
+        return json.loads(token, parse_constant=_not_json)
     except ValueError:
         if token[:1] in '{["':
             raise ArgumentError(f"{token[:30]}: not valid JSON") from None
-        return token
+        return token  # a bare word (NaN and Infinity too: JSON has no such values)
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _read_file(name: str) -> bytes:

@@ -225,7 +225,7 @@ def connection_options(command: Any) -> Any:
         click.option("--proxy", help="HTTP proxy URL (default: the *_proxy variables)."),
         click.option(
             "--timeout",
-            type=float,
+            type=click.FloatRange(min=0, min_open=True),
             default=20.0,
             show_default=True,
             help="Seconds to wait for the connection, the namespaces, an ack.",
@@ -233,10 +233,12 @@ def connection_options(command: Any) -> Any:
         click.option(
             "--reconnect/--no-reconnect", default=None, help="Reconnect when the session drops."
         ),
-        click.option("--reconnect-attempts", type=int, default=5, show_default=True),
+        click.option(
+            "--reconnect-attempts", type=click.IntRange(min=1), default=5, show_default=True
+        ),
         click.option(
             "--reconnect-delay",
-            type=float,
+            type=click.FloatRange(min=0),
             default=1.0,
             show_default=True,
             help="Seconds before the first attempt (doubles each time).",
@@ -385,6 +387,8 @@ def emit(ctx: click.Context, **kwargs: Any) -> None:
     from .live import emit_main, run_live
 
     live = _live_options(_pop_live(kwargs), reconnect_default=False)
+    if kwargs["data"] is not None and kwargs["args"]:
+        raise click.UsageError("give the args as ARGS or with -d/--data, not both")
     try:
         args = [parse_value(a) for a in kwargs["args"]]
         if kwargs["data"] is not None:
@@ -406,9 +410,11 @@ def emit(ctx: click.Context, **kwargs: Any) -> None:
 @cli.command(epilog=EPILOG_LISTEN)
 @connection_options
 @click.argument("patterns", nargs=-1, metavar="[EVENT]...")
-@click.option("--count", type=int, help="Stop after N matching events.")
+@click.option("--count", type=click.IntRange(min=1), help="Stop after N matching events.")
 @click.option("--until", help="Stop after this event.")
-@click.option("--duration", type=float, help="Stop after S seconds.")
+@click.option(
+    "--duration", type=click.FloatRange(min=0, min_open=True), help="Stop after S seconds."
+)
 @click.option(
     "--emit",
     "emits",
@@ -499,7 +505,7 @@ Examples:
 )
 @click.option(
     "--timeout",
-    type=float,
+    type=click.FloatRange(min=0, min_open=True),
     default=5.0,
     show_default=True,
     help="Seconds to wait for each expected answer.",
@@ -519,7 +525,11 @@ Examples:
     "--host", default="127.0.0.1", show_default=True, help="With --serve: the address to bind."
 )
 @click.option(
-    "--port", type=int, default=3000, show_default=True, help="With --serve: the port (0: any)."
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=3000,
+    show_default=True,
+    help="With --serve: the port (0: any).",
 )
 @click.option(
     "--strict", is_flag=True, help="With --serve: exit 6 if a client did not act as recorded."
@@ -666,7 +676,7 @@ Examples:
 @connection_options
 @click.option(
     "--sessions",
-    type=int,
+    type=click.IntRange(min=1),
     default=3,
     show_default=True,
     help="Sessions to open for the sticky-session check.",
@@ -704,7 +714,9 @@ Examples:
     show_default=True,
     help="Address to listen on (127.0.0.1: this machine only).",
 )
-@click.option("--port", type=int, default=3000, show_default=True)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=3000, show_default=True, help="0: any."
+)
 @click.option("--path", default="/socket.io/", show_default=True, help="Handshake path.")
 @click.option(
     "--eio",
@@ -717,9 +729,15 @@ Examples:
     "-n", "--namespace", "namespaces", multiple=True, help="A namespace besides '/' (repeatable)."
 )
 @click.option("--auth", metavar="JSON", help="Required CONNECT payload on the -n namespaces.")
-@click.option("--ping-interval", type=int, default=25000, show_default=True, help="ms")
-@click.option("--ping-timeout", type=int, default=20000, show_default=True, help="ms")
-@click.option("--max-payload", type=int, default=1_000_000, show_default=True, help="bytes")
+@click.option(
+    "--ping-interval", type=click.IntRange(min=1), default=25000, show_default=True, help="ms"
+)
+@click.option(
+    "--ping-timeout", type=click.IntRange(min=1), default=20000, show_default=True, help="ms"
+)
+@click.option(
+    "--max-payload", type=click.IntRange(min=1), default=1_000_000, show_default=True, help="bytes"
+)
 @click.option(
     "--emit-every",
     "emit_every",

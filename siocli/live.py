@@ -145,14 +145,19 @@ class LiveClient:
                     _rejection_hint(event),
                 )
 
-    async def next_event(self, timeout: float | None = None, *, waiting: str = "") -> SessionEvent:
+    async def next_event(
+        self, timeout: float | None = None, *, waiting: str = "", within: float | None = None
+    ) -> SessionEvent:
         """The next event, printed; :class:`Outcome` when the session ends and cannot be
-        brought back."""
+        brought back, or after ``timeout`` (the rest of ``within``, the user's --timeout, when
+        waiting for ``waiting`` took several events)."""
         if self.early:
             return self.early.popleft()
-        return await self._next(timeout, waiting=waiting)
+        return await self._next(timeout, waiting=waiting, within=within)
 
-    async def _next(self, timeout: float | None, *, waiting: str) -> SessionEvent:
+    async def _next(
+        self, timeout: float | None, *, waiting: str, within: float | None = None
+    ) -> SessionEvent:
         connection = self.connection
         assert connection is not None
         event: SessionEvent | None = self.held or connection.event_nowait()
@@ -164,7 +169,9 @@ class LiveClient:
             except Timeout:
                 raise Outcome(
                     ExitStatus.TIMEOUT,
-                    f"no answer for {waiting} within {timeout:g} s" if waiting else "timed out",
+                    f"no answer for {waiting} within {within or timeout:g} s"
+                    if waiting
+                    else "timed out",
                 ) from None
         self._take(event)
         if isinstance(event, Closed) and not self.closing:
@@ -239,7 +246,7 @@ class LiveClient:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise Outcome(ExitStatus.TIMEOUT, f"no ack {ack_id} within {timeout:g} s")
-            event = await self.next_event(remaining, waiting=f"ack {ack_id}")
+            event = await self.next_event(remaining, waiting=f"ack {ack_id}", within=timeout)
             if (
                 isinstance(event, AckMessage)
                 and event.ack_id == ack_id
@@ -252,7 +259,9 @@ class LiveClient:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while self.session.awaiting() and loop.time() < deadline:
-            await self.next_event(deadline - loop.time(), waiting="the server's answers")
+            await self.next_event(
+                deadline - loop.time(), waiting="the server's answers", within=timeout
+            )
         # The session saw the answers as they came; the events that carry them to the user
         # may still be queued: print them before leaving.
         while self.ready_event() is not None:
@@ -349,7 +358,12 @@ async def _with_client(
     recording: IO[str] | None = None
     recorder = None
     if options.record:
-        recording = open(options.record, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        try:
+            recording = open(options.record, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise Outcome(
+                ExitStatus.USAGE, f"cannot write the recording {options.record}: {exc.strerror}"
+            ) from None
         recorder = RecordingWriter(
             recording,
             options.connect.url,
@@ -389,13 +403,15 @@ def _fan_out(taps: list[Callable[[WireMessage], None]]) -> Callable[[WireMessage
 
 def _recorded_options(options: LiveOptions) -> dict[str, Any]:
     """What a replay needs to connect the same way (secrets redacted on request)."""
-    from .recording import REDACTED, redact_headers
+    from .recording import REDACTED, redact_headers, redact_query
 
     connect = options.connect
     headers = dict(connect.headers)
+    query = list(connect.query)
     auth = options.auth
     if options.redact:
         headers = redact_headers(headers)
+        query = redact_query(query)
         auth = {k: REDACTED for k in auth} if isinstance(auth, dict) else auth
     return {
         "path": connect.path,
@@ -403,7 +419,7 @@ def _recorded_options(options: LiveOptions) -> dict[str, Any]:
         "namespaces": list(options.namespaces),
         "auth": auth,
         "headers": headers,
-        "query": dict(connect.query),
+        "query": dict(query),
     }
 
 

@@ -20,7 +20,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any
@@ -68,11 +68,13 @@ def redact_url(url: str) -> str:
     parts = urlsplit(url)
     if not parts.query:
         return url
-    query = [
-        (k, REDACTED if _SECRET_KEY.search(k) else v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-    ]
+    query = redact_query(parse_qsl(parts.query, keep_blank_values=True))
     return urlunsplit(parts._replace(query=urlencode(query, safe="[]")))
+
+
+def redact_query(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Query parameters, the token-like ones with ``[redacted]`` values."""
+    return [(k, REDACTED if _SECRET_KEY.search(k) else v) for k, v in pairs]
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -417,3 +418,42 @@ def test_forcing_eio_4_on_a_socketio_2_server_is_explained_and_survives_reconnec
         assert again.returncode == 0, again.stderr
         assert "internal error" not in again.stderr
         assert again.stdout.count("reconnect") >= 2
+
+
+def test_bad_options_are_usage_errors_before_any_connection(tmp_path: Path) -> None:
+    nowhere = "http://127.0.0.1:1"
+    for args, says in [
+        (["listen", nowhere, "--count", "0"], "--count"),
+        (["emit", nowhere, "x", "--timeout", "0"], "--timeout"),
+        (["listen", nowhere, "--duration", "-1"], "--duration"),
+        (["emit", nowhere, "x", "-d", "[1]", "extra"], "not both"),
+        (["emit", nowhere, "x", "--record", str(tmp_path / "no" / "dir.jsonl")], "cannot write"),
+    ]:
+        result = siocli(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert says in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_emit_words_timeouts_and_recorded_query(server: RunningServer, tmp_path: Path) -> None:
+    recording = tmp_path / "r.jsonl"
+    sent = siocli(
+        "emit",
+        server.url,
+        "hello",
+        "NaN",
+        "--ack",
+        "--json",
+        "--query",
+        "apikey=zzz",
+        "--record",
+        str(recording),
+    )
+    assert sent.returncode == 0, sent.stderr
+    ack = next(r for r in map(json.loads, sent.stdout.splitlines()) if r["type"] == "ack")
+    assert ack["args"] == ["hi", "NaN"]  # a bare word: JSON has no NaN
+    header = json.loads(recording.read_text().splitlines()[0])
+    assert header["options"]["query"] == {"apikey": "[redacted]"}
+    assert "zzz" not in recording.read_text()
+    silent = siocli("emit", server.url, "nothing", "--ack", "--timeout", "1")
+    assert silent.returncode == 5
+    assert "no answer for ack 0 within 1 s" in silent.stderr
