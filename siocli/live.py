@@ -26,6 +26,7 @@ from .protocol.session import (
     Closed,
     EventMessage,
     NamespaceConnected,
+    NamespaceDisconnected,
     NamespaceRejected,
     NamespaceState,
     Opened,
@@ -87,6 +88,7 @@ class LiveClient:
     recorder: RecordingWriter | None = None
     sessions: int = 0
     held: Closed | None = None  # taken by ready_event, left to next_event (see there)
+    kicked: bool = False  # the last namespace left was left by the server's will
     # what came while the namespaces were being joined: printed, but not yet seen by the
     # command (listen counts it, auto-acks it)
     early: deque[SessionEvent] = field(default_factory=deque)
@@ -195,6 +197,9 @@ class LiveClient:
     def _take(self, event: SessionEvent) -> None:
         if self.show(event):
             self.printer.event(event)
+        if event.__class__ is NamespaceDisconnected:
+            self.joined[event.namespace] = False
+            self.kicked = event.reason == "io server disconnect"
         if self.recorder is not None:
             if isinstance(event, Opened):
                 self.recorder.opened(event.eio)
@@ -205,7 +210,9 @@ class LiveClient:
         connection = self.connection
         assert connection is not None
         failure = connection.failure
-        if self.options.reconnect and self.joined:
+        # As socket.io-client: a session that drops is brought back, but not one the server
+        # ended by disconnecting every namespace (io server disconnect).
+        if self.options.reconnect and any(self.joined.values()):
             for attempt in range(1, self.options.attempts + 1):
                 delay = self.options.delay * 2 ** (attempt - 1)
                 self.printer.note(
@@ -217,6 +224,10 @@ class LiveClient:
                     await self.start()
                     return
             raise Outcome(ExitStatus.CONNECT_FAILED, "could not reconnect")
+        if self.kicked and not any(self.joined.values()):
+            raise Outcome(
+                ExitStatus.SERVER_ERROR, "the server disconnected the client (io server disconnect)"
+            )
         message = f"the session ended: {event.reason}" + (
             f" ({event.detail})" if event.detail else ""
         )
@@ -477,6 +488,16 @@ async def listen_main(
                         break
                     raise
             if not isinstance(event, EventMessage):
+                if (
+                    isinstance(event, NamespaceDisconnected)
+                    and client.kicked
+                    and not any(client.joined.values())
+                ):
+                    raise Outcome(
+                        ExitStatus.SERVER_ERROR,
+                        f"the server disconnected the client from {event.namespace}, "
+                        "its last namespace (io server disconnect)",
+                    )
                 continue
             if event.ack_id is not None and spec.auto_ack is not None:
                 answer = spec.auto_ack if isinstance(spec.auto_ack, list) else [spec.auto_ack]

@@ -457,3 +457,12 @@ def test_emit_words_timeouts_and_recorded_query(server: RunningServer, tmp_path:
     silent = siocli("emit", server.url, "nothing", "--ack", "--timeout", "1")
     assert silent.returncode == 5
     assert "no answer for ack 0 within 1 s" in silent.stderr
+
+
+def test_a_client_the_server_disconnects_does_not_reconnect(server: RunningServer) -> None:
+    # socket.io-client brings back a session that dropped, not one the server ended.
+    result = siocli("listen", server.url, "--emit", "kick", "--json", timeout=15)
+    assert result.returncode == 7, result.stderr
+    types = [json.loads(line)["type"] for line in result.stdout.splitlines()]
+    assert "disconnect" in types and "reconnect" not in types
+    assert "io server disconnect" in result.stderr
