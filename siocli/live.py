@@ -140,6 +140,7 @@ class LiveClient:
                 pending.discard(event.namespace)
                 self.joined[event.namespace] = True
             elif isinstance(event, NamespaceRejected) and event.namespace in pending:
+                self.print_queued()  # what came with the refusal (other namespaces' answers)
                 raise Outcome(
                     ExitStatus.NAMESPACE_REJECTED,
                     f"the server refused {event.namespace}: {event.message}"
@@ -274,7 +275,12 @@ class LiveClient:
                 deadline - loop.time(), waiting="the server's answers", within=timeout
             )
         # The session saw the answers as they came; the events that carry them to the user
-        # may still be queued: print them before leaving.
+        # may still be queued.
+        self.print_queued()
+
+    def print_queued(self) -> None:
+        """Print the events that are here already, without waiting: before leaving, so
+        that nothing received goes unsaid."""
         while self.ready_event() is not None:
             pass
 

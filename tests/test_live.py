@@ -466,3 +466,38 @@ def test_a_client_the_server_disconnects_does_not_reconnect(server: RunningServe
     types = [json.loads(line)["type"] for line in result.stdout.splitlines()]
     assert "disconnect" in types and "reconnect" not in types
     assert "io server disconnect" in result.stderr
+
+
+def test_a_refused_namespace_ends_the_run_after_printing_what_came_with_it(
+    tmp_path: Path,
+) -> None:
+    # One poll can carry a refusal and other namespaces' answers: all are printed, then
+    # exit 4. Invariant: every event the recording holds is in the output.
+    recording = tmp_path / "refused.jsonl"
+    with run_server("node4") as server:
+        result = siocli(
+            "listen",
+            server.url + "/admin",
+            "-n",
+            "/",
+            "-n",
+            "/other",
+            "--auth",
+            json.dumps(AUTH),
+            "--transport",
+            "polling",
+            "--json",
+            "--record",
+            str(recording),
+        )
+    assert result.returncode == 4, result.stderr
+    printed = [r for r in map(json.loads, result.stdout.splitlines()) if r["type"] == "event"]
+    recorded = [
+        line
+        for line in map(json.loads, recording.read_text().splitlines()[1:])
+        if line.get("dir") == "s2c" and "42" in line.get("text", "")
+    ]
+    welcomes = sum(
+        part.startswith("42") for line in recorded for part in line["text"].split("\x1e")
+    )
+    assert len(printed) == welcomes >= 1, (result.stdout, recorded)
