@@ -278,6 +278,16 @@ class LiveClient:
         # may still be queued.
         self.print_queued()
 
+    async def finish_sending(self, timeout: float) -> None:
+        """Wait until what was emitted has left, and print what came meanwhile;
+        :class:`Outcome` if that ended the session (a POST refused with 413, say). Over
+        WebSocket, a written frame is all a client can know without an ack."""
+        assert self.connection is not None
+        await self.connection.drain(timeout)
+        self.print_queued()
+        if self.held is not None:  # the session ended: said as next_event says it
+            await self.next_event(0)
+
     def print_queued(self) -> None:
         """Print the events that are here already, without waiting: before leaving, so
         that nothing received goes unsaid."""
@@ -449,6 +459,8 @@ async def emit_main(
         client.printer.note("emit", nsp=namespace, event=event, args=args, id=ack_id)
         if ack_id is not None:
             await client.wait_ack(namespace, ack_id, options.connect.timeout)
+        else:
+            await client.finish_sending(options.connect.timeout)
         return ExitStatus.OK
 
     return await _with_client(options, out, err, body)

@@ -501,3 +501,17 @@ def test_a_refused_namespace_ends_the_run_after_printing_what_came_with_it(
         part.startswith("42") for line in recorded for part in line["text"].split("\x1e")
     )
     assert len(printed) == welcomes >= 1, (result.stdout, recorded)
+
+
+def test_emit_without_ack_waits_for_the_post_and_says_when_it_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    big.write_bytes(bytes(range(256)) * 5000)  # 1.28 MB: past socket.io 4's 1 MB maxPayload
+    with run_server("node4") as server:
+        refused = siocli("emit", server.url, "echo", f"@{big}", "--transport", "polling")
+        assert refused.returncode == 7, refused.stderr  # was 0: the 413 came during the close
+        assert "HTTP 413" in refused.stderr and "maxPayload" in refused.stderr
+        fine = siocli("emit", server.url, "echo", "small", "--transport", "polling")
+        assert fine.returncode == 0, fine.stderr
+        plain = siocli("emit", server.url.replace("http://", "https://"), "echo")
+        assert plain.returncode == 3
+        assert "use http://" in plain.stderr

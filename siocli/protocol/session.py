@@ -358,6 +358,12 @@ class ClientSession:
     def protocol(self) -> int:
         return socket_protocol(self.eio)
 
+    @property
+    def sending(self) -> bool:
+        """Packets wait for a transport, or a POST awaits its answer: what was emitted has
+        not all reached the server yet (over polling, the POST's 200 says it has)."""
+        return bool(self._outbox) or self._polling_post
+
     def awaiting(self) -> int:
         """How many answers the server still owes us: acks of our events, and namespaces
         we asked to join."""

@@ -151,6 +151,19 @@ class Connection:
         if self._http is not None:
             await self._http.aclose()
 
+    async def drain(self, timeout: float) -> None:
+        """Wait (up to ``timeout``) until what was sent so far has left: POSTs answered (a
+        refusal, such as 413 past maxPayload, is then a failure of the session rather than
+        lost in the close), WebSocket frames written."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (
+            (self.session.sending or not self._ws_out.empty())
+            and self.session.state is not EngineState.CLOSED
+            and loop.time() < deadline
+        ):
+            await asyncio.sleep(0.005)  # the end of a command: a few ms of polling is cheap
+
     def _closed_detail(self) -> str | None:
         closed = self.session.close_reason
         if closed is None:

@@ -93,6 +93,11 @@ def hint_for_http(status: int, message: str | None, code: object) -> str | None:
         return STICKY_HINT
     if code == 0:
         return "the server does not offer this transport; try --transport polling or websocket"
+    if status == 413:
+        return (
+            "the POST was over the server's maxPayload (the handshake says how much; "
+            "socket.io: maxHttpBufferSize): send less per message, or raise it on the server"
+        )
     if status == 403:
         return (
             "the server refused the request (its allowRequest, origin or auth check; "
@@ -114,6 +119,8 @@ def tls_error(error: ssl.SSLError, where: str) -> TLSError:
     hint = "trust the server's CA with --cacert FILE, or skip verification with -k/--insecure"
     if "hostname" in str(detail).lower() or "doesn't match" in str(error):
         hint = "the certificate is for another host name; connect by that name, or -k/--insecure"
+    elif getattr(error, "reason", None) == "WRONG_VERSION_NUMBER":
+        hint = "the server answered in plain text, not TLS: use http:// (or ws://)"
     return TLSError(f"TLS failed with {where}: {detail}", hint)
 
 
