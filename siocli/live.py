@@ -406,6 +406,15 @@ async def _with_client(
     try:
         await client.start()
         status = await body(client)
+    except Outcome as exc:
+        if options.as_json:  # a script reading the stream learns why it ended
+            fields = {"status": int(exc.status), "message": exc.message, "hint": exc.hint}
+            printer.note("error", **{k: v for k, v in fields.items() if v is not None})
+        raise
+    except asyncio.CancelledError:  # Ctrl-C
+        if options.as_json:
+            printer.note("error", status=int(ExitStatus.INTERRUPTED), message="interrupted")
+        raise
     finally:
         await client.stop()
         printer.flush()

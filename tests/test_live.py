@@ -515,3 +515,17 @@ def test_emit_without_ack_waits_for_the_post_and_says_when_it_is_refused(tmp_pat
         plain = siocli("emit", server.url.replace("http://", "https://"), "echo")
         assert plain.returncode == 3
         assert "use http://" in plain.stderr
+
+
+def test_a_json_stream_ends_with_why_the_run_failed(server: RunningServer) -> None:
+    refused = siocli("listen", "http://127.0.0.1:1", "--json")
+    last = json.loads(refused.stdout.splitlines()[-1])
+    assert refused.returncode == 3 and last["type"] == "error" and last["status"] == 3
+    silent = siocli("emit", server.url, "nothing", "--ack", "--timeout", "1", "--json")
+    last = json.loads(silent.stdout.splitlines()[-1])
+    assert silent.returncode == 5 and last == {
+        "t": last["t"],
+        "type": "error",
+        "status": 5,
+        "message": "no answer for ack 0 within 1 s",
+    }
