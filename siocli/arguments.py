@@ -44,6 +44,7 @@ def split_arguments(text: str) -> list[str]:
 
 
 def _json_end(text: str, i: int) -> int:
+    start = i
     depth = 0
     while i < len(text):
         char = text[i]
@@ -57,7 +58,8 @@ def _json_end(text: str, i: int) -> int:
             if depth == 0:
                 return i + 1
         i += 1
-    raise ArgumentError(f"unclosed {text[0] if text else '{'!s}...: a JSON value runs to the end")
+    closer = "}" if text[start] == "{" else "]"
+    raise ArgumentError(f"{text[start : start + 30]}: not valid JSON (no closing '{closer}')")
 
 
 def _quote_end(text: str, i: int, quote: str) -> int:

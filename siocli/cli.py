@@ -231,7 +231,10 @@ def connection_options(command: Any) -> Any:
             help="Seconds to wait for the connection, the namespaces, an ack.",
         ),
         click.option(
-            "--reconnect/--no-reconnect", default=None, help="Reconnect when the session drops."
+            "--reconnect/--no-reconnect",
+            default=None,
+            help="Reconnect when the session drops (default: on for connect and listen, off "
+            "for emit and doctor; never after the server disconnects the client).",
         ),
         click.option(
             "--reconnect-attempts", type=click.IntRange(min=1), default=5, show_default=True
@@ -453,9 +456,13 @@ def listen(ctx: click.Context, **kwargs: Any) -> None:
 @connection_options
 @click.pass_context
 def connect_command(ctx: click.Context, **kwargs: Any) -> None:
-    """An interactive session: type 'emit EVENT ARGS...', 'ack ID ARGS...', 'join NSP',
-    'leave NSP', 'help'. Incoming events print as they come. With stdin not a terminal, the
-    same commands are read line by line; EOF ends the session."""
+    """An interactive session: type 'emit [--ack] EVENT ARGS...', 'ack ID|last ARGS...',
+    'join NSP [AUTH]', 'leave NSP', 'use NSP', 'wait EVENT', 'quit', 'help'. Incoming events
+    print as they come.
+
+    With stdin not a terminal, the same commands are read line by line (a script); EOF ends
+    the session once the server has answered what it owes. A command that fails is
+    explained and the script goes on; the exit code is then 2."""
     from .live import connect_main, run_live
 
     live = _live_options(_pop_live(kwargs), reconnect_default=True)

@@ -573,7 +573,9 @@ class _Prompt:
         self.client = client
         self.options = options
         self.lines = _stdin_lines(stdin)
+        self.interactive = interactive
         self.show_prompt = interactive and not options.as_json
+        self.failed = False  # a command failed (a script then exits 2)
         self.current = [client.main_namespace]
         self.events: asyncio.Future[SessionEvent] = asyncio.ensure_future(client.next_event())
 
@@ -597,10 +599,11 @@ class _Prompt:
                 except StopAsyncIteration:  # EOF: let the server answer, then leave
                     self.events.cancel()
                     await self.client.settle(self.options.connect.timeout)
-                    return ExitStatus.OK
+                    return self._status()
                 verb, argument = _command(self.client, line.strip(), self.current, printer)
+                self.failed |= verb == "error"
                 if verb == "quit":
-                    return ExitStatus.OK
+                    return self._status()
                 # A join completes before the next command, and 'wait EVENT' waits for the
                 # event: scripts depend on both.
                 await self._block(argument if verb == "wait" else None)
@@ -613,12 +616,17 @@ class _Prompt:
             with contextlib.suppress(BaseException):
                 await asyncio.gather(self.events, reading, return_exceptions=True)
 
+    def _status(self) -> ExitStatus:
+        # A script whose commands failed (explained as they failed) says so at the end.
+        return ExitStatus.USAGE if self.failed and not self.interactive else ExitStatus.OK
+
     def _next_event(self) -> SessionEvent:
         event = self.events.result()  # printed by next_event; raises Outcome at the end
         self.events = asyncio.ensure_future(self.client.next_event())
         return event
 
     async def _block(self, awaited: str | None) -> None:
+        """Wait for a join's answer, or for ``wait EVENT``'s event; the --timeout at most."""
         session = self.client.session
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.connect.timeout
@@ -630,6 +638,7 @@ class _Prompt:
             if remaining <= 0:
                 what = f"'{awaited}'" if awaited is not None else f"answer to join {namespace}"
                 self.client.printer.note("error", message=f"no {what} within the --timeout")
+                self.failed = True
                 return
             await asyncio.wait({self.events}, timeout=remaining)
             if self.events.done():
@@ -642,7 +651,7 @@ def _command(
     client: LiveClient, line: str, current: list[str], printer: EventPrinter
 ) -> tuple[str, str]:
     """Carry out one prompt command; returns what the loop must do next: ("quit", ""),
-    ("wait", EVENT) or ("", "")."""
+    ("wait", EVENT), ("error", "") when the command failed (it was explained), or ("", "")."""
     if not line or line.startswith("#"):
         return "", ""
     verb, _, rest = line.partition(" ")
@@ -685,14 +694,21 @@ def _command(
             client.act(client.session.connect, tokens[0], auth)
             current[0] = tokens[0]
         elif verb == "leave":
-            client.act(client.session.disconnect, rest or current[0])
+            client.act(client.session.disconnect, _joined(client, rest or current[0]))
         elif verb == "use":
-            current[0] = rest or "/"
+            current[0] = _joined(client, rest or "/")
         else:
             raise ArgumentError(f"unknown command {verb!r} (try 'help')")
     except (ArgumentError, LocalProtocolError) as exc:
         printer.note("error", message=str(exc))
+        return "error", ""
     return "", ""
+
+
+def _joined(client: LiveClient, namespace: str) -> str:
+    if client.session.namespace_state(namespace) is NamespaceState.DISCONNECTED:
+        raise ArgumentError(f"not joined to {namespace}: 'join {namespace}' first")
+    return namespace
 
 
 async def _stdin_lines(stdin: IO[bytes]) -> Any:

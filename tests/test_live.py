@@ -390,15 +390,26 @@ def test_connect_reads_commands_from_a_pipe(server: RunningServer) -> None:
             "use /",
             "emit ask 7",
             "bogus",
+            "use /nowhere",
+            'emit hello {"a": 1',
+            "emit after 1",
             "",
         ]
     )
     result = siocli("connect", server.url, "--json", stdin=script)
-    assert result.returncode == 0, result.stderr
+    # a failed command is explained and the script goes on; its exit code says so
+    assert result.returncode == 2, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    types = [r["type"] for r in records]
-    assert "error" in types  # 'bogus' is explained, not fatal
+    errors = [r["message"] for r in records if r["type"] == "error"]
+    assert errors == [
+        "unknown command 'bogus' (try 'help')",
+        "not joined to /nowhere: 'join /nowhere' first",
+        """{"a": 1: not valid JSON (no closing '}')""",
+    ]
     assert any(r["type"] == "connect" and r["nsp"] == "/admin" for r in records)
+    assert any(r["type"] == "emit" and r["event"] == "after" for r in records)
+    clean = siocli("connect", server.url, stdin="emit --ack hello 1\n")
+    assert clean.returncode == 0, clean.stderr
 
 
 def test_forcing_eio_4_on_a_socketio_2_server_is_explained_and_survives_reconnection() -> None:
