@@ -540,3 +540,14 @@ def test_a_json_stream_ends_with_why_the_run_failed(server: RunningServer) -> No
         "status": 5,
         "message": "no answer for ack 0 within 1 s",
     }
+
+
+def test_websocket_only_mistakes_get_their_hint() -> None:
+    with run_server("node4") as server:
+        wrong_path = siocli("emit", server.url, "x", "--path", "/foo/", "--transport", "websocket")
+        assert wrong_path.returncode == 3
+        assert "is --path right (/foo/ now)?" in wrong_path.stderr
+        # socket.io 4 without allowEIO3 accepts the upgrade, then breaks the connection
+        old = siocli("emit", server.url, "x", "--eio", "3", "--transport", "websocket")
+        assert old.returncode == 3
+        assert "allowEIO3" in old.stderr and "--eio auto" in old.stderr

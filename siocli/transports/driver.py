@@ -91,7 +91,14 @@ class Connection:
                 "is the server up and is it a Socket.IO server? (--timeout to wait longer)",
             ) from None
         if self.session.handshake is None:
-            raise self.failure or ConnectError(self._closed_detail() or "the session closed")
+            raise self.failure or ConnectError(
+                self._closed_detail() or "the session closed",
+                "the server dropped the connection before its open packet: a socket.io 3/4 "
+                "server does that to EIO=3 over WebSocket without allowEIO3 (try --eio auto), "
+                "and a proxy can too (--transport polling shows the server's answer)"
+                if self.session.transport is Transport.WEBSOCKET
+                else None,
+            )
 
     async def next_event(self, timeout: float | None = None) -> SessionEvent:
         """The next session event; :class:`Timeout` after ``timeout`` seconds."""

@@ -239,7 +239,9 @@ def describe_ws_failure(exc: BaseException, target: Target) -> TransportError:
     if isinstance(exc, InvalidHandshake):
         return ConnectError(
             f"WebSocket handshake with {where} failed: {exc}",
-            "a proxy may strip the Upgrade/Connection headers; try --transport polling",
+            f"is --path right ({target.path} now)? A Node server hangs up on a WebSocket "
+            "request for a path it does not serve; a proxy that strips the Upgrade/Connection "
+            "headers can too (--transport polling tells which)",
         )
     if isinstance(exc, OSError):
         root = root_cause(exc)
