@@ -551,3 +551,10 @@ def test_websocket_only_mistakes_get_their_hint() -> None:
         old = siocli("emit", server.url, "x", "--eio", "3", "--transport", "websocket")
         assert old.returncode == 3
         assert "allowEIO3" in old.stderr and "--eio auto" in old.stderr
+
+
+def test_a_proxy_that_refuses_is_named_without_its_password() -> None:
+    result = siocli("emit", "http://127.0.0.1:2", "x", "--proxy", "http://bob:s3cret@127.0.0.1:1")
+    assert result.returncode == 3
+    assert "cannot connect to the proxy http://127.0.0.1:1: connection refused" in result.stderr
+    assert "s3cret" not in result.stderr

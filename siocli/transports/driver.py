@@ -289,7 +289,7 @@ class Connection:
     async def _get(self, request: HttpGet) -> None:
         """Poll; and poll again, in the same task, as long as the session asks as each GET
         ends (a task and a turn of the event loop less a poll)."""
-        from .http import describe_http_failure, poll
+        from .http import describe_http_failure, poll, proxy_of
 
         while True:
             try:
@@ -297,7 +297,9 @@ class Connection:
                     self._client(), self.target.http_url(request.query), self._poll_timeout()
                 )
             except Exception as exc:  # translated once, here
-                reason = self._fail(describe_http_failure(exc, self.target))
+                reason = self._fail(
+                    describe_http_failure(exc, self.target, proxy_of(self.options, self.target))
+                )
                 self.session.receive_http_failure(request, reason, time.monotonic())
             else:
                 if status == 200:
@@ -317,7 +319,7 @@ class Connection:
             request, self._next_get = self._next_get, None
 
     async def _post(self, request: HttpPost) -> None:
-        from .http import describe_http_failure, post
+        from .http import describe_http_failure, post, proxy_of
 
         http = {"method": "POST", "headers": {"content-type": request.content_type}}
         self._emit_tap(request.body, Direction.C2S, Transport.POLLING, http)
@@ -330,7 +332,9 @@ class Connection:
                 self.options.timeout,
             )
         except Exception as exc:
-            reason = self._fail(describe_http_failure(exc, self.target))
+            reason = self._fail(
+                describe_http_failure(exc, self.target, proxy_of(self.options, self.target))
+            )
             self.session.receive_http_failure(request, reason, time.monotonic())
         else:
             if status == 200:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .config import ConnectOptions, Target
 from .errors import (
@@ -93,9 +94,11 @@ def http_error(status: int, text: str, target: Target) -> TransportError:
     return ConnectError(what, hint_for_http(status, message, code))
 
 
-def describe_http_failure(exc: BaseException, target: Target) -> TransportError:
+def describe_http_failure(
+    exc: BaseException, target: Target, proxy: str | None = None
+) -> TransportError:
     """Translate a failed request into siocli's words (once, at the boundary): an exception
-    of :class:`PlainClient` or of httpx."""
+    of :class:`PlainClient` or of httpx. ``proxy``: the proxy the request went through."""
     where = target.authority
     if isinstance(exc, _PlainTimeout):
         return Timeout(f"{where} did not answer in time ({type(exc).__name__})")
@@ -112,6 +115,14 @@ def describe_http_failure(exc: BaseException, target: Target) -> TransportError:
     tls = ssl_cause(exc)
     if tls is not None:
         return tls_error(tls, where)
+    if isinstance(exc, httpx.ConnectError) and proxy is not None:
+        # through a proxy, the connection that failed is the proxy's (an unreachable
+        # server is the proxy's 502, an answer)
+        shown = urlsplit(proxy)._replace(netloc=urlsplit(proxy).netloc.rpartition("@")[2])
+        return ConnectError(
+            f"cannot connect to the proxy {shown.geturl()}: {root_cause(exc)}",
+            "check --proxy and the *_proxy variables (no_proxy lists hosts to reach directly)",
+        )
     if isinstance(exc, httpx.ConnectError):
         return ConnectError(f"cannot connect to {where}: {root_cause(exc)}", _connect_hint(exc))
     if isinstance(exc, httpx.HTTPError):
@@ -131,15 +142,21 @@ def _connect_hint(exc: BaseException) -> str | None:
 # --- plain HTTP/1.1 ----------------------------------------------------------------------------
 
 
+def proxy_of(options: ConnectOptions, target: Target) -> str | None:
+    """The proxy long-polling to ``target`` goes through, as far as can be said: --proxy, or
+    the proxy variable httpx reads (``no_proxy`` aside); ``None``: direct."""
+    if options.proxy:
+        return options.proxy
+    names = ("https_proxy", "HTTPS_PROXY") if target.secure else ("http_proxy", "HTTP_PROXY")
+    return next(
+        (os.environ[n] for n in (*names, "all_proxy", "ALL_PROXY") if os.environ.get(n)), None
+    )
+
+
 def goes_direct(options: ConnectOptions, target: Target) -> bool:
     """Whether long-polling to ``target`` can use :class:`PlainClient`: plain ``http://``
-    and no proxy to go through (``--proxy``, or a proxy variable httpx would read: then
-    httpx decides, ``no_proxy`` included)."""
-    if target.secure or options.proxy:
-        return False
-    return not any(
-        os.environ.get(name) for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")
-    )
+    and no proxy to go through (with one, httpx decides, ``no_proxy`` included)."""
+    return not target.secure and proxy_of(options, target) is None
 
 
 class _PlainFailure(OSError):
