@@ -220,10 +220,12 @@ class LiveClient:
                     "reconnect", attempt=attempt, of=self.options.attempts, delay=delay
                 )
                 await asyncio.sleep(delay)
-                with contextlib.suppress(Outcome):
+                try:
                     await connection.close(grace=0)
                     await self.start()
                     return
+                except Outcome as exc:
+                    self.printer.note("reconnect_failed", attempt=attempt, message=exc.message)
             raise Outcome(ExitStatus.CONNECT_FAILED, "could not reconnect")
         if self.kicked and not any(self.joined.values()):
             raise Outcome(
@@ -498,7 +500,9 @@ async def listen_main(
     async def body(client: LiveClient) -> ExitStatus:
         for line in spec.emits:
             name, args = parse_command_line(line)
-            client.emit(name, args)
+            namespace = client.main_namespace
+            client.emit(name, args, namespace)
+            client.printer.note("emit", nsp=namespace, event=name, args=args, id=None)
         seen = 0
         loop = asyncio.get_running_loop()
         deadline = loop.time() + spec.duration if spec.duration is not None else None
@@ -572,6 +576,7 @@ class _Prompt:
     ) -> None:
         self.client = client
         self.options = options
+        client.printer.ack_advice = True
         self.lines = _stdin_lines(stdin)
         self.interactive = interactive
         self.show_prompt = interactive and not options.as_json

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import subprocess
 import sys
 import time
@@ -327,7 +328,8 @@ def test_listen_counts_filters_and_answers_acks(server: RunningServer) -> None:
         '["auto", 2]',
     )
     assert answered.returncode == 0, answered.stderr
-    [event] = [json.loads(x) for x in answered.stdout.splitlines() if '"event"' in x]
+    records = [json.loads(x) for x in answered.stdout.splitlines()]
+    [event] = [r for r in records if r["type"] == "event"]
     assert event["args"] == ["auto", 2]
 
 
@@ -558,3 +560,13 @@ def test_a_proxy_that_refuses_is_named_without_its_password() -> None:
     assert result.returncode == 3
     assert "cannot connect to the proxy http://127.0.0.1:1: connection refused" in result.stderr
     assert "s3cret" not in result.stderr
+
+
+def test_listen_says_what_it_emitted_and_gives_no_prompt_advice(server: RunningServer) -> None:
+    result = siocli("listen", server.url, "--emit", "ask 7", "--until", "question")
+    assert result.returncode == 0, result.stderr
+    assert "emit     nsp=/ event=ask args=[7]" in result.stdout
+    question = next(line for line in result.stdout.splitlines() if '"question"' in line)
+    assert re.search(r"\(asks ack \d+\)$", question)  # listen has no prompt to 'ack N' at
+    prompt = siocli("connect", server.url, stdin="emit ask 7\nwait question\n")
+    assert re.search(r"\(asks ack (\d+): answer with 'ack \1 \.\.\.'\)", prompt.stdout)

@@ -37,6 +37,7 @@ class EventPrinter:
         self.color = color
         self.start = time.monotonic()
         self.prompt = ""  # re-printed after each line when a prompt is showing
+        self.ack_advice = False  # connect's prompt: how to answer an event that asks an ack
         # Lines printed but not yet written: one write per batch of events, even when the
         # stream writes through (PYTHONUNBUFFERED, a terminal) and a write is a system call.
         self._lines: list[str] = []
@@ -70,7 +71,7 @@ class EventPrinter:
         self.out.flush()
 
     def _print(self, record: dict[str, Any]) -> None:
-        line = dumps_line(record) if self.as_json else _human(record)
+        line = dumps_line(record) if self.as_json else _human(record, self.ack_advice)
         lines = self._lines
         lines.append("\r\x1b[K" + line + "\n" + self.prompt if self.prompt else line + "\n")
         if len(lines) >= 1024:  # a long flood: written (not flushed) as it goes
@@ -144,7 +145,7 @@ def _record(event: SessionEvent, t: float) -> dict[str, Any] | None:
     return None
 
 
-def _human(record: dict[str, Any]) -> str:
+def _human(record: dict[str, Any], ack_advice: bool = False) -> str:
     kind = record["type"]
     head = f"{record['t']:9.3f}s  "
     nsp = record.get("nsp")
@@ -157,9 +158,9 @@ def _human(record: dict[str, Any]) -> str:
             text += " " + ", ".join(format_value(a) for a in record["args"])
         if record.get("id") is not None:
             text += (
-                f"  (asks ack {record['id']})"
-                if peer
-                else f"  (asks ack {record['id']}: answer with 'ack {record['id']} ...')"
+                f"  (asks ack {record['id']}: answer with 'ack {record['id']} ...')"
+                if ack_advice
+                else f"  (asks ack {record['id']})"
             )
         return head + text
     if kind == "ack":
