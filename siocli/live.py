@@ -717,7 +717,7 @@ def _joined(client: LiveClient, namespace: str) -> str:
 
 
 async def _stdin_lines(stdin: IO[bytes]) -> Any:
-    """Lines of stdin without blocking the event loop (a terminal or a pipe)."""
+    """Lines of stdin without blocking the event loop (a terminal, a pipe, a file)."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes | None] = asyncio.Queue()
     fd = stdin.fileno()
@@ -730,7 +730,12 @@ async def _stdin_lines(stdin: IO[bytes]) -> Any:
             chunk = b""
         queue.put_nowait(chunk or None)
 
-    loop.add_reader(fd, readable)
+    try:
+        loop.add_reader(fd, readable)
+    except PermissionError:  # a regular file or /dev/null (epoll refuses them): never blocks
+        while data := os.read(fd, 65536):
+            queue.put_nowait(data)
+        queue.put_nowait(None)
     try:
         while True:
             chunk = await queue.get()

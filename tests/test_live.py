@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -570,3 +571,24 @@ def test_listen_says_what_it_emitted_and_gives_no_prompt_advice(server: RunningS
     assert re.search(r"\(asks ack \d+\)$", question)  # listen has no prompt to 'ack N' at
     prompt = siocli("connect", server.url, stdin="emit ask 7\nwait question\n")
     assert re.search(r"\(asks ack (\d+): answer with 'ack \1 \.\.\.'\)", prompt.stdout)
+
+
+def test_connect_reads_a_script_from_a_file_or_dev_null(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    # CI and cron redirect from files; the event loop cannot watch a regular file.
+    script = tmp_path / "script.txt"
+    script.write_text("emit --ack hello 1\n")
+    for path in (script, Path(os.devnull)):
+        with path.open("rb") as stdin:
+            result = subprocess.run(
+                [sys.executable, "-m", "siocli", "connect", server.url, "--json"],
+                stdin=stdin,
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+            )
+        assert result.returncode == 0, result.stderr
+        acks = [r for r in map(json.loads, result.stdout.splitlines()) if r["type"] == "ack"]
+        assert len(acks) == (1 if path == script else 0)
