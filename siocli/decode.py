@@ -8,6 +8,7 @@ go to one sink: the terminal view or JSON Lines.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,7 +97,12 @@ def _messages(
         sources = ["-"]
     for number, source in enumerate(sources, 1):
         if source != "-" and not os.path.isfile(source):
-            yield from _argument(source, number, options.eio, transport)
+            if os.path.isdir(source):
+                yield InputProblem(f"{source} is a directory: name the files", source, fatal=True)
+            elif _PATH_LIKE.match(source):  # no wire message looks like this: a file name
+                yield InputProblem(f"no such file: {source}", source, fatal=True)
+            else:
+                yield from _argument(source, number, options.eio, transport)
             continue
         from .captures import read_stream  # only for files and stdin: arguments are quicker
 
@@ -121,6 +127,13 @@ def _messages(
                 )
         except OSError as exc:
             yield InputProblem(f"cannot read {source}: {exc.strerror}", source, fatal=True)
+
+
+# An argument that cannot be a wire message (those start with a packet type digit, "b<digit>"
+# for base64 in Engine.IO 3, or hex:/b64:) and looks like a path or a file name.
+_PATH_LIKE = re.compile(
+    r"(?![0-9]|hex:|b64:|b[0-9])(?:.*[/\\]|.*\.[A-Za-z][A-Za-z0-9]{0,4}\Z)", re.S
+)
 
 
 def _argument(

@@ -320,3 +320,15 @@ def test_any_capture_decodes_or_is_refused_never_crashes(
         console=lambda: Console(file=out, width=100),
     )
     assert status in (ExitStatus.OK, ExitStatus.USAGE), err.getvalue()
+
+
+def test_a_missing_file_or_a_directory_is_not_taken_for_a_wire_message(tmp_path: Path) -> None:
+    for argument, says in [
+        (str(tmp_path / "capture.har"), "no such file"),
+        ("session.jsonl", "no such file"),
+        (str(tmp_path), "is a directory"),
+    ]:
+        code, out, err = run(argument)
+        assert code == 2 and says in err, (argument, out, err)
+    code, out, _ = run('42["a.b"]', "4/chat.room,")  # wire messages with dots stay messages
+    assert code == 0 and out.count("#") == 2
