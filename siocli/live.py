@@ -274,7 +274,7 @@ class LiveClient:
         deadline = loop.time() + timeout
         while self.session.awaiting() and loop.time() < deadline:
             await self.next_event(
-                deadline - loop.time(), waiting="the server's answers", within=timeout
+                deadline - loop.time(), waiting=", ".join(self.session.awaited()), within=timeout
             )
         # The session saw the answers as they came; the events that carry them to the user
         # may still be queued.

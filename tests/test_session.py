@@ -314,3 +314,15 @@ def test_a_ping_timeout_without_one_ping_says_so() -> None:
     pinged.receive_timeout(65.0)
     closed = pinged.events_received()[-1]
     assert closed.reason == "ping timeout" and NEVER_PINGED not in closed.detail
+
+
+def test_what_the_server_owes_is_said_in_words() -> None:
+    session = polling_session()
+    session.connect("/")
+    session.connect("/admin")
+    assert session.awaited() == ["join /", "join /admin"]
+    session.receive_poll('40{"sid":"a"}', 0.1)
+    first = session.emit("x", namespace="/", ack=True)
+    second = session.emit("y", namespace="/", ack=True)
+    assert session.awaited() == [f"ack {first} on /", f"ack {second} on /", "join /admin"]
+    assert session.awaiting() == 3

@@ -366,11 +366,22 @@ class ClientSession:
 
     def awaiting(self) -> int:
         """How many answers the server still owes us: acks of our events, and namespaces
-        we asked to join."""
-        return sum(
-            len(socket.acks_asked) + (socket.state is NamespaceState.CONNECTING)
-            for socket in self._sockets.values()
-        ) + len(self._deferred)
+        we asked to join (:meth:`awaited` says which)."""
+        return len(self.awaited())
+
+    def awaited(self) -> list[str]:
+        """What :meth:`awaiting` counts, in words: ``ack 0 on /``, ``join /admin``."""
+        words = [
+            f"ack {ack_id} on {namespace}"
+            for namespace, socket in self._sockets.items()
+            for ack_id in sorted(socket.acks_asked)
+        ]
+        words += [
+            f"join {namespace}"
+            for namespace, socket in self._sockets.items()
+            if socket.state is NamespaceState.CONNECTING
+        ]
+        return words + [f"join {namespace}" for namespace, _ in self._deferred]
 
     def acks_owed(self, namespace: str = "/") -> list[int]:
         """The ids of the server's events on ``namespace`` that await our ack, in order."""
