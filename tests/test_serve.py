@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -280,3 +281,32 @@ def test_a_bug_while_serving_a_client_is_one_line_not_a_traceback() -> None:
         "siocli: internal error while serving a client: KeyError: 'nsp' "
         "(a bug: please report it; --traceback shows where)\n"
     )
+
+
+def test_the_wire_view_shows_what_goes_out_when_it_goes_out() -> None:
+    # A WebSocket frame the server sends was shown only at the client's next input (here:
+    # a second later, its disconnect), stamped with that later time.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "siocli", "serve", "--port", "0", "--json", "-v"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    ready = json.loads(process.stdout.readline())
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "siocli", "connect", ready["url"]),
+            *("--transport", "websocket", "--timeout", "1"),
+        ],
+        input="emit echo x\nwait never\n",  # 'wait' gives up after --timeout: 1 s later
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
+    process.terminate()
+    _, wire = process.communicate(timeout=10)
+    times = dict(re.findall(r'#\d+ ([<>]) websocket\s+([\d.]+)s\s+42\["echo","x"\]', wire))
+    assert set(times) == {">", "<"}, wire
+    assert float(times["<"]) - float(times[">"]) < 0.5, times

@@ -134,6 +134,7 @@ class SocketServer:
         # next_deadline, called after every input, does not visit every client
         self._join_by: dict[str, float] = {}
         self._events: list[AppEvent] = []
+        self._now = 0.0  # the time of the latest input
         self._new_id = new_id or (lambda: _secrets.token_urlsafe(15))
 
     # --- the front end's side: same as EngineServer, Socket.IO handled on the way --------
@@ -170,6 +171,9 @@ class SocketServer:
         return self.engine.data_to_send()
 
     def events_received(self) -> list[AppEvent]:
+        # Sending has consequences too (the wire seen going out, a session a flush ended):
+        # they count from the latest input.
+        self._engine_events(self._now)
         events, self._events = self._events, []
         return events
 
@@ -221,6 +225,7 @@ class SocketServer:
     # --- Engine.IO events ----------------------------------------------------------------
 
     def _engine_events(self, now: float) -> None:
+        self._now = now
         for event in self.engine.events_received():
             if isinstance(event, SessionOpened):
                 self._opened(event, now)

@@ -122,10 +122,19 @@ class FrontEnd:
 
     def pump(self, endpoint: Endpoint) -> None:
         """Call after every input: the application's ``after``, then the server's outputs
-        go out (the frames of one call in one write per connection), then the timer."""
+        go out (the frames of one call in one write per connection), then the timer. What
+        sending produced (the wire seen going out, for -v) reaches ``after`` at once."""
         endpoint.after()
+        outputs = endpoint.server.data_to_send()
+        while outputs:
+            self._write(endpoint, outputs)
+            endpoint.after()
+            outputs = endpoint.server.data_to_send()
+        self._arm(endpoint)  # the deadline may have moved
+
+    def _write(self, endpoint: Endpoint, outputs: list[Any]) -> None:
         written: dict[int, _WebSocket] = {}
-        for output in endpoint.server.data_to_send():
+        for output in outputs:
             if isinstance(output, (HttpResponse, WsAccept, WsReject)):
                 future = endpoint._waiting.pop(output.request, None)
                 if future is not None and not future.done():
@@ -141,7 +150,6 @@ class FrontEnd:
                     socket.close(output.code)
         for socket in written.values():
             socket.flush()
-        self._arm(endpoint)  # the deadline may have moved
 
     def _arm(self, endpoint: Endpoint) -> None:
         """Plan ``receive_timeout`` at the server's next deadline, if that changed: a timer
