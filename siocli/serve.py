@@ -24,9 +24,11 @@ from .protocol.engine_server import EngineServer, MessageReceived, WireSeen
 from .protocol.server import (
     AppEvent,
     ClientAck,
+    ClientBroke,
     ClientEvent,
     ClientJoined,
     ClientLeft,
+    ClientRefused,
     Refusal,
     SocketServer,
 )
@@ -116,7 +118,7 @@ class _EchoApp:
         ):
             self.wire.forget(event.sid)  # the session is over
 
-    def _record(self, event: ClientJoined | ClientEvent | ClientAck | ClientLeft) -> dict[str, Any]:
+    def _record(self, event: AppEvent) -> dict[str, Any]:
         """What a client did, for the live view."""
         if isinstance(event, ClientJoined):
             return {
@@ -143,6 +145,13 @@ class _EchoApp:
                 "id": event.ack_id,
                 "args": event.args,
             }
+        if isinstance(event, ClientRefused):
+            refused = {"type": "refuse", "sid": event.sid, "nsp": event.namespace}
+            refused["message"] = event.message
+            return refused if event.data is None else {**refused, "data": event.data}
+        if isinstance(event, ClientBroke):
+            return {"type": "protocol_error", "sid": event.sid, "reason": event.reason}
+        assert isinstance(event, ClientLeft)
         return {
             "type": "leave",
             "sid": event.socket_id,

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -310,3 +311,36 @@ def test_the_wire_view_shows_what_goes_out_when_it_goes_out() -> None:
     times = dict(re.findall(r'#\d+ ([<>]) websocket\s+([\d.]+)s\s+42\["echo","x"\]', wire))
     assert set(times) == {">", "<"}, wire
     assert float(times["<"]) - float(times[">"]) < 0.5, times
+
+
+def test_the_live_view_tells_refusals_and_protocol_errors() -> None:
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "siocli", "serve", "--port", "0", "--json"),
+            *("-n", "/admin", "--auth", AUTH),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    url = json.loads(process.stdout.readline())["url"]
+    for namespace, auth in (("/nope", "{}"), ("/admin", '{"token": "wrong"}')):
+        refused = subprocess.run(
+            [sys.executable, "-m", "siocli", "emit", url + namespace, "x", "--auth", auth],
+            capture_output=True,
+            timeout=20,
+            check=False,
+        )
+        assert refused.returncode == 4
+    sid = handshake(url)
+    params = {"EIO": "4", "transport": "polling", "sid": sid}
+    assert httpx.post(url + "/socket.io/", params=params, content=b"4zzz", timeout=5).text == "ok"
+    time.sleep(0.3)  # the session ends on the server's side; the view says why
+    process.terminate()
+    out, _ = process.communicate(timeout=10)
+    records = [json.loads(line) for line in out.splitlines()]
+    refusals = [(r["nsp"], r["message"]) for r in records if r["type"] == "refuse"]
+    assert refusals == [("/nope", "Invalid namespace"), ("/admin", "not authorized")]
+    [broke] = [r for r in records if r["type"] == "protocol_error"]
+    assert broke["sid"] == sid and "unknown Socket.IO packet type 'z'" in broke["reason"]

@@ -35,9 +35,11 @@ from .types import SocketPacket, SocketType, socket_protocol
 
 __all__ = [
     "ClientAck",
+    "ClientBroke",
     "ClientEvent",
     "ClientJoined",
     "ClientLeft",
+    "ClientRefused",
     "Refusal",
     "SocketServer",
 ]
@@ -81,7 +83,28 @@ class ClientLeft:
     socket_id: str = ""
 
 
-AppEvent = ClientJoined | ClientEvent | ClientAck | ClientLeft | WireSeen
+@dataclass(frozen=True, slots=True)
+class ClientRefused:
+    """A CONNECT was refused: the CONNECT_ERROR's message (and data) went to the client."""
+
+    sid: str
+    namespace: str
+    message: str
+    data: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientBroke:
+    """The client broke the protocol; its session is closed (``parse error``, as the
+    reference server says). ``reason``: what it did."""
+
+    sid: str
+    reason: str
+
+
+AppEvent = (
+    ClientJoined | ClientEvent | ClientAck | ClientLeft | ClientRefused | ClientBroke | WireSeen
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +289,7 @@ class SocketServer:
             if client.protocol == 4 and "unknown Socket.IO packet type" in exc.reason:
                 return
             client.assembler.reset()
-            self.engine.close(client.sid, "parse error")
+            self._broke(client, exc.reason)
             return
         if packet is not None:
             self._packet(client, packet)
@@ -281,13 +304,13 @@ class SocketServer:
                 auth = dict(parse_qsl(query, keep_blank_values=True))
             if namespace in client.sockets:
                 if client.protocol == 5:
-                    self.engine.close(client.sid, "parse error")  # CONNECT twice
+                    self._broke(client, f"a second CONNECT to {namespace}")
                 return
             self._connect(client, namespace, auth)
             return
         if namespace not in client.sockets:
-            if client.protocol == 5:
-                self.engine.close(client.sid, "parse error")  # not joined (§3.5)
+            if client.protocol == 5:  # §3.5
+                self._broke(client, f"a {ptype.name} on {namespace}, a namespace it has not joined")
             return
         if ptype is SocketType.DISCONNECT:
             socket_id = client.sockets.pop(namespace)
@@ -307,7 +330,11 @@ class SocketServer:
                     ClientAck(client.sid, namespace, packet.id, list(packet.data or []))
                 )
         elif ptype is SocketType.CONNECT_ERROR and client.protocol == 5:
-            self.engine.close(client.sid, "parse error")
+            self._broke(client, "a CONNECT_ERROR, which only servers send")
+
+    def _broke(self, client: _Client, reason: str) -> None:
+        self._events.append(ClientBroke(client.sid, reason))
+        self.engine.close(client.sid, "parse error")
 
     def _connect(self, client: _Client, namespace: str, auth: Any) -> None:
         try:
@@ -321,6 +348,7 @@ class SocketServer:
                 if refusal.data is not None:
                     data["data"] = refusal.data
             self._send(client, SocketPacket(SocketType.CONNECT_ERROR, namespace, data))
+            self._events.append(ClientRefused(client.sid, namespace, refusal.message, refusal.data))
             return
         if client.protocol == 5:
             socket_id = self._new_id()
