@@ -147,6 +147,16 @@ class LiveClient:
                     + (f" (data: {_json(event.data)})" if event.data is not None else ""),
                     _rejection_hint(event),
                 )
+        # What came with the answers (the open, a welcome) is printed now, before anything
+        # the command does; events wait in `early` for the command to see them.
+        assert self.connection is not None
+        while (queued := self.connection.event_nowait()) is not None:
+            if isinstance(queued, Closed):
+                self.held = queued  # the end is next_event's to tell
+                break
+            self._take(queued)
+            if isinstance(queued, (EventMessage, AckMessage)):
+                self.early.append(queued)
 
     async def next_event(
         self, timeout: float | None = None, *, waiting: str = "", within: float | None = None

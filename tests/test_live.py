@@ -592,3 +592,14 @@ def test_connect_reads_a_script_from_a_file_or_dev_null(
         assert result.returncode == 0, result.stderr
         acks = [r for r in map(json.loads, result.stdout.splitlines()) if r["type"] == "ack"]
         assert len(acks) == (1 if path == script else 0)
+
+
+def test_against_socketio_2_the_log_and_the_wire_view_follow_the_wire() -> None:
+    with run_server("node2") as server:
+        result = siocli("emit", server.url, "hello", "--ack", "-v", "--json")
+    assert result.returncode == 0, result.stderr
+    # -v dissects the 2.x open payload (96:0{...}) as Engine.IO 3, from the first message
+    assert "✗" not in result.stderr and "eio.no-handshake" not in result.stderr
+    assert 'Engine.IO "open" packet type' in result.stderr
+    types = [json.loads(line)["type"] for line in result.stdout.splitlines()]
+    assert types[:3] == ["open", "connect", "emit"], types

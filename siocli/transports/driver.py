@@ -303,10 +303,10 @@ class Connection:
                 self.session.receive_http_failure(request, reason, time.monotonic())
             else:
                 if status == 200:
-                    if self._tap is not None:
+                    self.session.receive_poll(body, time.monotonic())
+                    if self._tap is not None:  # after: the revision is known from the answer
                         http = {"method": "GET", "status": status, "headers": headers}
                         self._emit_tap(body, Direction.S2C, Transport.POLLING, http)
-                    self.session.receive_poll(body, time.monotonic())
                 else:
                     self._http_error(request, status, text)
             self._polling = True
