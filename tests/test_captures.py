@@ -170,3 +170,25 @@ def test_a_har_of_any_shape_gives_messages_or_problems(entries: list[Any]) -> No
     document = json.dumps({"log": {"entries": entries}}).encode()
     for item in read_har(io.BytesIO(document), "fuzz.har"):
         assert isinstance(item, (WireMessage, InputProblem))
+
+
+def test_a_text_body_stored_as_base64_stays_text() -> None:
+    body = '0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000}\x1e40'
+    content = {
+        "mimeType": "text/plain; charset=UTF-8",
+        "encoding": "base64",
+        "text": base64.b64encode(body.encode()).decode(),
+    }
+    entry = {
+        "startedDateTime": "2024-01-01T00:00:00.000Z",
+        "request": {"method": "GET", "url": "http://h/socket.io/?EIO=4&transport=polling"},
+        "response": {"status": 200, "content": content},
+    }
+    document = json.dumps({"log": {"entries": [entry]}}).encode()
+    [message] = list(read_har(io.BytesIO(document), "b64.har"))
+    assert isinstance(message, WireMessage) and message.data == body
+    binary = {**content, "mimeType": "application/octet-stream"}  # an Engine.IO 3 payload
+    entry["response"] = {"status": 200, "content": binary}
+    document = json.dumps({"log": {"entries": [entry]}}).encode()
+    [message] = list(read_har(io.BytesIO(document), "b64.har"))
+    assert message.data == body.encode()

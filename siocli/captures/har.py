@@ -175,9 +175,15 @@ def _content_text(content: dict[str, Any], where: str) -> str | bytes | InputPro
         return InputProblem("a body that is not a string", where)
     if content.get("encoding") == "base64":
         try:
-            return binascii.a2b_base64(text)
+            data = binascii.a2b_base64(text)
         except (binascii.Error, ValueError):
             return InputProblem("a base64 body that is not valid base64", where)
+        if not str(content.get("mimeType", "")).startswith(_OCTET_STREAM):
+            try:  # a text body the browser stored as base64: still text on the wire
+                return data.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        return data
     return text
 
 
