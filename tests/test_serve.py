@@ -344,3 +344,9 @@ def test_the_live_view_tells_refusals_and_protocol_errors() -> None:
     assert refusals == [("/nope", "Invalid namespace"), ("/admin", "not authorized")]
     [broke] = [r for r in records if r["type"] == "protocol_error"]
     assert broke["sid"] == sid and "unknown Socket.IO packet type 'z'" in broke["reason"]
+
+
+def test_status_lines_carry_nodes_reason_phrases(serve4: str) -> None:
+    unknown = get(serve4, EIO="4", transport="polling", sid="nope")
+    assert (unknown.status_code, unknown.reason_phrase) == (400, "Bad Request")
+    assert get(serve4, EIO="4", transport="polling").reason_phrase == "OK"

@@ -306,6 +306,17 @@ async def _read_body(connection: Any, reader: asyncio.StreamReader, limit: int) 
             raise ConnectionError("closed in the middle of a request")
 
 
+_REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    413: "Payload Too Large",
+    500: "Internal Server Error",
+}
+
+
 async def _write(
     connection: Any,
     writer: asyncio.StreamWriter,
@@ -316,7 +327,8 @@ async def _write(
     import h11
 
     all_headers = [("Server", _SERVER), *headers, ("Content-Length", str(len(body)))]
-    data = connection.send(h11.Response(status_code=status, headers=all_headers))
+    reason = _REASONS.get(status, "")  # as Node writes them: "400 Bad Request"
+    data = connection.send(h11.Response(status_code=status, headers=all_headers, reason=reason))
     if body:
         data += connection.send(h11.Data(data=body))
     data += connection.send(h11.EndOfMessage())
