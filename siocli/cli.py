@@ -22,6 +22,8 @@ from .exit import ExitStatus
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from .recording import Recording
+
 __all__ = ["cli", "main"]
 
 EPILOG_DECODE = """\b
@@ -602,6 +604,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         recordings = [load_recording(path) for path in kwargs["recordings"]]
     except RecordingError as exc:
         raise CliError(str(exc), ExitStatus.USAGE) from None
+    _say_recording_problems(recordings)
     for recording in recordings:
         if auth is None and needs_auth(recording):
             raise CliError(
@@ -637,6 +640,14 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     ctx.exit(int(status))
 
 
+def _say_recording_problems(recordings: list[Recording]) -> None:
+    """What reading a recording found (a cut last line, a line skipped): said before the
+    replay, whose steps stop where the recording does."""
+    for recording in recordings:
+        for problem in recording.problems:
+            sys.stderr.write(f"siocli: {problem.source}: {problem.message}\n")
+
+
 def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
     """``replay --serve``: one recording, played as the server."""
     from .mock import MockOptions, run_mock
@@ -654,6 +665,7 @@ def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
         recording = load_recording(kwargs["recordings"][0])
     except RecordingError as exc:
         raise CliError(str(exc), ExitStatus.USAGE) from None
+    _say_recording_problems([recording])
     options = MockOptions(
         host=kwargs["host"],
         port=kwargs["port"],

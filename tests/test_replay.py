@@ -133,3 +133,12 @@ def test_unreachable_server_and_bad_recordings(tmp_path: Path) -> None:
 )
 def test_ignore_paths(spec: str, parsed: tuple[str, list]) -> None:
     assert parse_ignore(spec) == parsed
+
+
+def test_a_cut_recording_is_said_to_be_cut_before_it_is_replayed(tmp_path: Path) -> None:
+    whole = (RECORDINGS / "node4-upgrade.jsonl").read_bytes()
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(whole[: whole.rindex(b"\n", 0, len(whole) - 1) + 20])  # mid last line
+    result = replay(str(cut), "--url", "http://127.0.0.1:1")
+    assert result.returncode == 3  # nothing listens there
+    assert f"{cut}:" in result.stderr and "cut short" in result.stderr
