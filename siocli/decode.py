@@ -82,6 +82,15 @@ def run_decode(
         for reason in pipeline.unreadable:
             stderr.write(f"siocli: {reason}\n")
         return ExitStatus.USAGE
+    if not pipeline.read_any:  # nothing could be decoded: say so, as for unreadable input
+        stderr.write(
+            "siocli: no wire message in the input (see above)\n"
+            if pipeline.problems_said
+            else "siocli: no wire message found in the input: a message starts with its "
+            "packet type digit, a transcript has '>'/'<' frames or HTTP exchanges; for bytes, "
+            "use hex:/b64: or --from payload\n"
+        )
+        return ExitStatus.USAGE
     if options.strict and pipeline.summary.violations():
         return ExitStatus.FINDINGS
     return ExitStatus.OK
@@ -176,6 +185,7 @@ class _Pipeline:
         self.start: float | None = None
         self.unreadable: list[str] = []
         self.read_any = False
+        self.problems_said = False  # the input's problems were shown
         self.guess_said = False
         self.pending: list[Finding] = []  # capture findings for the next JSON record
 
@@ -249,6 +259,7 @@ class _Pipeline:
         )
 
     def _problem(self, problem: InputProblem) -> None:
+        self.problems_said = True
         if problem.fatal:
             self.unreadable.append(problem.message)
             return

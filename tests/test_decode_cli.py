@@ -183,7 +183,10 @@ def test_piped_stdin_without_arguments() -> None:
     ],
 )
 def test_bad_messages_say_what_and_where(message: str, layer: str, offset: int, words: str) -> None:
-    [record] = records(message)
+    code, out, err = run("--json", message)
+    # a message that does not decode is still a message; input that is none at all is exit 2
+    assert code == (2 if layer == "input" else 0), err
+    [record] = [json.loads(line) for line in out.splitlines()]
     assert record["error"]["layer"] == layer
     assert record["error"]["offset"] == offset
     assert words in record["error"]["message"]
@@ -332,3 +335,11 @@ def test_a_missing_file_or_a_directory_is_not_taken_for_a_wire_message(tmp_path:
         assert code == 2 and says in err, (argument, out, err)
     code, out, _ = run('42["a.b"]', "4/chat.room,")  # wire messages with dots stay messages
     assert code == 0 and out.count("#") == 2
+
+
+def test_input_without_one_wire_message_is_exit_2_with_the_reason(tmp_path: Path) -> None:
+    prose = tmp_path / "notes.txt"
+    prose.write_text("we saw the client drop\nafter a deploy\n")
+    code, out, err = run("--from", "transcript", str(prose))
+    assert (code, out) == (2, "")  # was exit 0 and no output at all
+    assert "no wire message found" in err and "--from payload" in err
