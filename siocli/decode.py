@@ -138,10 +138,10 @@ def _messages(
             yield InputProblem(f"cannot read {source}: {exc.strerror}", source, fatal=True)
 
 
-# An argument that cannot be a wire message (those start with a packet type digit, "b<digit>"
-# for base64 in Engine.IO 3, or hex:/b64:) and looks like a path or a file name.
+# An argument that cannot be a wire message (those start with a packet type digit, are
+# b<base64> (binary in a polling payload), or hex:/b64:) and looks like a path or file name.
 _PATH_LIKE = re.compile(
-    r"(?![0-9]|hex:|b64:|b[0-9])(?:.*[/\\]|.*\.[A-Za-z][A-Za-z0-9]{0,4}\Z)", re.S
+    r"(?![0-9]|hex:|b64:|b[A-Za-z0-9+/=_-]*\Z)(?:.*[/\\]|.*\.[A-Za-z][A-Za-z0-9]{0,4}\Z)", re.S
 )
 
 

@@ -333,8 +333,9 @@ def test_a_missing_file_or_a_directory_is_not_taken_for_a_wire_message(tmp_path:
     ]:
         code, out, err = run(argument)
         assert code == 2 and says in err, (argument, out, err)
-    code, out, _ = run('42["a.b"]', "4/chat.room,")  # wire messages with dots stay messages
-    assert code == 0 and out.count("#") == 2
+    # wire messages with dots or slashes stay messages (b<base64>: binary in a polling body)
+    code, out, _ = run("--transport", "polling", '42["a.b"]', "4/chat.room,", "bAQ/+")
+    assert code == 0 and out.count("#") == 3, out
 
 
 def test_input_without_one_wire_message_is_exit_2_with_the_reason(tmp_path: Path) -> None:
@@ -343,3 +344,11 @@ def test_input_without_one_wire_message_is_exit_2_with_the_reason(tmp_path: Path
     code, out, err = run("--from", "transcript", str(prose))
     assert (code, out) == (2, "")  # was exit 0 and no output at all
     assert "no wire message found" in err and "--from payload" in err
+
+
+def test_a_long_event_name_is_elided_like_long_args_unless_full() -> None:
+    message = '42["' + "x" * 5000 + '",1]'
+    code, out, _ = run(message)
+    assert code == 0 and max(len(line) for line in out.splitlines()) < 200
+    code, out, _ = run("--full", message)
+    assert code == 0 and "x" * 5000 in out

@@ -227,7 +227,7 @@ class HumanRenderer:
             _KIND_STYLE.get(span.kind, "default"),
             " => ",
             "dim",
-            span.meaning,
+            _elide(span.meaning, self._width, self.full),
             None,
         )
 
@@ -250,7 +250,7 @@ class HumanRenderer:
         data = packet.data
         if (ptype is _EVENT or ptype is _BINARY_EVENT) and data:
             line += (
-                f" {format_value(data[0])}",  # the event's name, then its arguments
+                " " + _elide(format_value(data[0]), self._width, self.full),  # the name
                 "bold",
                 " " + _elide(format_value(packet.args), self._width, self.full),
                 None,
