@@ -288,6 +288,7 @@ class WireView:
     def __init__(self, err: IO[str]) -> None:
         self.err = err
         self.taps: dict[str, Any] = {}
+        self.last: str | None = None  # the session of the last message shown
 
     def seen(self, event: WireSeen, eio: int) -> None:
         from .live import make_tap
@@ -296,6 +297,9 @@ class WireView:
         if tap is None:
             tap = self.taps[event.sid] = make_tap(True, self.err)
         assert tap is not None
+        if event.sid != self.last:  # sessions interleave: say whose messages follow
+            self.last = event.sid
+            self.err.write(f"── client {event.sid}\n")
         tap(WireMessage(event.data, event.direction, event.transport, time.time(), eio, event.sid))
 
     def forget(self, sid: str) -> None:

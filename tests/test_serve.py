@@ -264,6 +264,7 @@ def test_the_live_view_quiet_and_verbose() -> None:
     # every wire message, annotated as decode shows it, on stderr
     assert '=> Engine.IO "open" packet type' in wire
     assert '420["hello",1]' in wire and "430[1]" in wire
+    assert wire.startswith("── client ")  # whose messages follow (sessions interleave)
 
 
 def test_a_bug_while_serving_a_client_is_one_line_not_a_traceback() -> None:
