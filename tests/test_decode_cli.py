@@ -352,3 +352,15 @@ def test_a_long_event_name_is_elided_like_long_args_unless_full() -> None:
     assert code == 0 and max(len(line) for line in out.splitlines()) < 200
     code, out, _ = run("--full", message)
     assert code == 0 and "x" * 5000 in out
+
+
+def test_bytes_that_are_not_utf8_are_counted_not_silently_replaced(tmp_path: Path) -> None:
+    capture = tmp_path / "latin1.txt"
+    capture.write_bytes(b'42["caf\xe9"]\n42["ok"]\n')
+    lines = records(str(capture))
+    assert lines[0]["data"] == ["caf\ufffd"]
+    findings = [f for line in lines for f in line["findings"] if f["code"] == "input.not-utf8"]
+    assert len(findings) == 1 and findings[0]["message"].startswith("1 byte(s) that are not UTF-8")
+    clean = tmp_path / "utf8.txt"
+    clean.write_text('42["café"]\n', encoding="utf-8")
+    assert not any(f["code"] == "input.not-utf8" for f in records(str(clean))[0]["findings"])

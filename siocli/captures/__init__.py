@@ -5,12 +5,13 @@ HAR files. Each reader yields :class:`~siocli.wire.WireMessage` values and
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 from collections.abc import Iterator
 from typing import IO
 
-from ..protocol.types import Transport
+from ..protocol.types import Severity, Transport
 from ..wire import InputProblem, WireMessage
 
 __all__ = ["FORMATS", "detect_format", "read_stream"]
@@ -64,7 +65,8 @@ def read_stream(
         body = buffered.read()
         yield WireMessage(body, None, Transport.POLLING, None, eio or 3, None, name)
         return
-    lines = io.TextIOWrapper(buffered, encoding="utf-8", errors="replace", newline="")
+    _not_utf8[0] = 0
+    lines = io.TextIOWrapper(buffered, encoding="utf-8", errors=_COUNTED, newline="")
     try:
         if detected == "recording":
             from ..recording import read_recording
@@ -78,3 +80,26 @@ def read_stream(
             )
     finally:
         lines.detach()  # the caller owns the stream and closes it
+    if _not_utf8[0]:
+        yield InputProblem(
+            f"{_not_utf8[0]} byte(s) that are not UTF-8 were read as U+FFFD (\ufffd): this is "
+            "not UTF-8 text (binary? --from payload, or hex:/b64: messages)",
+            name,
+            severity=Severity.WARNING,
+            code="input.not-utf8",
+        )
+
+
+# Text input is read with invalid UTF-8 replaced, as a browser shows it, and counted: the
+# reader says how much it replaced. (Readers run one at a time: one counter.)
+_not_utf8 = [0]
+
+
+def _replace_and_count(error: UnicodeError) -> tuple[str, int]:
+    assert isinstance(error, UnicodeDecodeError)
+    _not_utf8[0] += error.end - error.start
+    return "\ufffd", error.end
+
+
+_COUNTED = "siocli.replace-and-count"
+codecs.register_error(_COUNTED, _replace_and_count)

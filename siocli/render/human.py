@@ -123,11 +123,15 @@ class HumanRenderer:
         )
 
     def write_problem(self, problem: InputProblem, index: int) -> None:
-        violation = problem.severity is Severity.VIOLATION
+        severity = problem.severity
+        if severity is Severity.INFO:  # prose between messages, and such
+            mark, style = "   · skipped ", "dim"
+        else:
+            mark, style = f"   {_SEVERITY_STYLE[severity][0]} input ", _SEVERITY_STYLE[severity][1]
         self._lines.append(
             (
-                "bold red" if violation else "dim",
-                "   ✗ input " if violation else "   · skipped ",
+                style,
+                mark,
                 None,
                 f"({problem.source}) ",
                 "dim",
