@@ -230,6 +230,11 @@ class EngineServer:
         events, self._events = self._events, []
         return events
 
+    def has_events(self) -> bool:
+        """Events wait for :meth:`events_received` (sending can make some: the wire seen
+        going out, a session a flush ended)."""
+        return bool(self._events)
+
     def data_to_send(self) -> list[Output]:
         """What to write now: queued packets go out, pending polls with data are answered."""
         pending, self._pending = self._pending, {}

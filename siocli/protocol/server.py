@@ -193,6 +193,9 @@ class SocketServer:
     def data_to_send(self) -> list[Output]:
         return self.engine.data_to_send()
 
+    def has_events(self) -> bool:
+        return bool(self._events) or self.engine.has_events()
+
     def events_received(self) -> list[AppEvent]:
         # Sending has consequences too (the wire seen going out, a session a flush ended):
         # they count from the latest input.

@@ -49,6 +49,7 @@ class SansServer(Protocol):
     def receive_timeout(self, now: float) -> None: ...
     def next_deadline(self) -> float | None: ...
     def data_to_send(self) -> list[Output]: ...
+    def has_events(self) -> bool: ...
 
 
 @dataclass
@@ -124,12 +125,15 @@ class FrontEnd:
         """Call after every input: the application's ``after``, then the server's outputs
         go out (the frames of one call in one write per connection), then the timer. What
         sending produced (the wire seen going out, for -v) reaches ``after`` at once."""
+        server = endpoint.server
         endpoint.after()
-        outputs = endpoint.server.data_to_send()
+        outputs = server.data_to_send()
         while outputs:
             self._write(endpoint, outputs)
-            endpoint.after()
-            outputs = endpoint.server.data_to_send()
+            outputs = []
+            if server.has_events():
+                endpoint.after()
+                outputs = server.data_to_send()
         self._arm(endpoint)  # the deadline may have moved
 
     def _write(self, endpoint: Endpoint, outputs: list[Any]) -> None:
