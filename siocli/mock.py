@@ -153,6 +153,7 @@ class Playback:
         self.asked: dict[tuple[str, int], Step] = {}  # (nsp, our ack id) -> server step
         self.last_outcome: dict[str, Step] = {}  # nsp -> its latest recorded CONNECT answer
         self.new_results: list[StepResult] = []  # for the live view, taken by the caller
+        self.secrets: set[str] = set()  # the client's values where the recording redacted
 
     # --- what the client does ------------------------------------------------------------
 
@@ -259,12 +260,15 @@ class Playback:
     # --- what the server plays -----------------------------------------------------------
 
     def outgoing(self, value: Any) -> Any:
-        """``value`` with the recorded session ids replaced by this session's."""
+        """``value`` with the recorded session ids replaced by this session's, and a
+        redacted secret by the client's own (when it gave one: which is then unambiguous)."""
         mapping = {
             recorded: self.ids[role]
             for recorded, role in self.script.recorded.sids.items()
             if role in self.ids
         }
+        if len(self.secrets) == 1:
+            mapping[REDACTED] = next(iter(self.secrets))
         return replace_in_strings(value, mapping) if mapping else value
 
     def take_new_results(self) -> list[StepResult]:
@@ -340,6 +344,7 @@ class Playback:
             for key, value in recorded.items():
                 if value == REDACTED and isinstance(auth.get(key), str):
                     self.actual.secret(auth[key])
+                    self.secrets.add(auth[key])
         return self.actual.args(None, [auth if auth is not None else {}])[0]
 
     def _result(

@@ -184,8 +184,11 @@ def test_a_redacted_auth_accepts_any_value_and_hides_it() -> None:
     playback.connect("/admin", {"token": "whatever-the-client-has"})
     assert playback.results[-1].ok
     # the same secret in args later is shown redacted, as the recording has it
-    playback.event("/admin", "whoami", ["whatever-the-client-has"], 0)
+    (ack,) = playback.event("/admin", "whoami", ["whatever-the-client-has"], 0)
     assert playback.results[-1].actual["args"] == ["[redacted]"]
+    # what the server echoed of it is played back with the client's value, not the marker
+    assert ack.step.args == [{"token": "[redacted]"}]
+    assert playback.outgoing(ack.step.args) == [{"token": "whatever-the-client-has"}]
 
 
 def recording_file(tmp_path: Path, frames: list[tuple[str, str]], eio: int = 4) -> Recording:
@@ -334,7 +337,8 @@ def test_the_node_clients_get_the_recorded_server(
     assert seen["ack / binary"]["args"] == [{"$binary": "010203"}, {"nested": {"$binary": "0405"}}]
     assert seen["event / echo"]["args"] == [{"$binary": "010203"}, "text"]
     assert seen["event / answered"]["args"] == ["yes", {"$binary": "07"}]
-    assert seen["ack / whoami"]["args"] == [{"token": "[redacted]"}]  # as recorded
+    # recorded redacted; played back as the client's own token, which it sent
+    assert seen["ack / whoami"]["args"] == [{"token": "secret-token"}]
     assert seen["event / clock"]["args"][0]["zone"] == "UTC"
     assert seen["transport / "]["name"] == ("polling" if transport == "polling" else "websocket")
     assert status == 0, out
