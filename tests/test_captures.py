@@ -192,3 +192,12 @@ def test_a_text_body_stored_as_base64_stays_text() -> None:
     document = json.dumps({"log": {"entries": [entry]}}).encode()
     [message] = list(read_har(io.BytesIO(document), "b64.har"))
     assert message.data == body.encode()
+
+
+def test_forcing_another_revision_than_the_har_urls_say_is_said_once_per_session() -> None:
+    def codes(eio: int | None) -> list[str]:
+        with (CAPTURES / "node4-polling.chrome.har").open("rb") as har:
+            return [i.code for i in read_har(har, "h.har", eio=eio) if isinstance(i, InputProblem)]
+
+    assert codes(3).count("input.eio-forced") == 1
+    assert "input.eio-forced" not in codes(None) + codes(4)

@@ -77,7 +77,15 @@ def _entry(
     if transport not in ("polling", "websocket") or "EIO" not in query:
         return  # not an Engine.IO request (a page, a script, an image...)
     where = f"{name} entry {index}"
-    revision = eio or (int(query["EIO"]) if query["EIO"] in ("3", "4") else None)
+    said = int(query["EIO"]) if query["EIO"] in ("3", "4") else None
+    revision = eio or said
+    if eio is not None and said is not None and eio != said and "sid" not in query:
+        yield InputProblem(  # once per session: at its handshake request
+            f"the URL says EIO={said}; --eio {eio} decodes this session as Engine.IO {eio}",
+            where,
+            severity=Severity.WARNING,
+            code="input.eio-forced",
+        )
     session = query.get("sid") or f"#{index}"  # a new session: its handshake tells its sid
     if transport == "websocket":
         if not isinstance(entry.get("_webSocketMessages"), list):
