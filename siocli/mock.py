@@ -44,6 +44,7 @@ from .protocol.server import (
 from .protocol.types import Direction, Handshake
 from .recording import REDACTED, Recording, replace_in_strings
 from .replay import (
+    ENGINE_SID,
     Normaliser,
     ReplayReport,
     Step,
@@ -52,6 +53,7 @@ from .replay import (
     comparable,
     handshake_of,
     script_of,
+    socket_id_role,
 )
 from .serve import WireView
 
@@ -147,8 +149,8 @@ class Playback:
         self.matched: set[int] = set()
         self.used: set[int] = set()  # server connect/connect_error steps given as answers
         self.actual = Normaliser(script.ignore)
-        self.actual.sid(sid, "sid")
-        self.ids: dict[str, str] = {"sid": sid}  # role -> actual id
+        self.actual.sid(sid, ENGINE_SID)
+        self.ids: dict[str, str] = {ENGINE_SID: sid}  # role -> actual id
         self.client_ack: dict[int, int] = {}  # recorded client event step -> actual ack id
         self.asked: dict[tuple[str, int], Step] = {}  # (nsp, our ack id) -> server step
         self.last_outcome: dict[str, Step] = {}  # nsp -> its latest recorded CONNECT answer
@@ -187,8 +189,8 @@ class Playback:
         return _refusal(answer), plays
 
     def joined(self, namespace: str, socket_id: str) -> None:
-        self.ids[f"sid {namespace}"] = socket_id
-        self.actual.sid(socket_id, f"sid {namespace}")
+        self.ids[socket_id_role(namespace)] = socket_id
+        self.actual.sid(socket_id, socket_id_role(namespace))
 
     def event(self, namespace: str, name: Any, args: list[Any], ack_id: int | None) -> list[Play]:
         step = self._next("event", namespace, name)

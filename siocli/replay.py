@@ -262,6 +262,15 @@ def _binary_for_json(value: Any) -> Any:
     raise TypeError(type(value).__name__)
 
 
+ENGINE_SID = "engine sid"
+"""The role of the Engine.IO session id; ids are shown by role in comparisons: <engine sid>."""
+
+
+def socket_id_role(namespace: str) -> str:
+    """The role of a namespace's socket id (Socket.IO 2.x: the engine sid for '/')."""
+    return f"socket id on {namespace}"
+
+
 class Normaliser:
     """Values that always differ between two sessions, made equal: sids, ignored paths."""
 
@@ -336,14 +345,14 @@ def collect_recorded_sids(recording: Recording, steps: list[Step], into: Normali
     """Teach ``into`` the recorded session ids: the Engine.IO sid, each namespace's."""
     handshake = handshake_of(recording)
     if handshake is not None:
-        into.sid(handshake.sid, "sid")
+        into.sid(handshake.sid, ENGINE_SID)
     for step in steps:
         if (
             step.kind == "connect"
             and step.direction is Direction.S2C
             and isinstance(step.auth, dict)
         ):
-            into.sid(step.auth.get("sid"), f"sid {step.namespace}")
+            into.sid(step.auth.get("sid"), socket_id_role(step.namespace))
 
 
 class _Runner:
@@ -369,7 +378,7 @@ class _Runner:
 
     async def run(self) -> None:
         session = self.connection.session
-        self.actual.sid(session.sid, "sid")
+        self.actual.sid(session.sid, ENGINE_SID)
         start = time.monotonic()
         base = self.steps[0].time if self.steps else 0.0
         for step in self.steps:
@@ -468,7 +477,7 @@ class _Runner:
             return
         kind, namespace = actual["kind"], actual["namespace"]
         if kind == "connect":
-            self.actual.sid(actual.get("sid"), f"sid {namespace}")
+            self.actual.sid(actual.get("sid"), socket_id_role(namespace))
         expected_steps = self.pending.get(namespace) or self.pending.get(
             "/" if kind == "close" else namespace, []
         )

@@ -142,3 +142,13 @@ def test_a_cut_recording_is_said_to_be_cut_before_it_is_replayed(tmp_path: Path)
     result = replay(str(cut), "--url", "http://127.0.0.1:1")
     assert result.returncode == 3  # nothing listens there
     assert f"{cut}:" in result.stderr and "cut short" in result.stderr
+
+
+def test_ids_in_a_diff_are_named_by_what_they_are() -> None:
+    # A Socket.IO 3+ recording against a 2.x server: there the socket id on '/' is the
+    # Engine.IO sid, and the diff says which id is which.
+    with run_server("node2") as server:
+        result = replay(str(RECORDINGS / "node4-upgrade.jsonl"), "--url", server.url, "--eio", "3")
+    assert result.returncode == 6
+    assert '-      "sid": "<socket id on />"' in result.stdout
+    assert '+      "sid": "<engine sid>"' in result.stdout
