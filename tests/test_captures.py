@@ -19,6 +19,8 @@ from siocli.cli import cli
 from siocli.protocol import engineio
 from siocli.wire import InputProblem, WireMessage
 
+from .strategies import any_json, or_junk
+
 CAPTURES = Path(__file__).parent / "data" / "captures"
 GOLDEN = Path(__file__).parent / "golden"
 NAMES = sorted(p.name.removesuffix(".wire.json") for p in CAPTURES.glob("*.wire.json"))
@@ -125,46 +127,30 @@ def test_terminal_view_of_real_sessions_is_pinned(name: str) -> None:
 
 # --- a HAR of any shape is read, never crashed on ---------------------------------------------
 
-_any_json = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
-    max_leaves=6,
-)
-
-
-def _or_junk(value: Any) -> Any:
-    return st.just(value) | _any_json
-
 
 @st.composite
 def _har_entries(draw: st.DrawFn) -> Any:
     transport = draw(st.sampled_from(["polling", "websocket"]))
     url = f"http://h/socket.io/?EIO={draw(st.sampled_from(['3', '4']))}&transport={transport}"
-    content = {"text": draw(_or_junk("0{}")), "encoding": draw(_or_junk("base64"))}
+    content = {"text": draw(or_junk("0{}")), "encoding": draw(or_junk("base64"))}
     frame = {
-        "type": draw(_or_junk("send")),
-        "opcode": draw(_or_junk(1)),
-        "data": draw(_or_junk('42["a"]')),
-        "time": draw(_or_junk(1.5)),
+        "type": draw(or_junk("send")),
+        "opcode": draw(or_junk(1)),
+        "data": draw(or_junk('42["a"]')),
+        "time": draw(or_junk(1.5)),
     }
     return {
-        "startedDateTime": draw(_or_junk("2024-01-01T00:00:00.000Z")),
-        "time": draw(_or_junk(12.5)),
+        "startedDateTime": draw(or_junk("2024-01-01T00:00:00.000Z")),
+        "time": draw(or_junk(12.5)),
         "request": draw(
-            _or_junk({"method": draw(_or_junk("POST")), "url": url, "postData": content})
+            or_junk({"method": draw(or_junk("POST")), "url": url, "postData": content})
         ),
-        "response": draw(_or_junk({"status": draw(_or_junk(200)), "content": content})),
-        "_webSocketMessages": draw(_or_junk([frame])),
+        "response": draw(or_junk({"status": draw(or_junk(200)), "content": content})),
+        "_webSocketMessages": draw(or_junk([frame])),
     }
 
 
-@given(st.lists(_har_entries() | _any_json, max_size=4))
+@given(st.lists(_har_entries() | any_json, max_size=4))
 @settings(deadline=None)
 def test_a_har_of_any_shape_gives_messages_or_problems(entries: list[Any]) -> None:
     document = json.dumps({"log": {"entries": entries}}).encode()

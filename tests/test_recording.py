@@ -32,6 +32,7 @@ from siocli.recording import (
 from siocli.wire import InputProblem, WireMessage
 
 from .realservers import RunningServer
+from .strategies import any_json, or_junk
 
 C2S, S2C = Direction.C2S, Direction.S2C
 WS, POLL = Transport.WEBSOCKET, Transport.POLLING
@@ -210,72 +211,44 @@ def test_a_killed_recorder_loses_nothing_it_saw(tmp_path: Path) -> None:
 
 # --- a hand-edited recording is refused or read, never crashed on -----------------------------
 
-_any_json = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=6),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
-    max_leaves=5,
-)
-
-
-def _or_junk(value: Any) -> Any:
-    return st.just(value) | _any_json
-
-
 _HANDSHAKE = '0{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":1}'
 
 
 @st.composite
 def _headers(draw: st.DrawFn) -> dict[str, Any]:
     options = {
-        "path": draw(_or_junk("/socket.io/")),
-        "transport": draw(_or_junk("websocket")),
-        "namespaces": draw(_or_junk([])),
-        "auth": draw(_any_json),
-        "headers": draw(_or_junk({"X-Team": "a"})),
-        "query": draw(_or_junk({})),
+        "path": draw(or_junk("/socket.io/")),
+        "transport": draw(or_junk("websocket")),
+        "namespaces": draw(or_junk([])),
+        "auth": draw(any_json),
+        "headers": draw(or_junk({"X-Team": "a"})),
+        "query": draw(or_junk({})),
     }
     return {
         "format": FORMAT,
         "version": 1,
-        "url": draw(_or_junk("http://127.0.0.1:1")),
-        "eio": draw(_or_junk(4)),
-        "options": draw(_or_junk(options)),
+        "url": draw(or_junk("http://127.0.0.1:1")),
+        "eio": draw(or_junk(4)),
+        "options": draw(or_junk(options)),
     }
 
 
+def _messages(direction: str, texts: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(
+        lambda t, way, text: {"t": t, "dir": way, "transport": "websocket", "text": text},
+        or_junk(0.1),
+        or_junk(direction),
+        st.sampled_from(texts),
+    )
+
+
 _lines = st.one_of(
-    st.builds(
-        lambda t, direction, text: {
-            "t": t,
-            "dir": direction,
-            "transport": "websocket",
-            "text": text,
-        },
-        _or_junk(0.1),
-        _or_junk("s2c"),
-        st.sampled_from(
-            [_HANDSHAKE, "40", '40{"sid":"x"}', '42["a",1]', "431[2]", '44{"message":"no"}']
-        ),
+    _messages(
+        "s2c", [_HANDSHAKE, "40", '40{"sid":"x"}', '42["a",1]', "431[2]", '44{"message":"no"}']
     ),
-    st.builds(
-        lambda t, direction, text: {
-            "t": t,
-            "dir": direction,
-            "transport": "websocket",
-            "text": text,
-        },
-        _or_junk(0.2),
-        _or_junk("c2s"),
-        st.sampled_from(["40", '40{"token":"x"}', '421["b"]', "41"]),
-    ),
-    st.builds(lambda t, reason: {"t": t, "type": "close", "reason": reason}, _any_json, _any_json),
-    _any_json,
+    _messages("c2s", ["40", '40{"token":"x"}', '421["b"]', "41"]),
+    st.builds(lambda t, reason: {"t": t, "type": "close", "reason": reason}, any_json, any_json),
+    any_json,
 )
 
 
