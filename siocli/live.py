@@ -776,6 +776,7 @@ def run_live(main: Any, err: IO[str]) -> ExitStatus:
         try:
             return await main
         except asyncio.CancelledError:
+            err.write("siocli: interrupted\n")
             return ExitStatus.INTERRUPTED
         except Outcome as exc:
             if exc.message:

@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -603,3 +604,24 @@ def test_against_socketio_2_the_log_and_the_wire_view_follow_the_wire() -> None:
     assert 'Engine.IO "open" packet type' in result.stderr
     types = [json.loads(line)["type"] for line in result.stdout.splitlines()]
     assert types[:3] == ["open", "connect", "emit"], types
+
+
+def test_ctrl_c_says_so_and_ends_the_json_stream_with_its_status(server: RunningServer) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "siocli", "listen", server.url, "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert json.loads(process.stdout.readline())["type"] == "open"  # connected: now Ctrl-C
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=15)
+    assert process.returncode == 130
+    assert json.loads(out.splitlines()[-1]) == {
+        "t": json.loads(out.splitlines()[-1])["t"],
+        "type": "error",
+        "status": 130,
+        "message": "interrupted",
+    }
+    assert err.strip().endswith("siocli: interrupted")
