@@ -353,8 +353,12 @@ def _close_hint(event: Closed) -> str | None:
 # --- wiring the -v view ----------------------------------------------------------------------
 
 
-def make_tap(verbose: bool, out: IO[str]) -> Callable[[WireMessage], None] | None:
-    """``-v``: every wire message, dissected and rendered as ``decode`` shows it."""
+def make_tap(
+    verbose: bool, out: IO[str], started: float | None = None
+) -> Callable[[WireMessage], None] | None:
+    """``-v``: every wire message, dissected and rendered as ``decode`` shows it; times
+    count from ``started`` (epoch seconds: the command's start, the clock of its event
+    lines), else from the first message."""
     if not verbose:
         return None
     from rich.console import Console
@@ -364,7 +368,7 @@ def make_tap(verbose: bool, out: IO[str]) -> Callable[[WireMessage], None] | Non
 
     console = Console(file=out, highlight=False, soft_wrap=True, no_color="NO_COLOR" in os.environ)
     renderer = HumanRenderer(console, interactive=True)
-    state: dict[str, Any] = {"dissector": None, "eio": None, "count": 0, "start": None}
+    state: dict[str, Any] = {"dissector": None, "eio": None, "count": 0, "start": started}
 
     def tap(message: WireMessage) -> None:
         if state["dissector"] is None or state["eio"] != message.eio:
@@ -393,7 +397,7 @@ async def _with_client(
     show: Callable[[SessionEvent], bool] | None = None,
 ) -> ExitStatus:
     printer = EventPrinter(out, as_json=options.as_json, quiet=options.quiet)
-    taps = [make_tap(options.verbose, err)]
+    taps = [make_tap(options.verbose, err, started=time.time())]
     recording: IO[str] | None = None
     recorder = None
     if options.record:

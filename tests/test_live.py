@@ -625,3 +625,13 @@ def test_ctrl_c_says_so_and_ends_the_json_stream_with_its_status(server: Running
         "message": "interrupted",
     }
     assert err.strip().endswith("siocli: interrupted")
+
+
+def test_the_wire_view_and_the_event_lines_share_one_clock(server: RunningServer) -> None:
+    result = siocli("emit", server.url, "hello", "--ack", "-v", "--json")
+    assert result.returncode == 0, result.stderr
+    first_frame = float(re.findall(r"^#0 < \w+\s+([\d.]+)s", result.stderr, re.M)[0])
+    opened = next(r for r in map(json.loads, result.stdout.splitlines()) if r["type"] == "open")
+    # the handshake arrives before the open event is printed, on the command's clock (it
+    # was 0.000s: counted from the first wire message)
+    assert 0 < first_frame <= opened["t"] + 0.002, (first_frame, opened["t"])
