@@ -635,3 +635,12 @@ def test_the_wire_view_and_the_event_lines_share_one_clock(server: RunningServer
     # the handshake arrives before the open event is printed, on the command's clock (it
     # was 0.000s: counted from the first wire message)
     assert 0 < first_frame <= opened["t"] + 0.002, (first_frame, opened["t"])
+
+
+def test_python_socketio_refusing_engineio_3_over_websocket_is_named() -> None:
+    # a bare 403, where the same mistake over polling gets a 400 that says why
+    with run_server("psio") as server:
+        result = siocli("emit", server.url, "x", "--eio", "3", "--transport", "websocket")
+    assert result.returncode == 3
+    assert "HTTP 403" in result.stderr
+    assert "does not speak this Engine.IO revision" in result.stderr

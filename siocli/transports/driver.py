@@ -360,7 +360,7 @@ class Connection:
                 self.target.ws_url(request.query), self.options, self.target, cookies, batches=True
             )
         except Exception as exc:
-            failure = describe_ws_failure(exc, self.target)
+            failure = describe_ws_failure(exc, self.target, eio=request.query.get("EIO"))
             if self.session.transport is Transport.WEBSOCKET:
                 self._fail(failure)
             self.session.receive_websocket_closed(None, str(failure), time.monotonic())

@@ -208,8 +208,11 @@ def _batching_connection() -> Any:
     return BatchingConnection
 
 
-def describe_ws_failure(exc: BaseException, target: Target) -> TransportError:
-    """Translate a websockets exception into siocli's words (once, at the boundary)."""
+def describe_ws_failure(
+    exc: BaseException, target: Target, eio: str | None = None
+) -> TransportError:
+    """Translate a websockets exception into siocli's words (once, at the boundary);
+    ``eio``: the revision the request asked for."""
     from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
     where = target.authority
@@ -218,6 +221,9 @@ def describe_ws_failure(exc: BaseException, target: Target) -> TransportError:
         body = response.body.decode("utf-8", "replace") if response.body else ""
         status = response.status_code
         message, code = error_message(body)
+        if eio == "3" and status == 403 and not body:
+            # python-socketio's answer to EIO=3 over WebSocket (over polling: 400, said)
+            code = 5
         return ConnectError(
             f"WebSocket refused by {where}: HTTP {status}"
             + (f" {body.strip()[:200]}" if body else ""),
