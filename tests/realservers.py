@@ -21,6 +21,7 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 SERVERS = Path(__file__).parent / "servers"
+NODE_MODULES = ROOT / "node" / "node_modules"
 KINDS = ("node4", "node2", "psio")
 EIO = {"node4": 4, "node2": 3, "psio": 4}
 
@@ -51,14 +52,20 @@ class RunningServer:
         self.process.wait(5)
 
 
+def node() -> str:
+    """The node command, with the reference packages installed: a test that needs them
+    fails without them (a skipped test would pass for nothing)."""
+    path = shutil.which("node")
+    if path is None or not NODE_MODULES.is_dir():
+        pytest.fail(f"node and {NODE_MODULES} are needed: .ci/run installs them")
+    return path
+
+
 def _command(kind: str, options: dict[str, object]) -> list[str]:
     spec = json.dumps(options)
     if kind == "psio":
         return [sys.executable, str(SERVERS / "psio.py"), spec]
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node" / "node_modules").is_dir():
-        pytest.skip("node and node/node_modules are needed (.ci/run installs them)")
-    return [node, str(SERVERS / f"{kind}.js"), spec]
+    return [node(), str(SERVERS / f"{kind}.js"), spec]
 
 
 @contextmanager

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from siocli.protocol.types import Direction
 from siocli.recording import Recording, load_recording
 from siocli.replay import Step, StepResult
 
+from . import realservers
 from .realservers import ROOT, run_server
 
 RECORDINGS = ROOT / "recordings"
@@ -293,9 +293,7 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
 
 
 def node_client(version: int, url: str, **spec: Any) -> list[dict[str, Any]]:
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node" / "node_modules").is_dir():
-        pytest.skip("node and node/node_modules are needed (.ci/run installs them)")
+    node = realservers.node()
     done = subprocess.run(
         [
             node,

@@ -18,14 +18,13 @@ import base64
 import json
 import random
 import re
-import shutil
 import subprocess
 from collections import Counter, defaultdict
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from . import realservers
 from .reference_check import (
     VECTORS_DIR,
     describe,
@@ -37,8 +36,6 @@ from .reference_check import (
 
 pytestmark = pytest.mark.node
 
-ROOT = Path(__file__).parent.parent
-NODE_MODULES = ROOT / "node" / "node_modules"
 JUDGE = VECTORS_DIR / "judge.js"
 
 SEED = 20240917
@@ -388,12 +385,7 @@ def curated_cases(vectors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    path = shutil.which("node")
-    if path is None:
-        pytest.skip("node is not on PATH: the differential test needs the Node reference parsers")
-    if not NODE_MODULES.is_dir():
-        pytest.skip(f"{NODE_MODULES} is missing: run `npm install` in {NODE_MODULES.parent}")
-    return path
+    return realservers.node()
 
 
 @pytest.fixture(scope="module")

@@ -6,18 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).parent.parent
+from . import realservers
+from .realservers import ROOT
+
 AUTH = '{"token": "secret-token"}'
 
 
@@ -54,9 +54,7 @@ def serve3() -> Iterator[str]:
 
 
 def node_client(version: int, url: str, transports: list[str]) -> list[dict]:
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node" / "node_modules").is_dir():
-        pytest.skip("node and node/node_modules are needed (.ci/run installs them)")
+    node = realservers.node()
     spec = json.dumps({"version": version, "url": url, "transports": transports})
     result = subprocess.run(
         [node, str(ROOT / "tests" / "clients" / "node_client.js"), spec],
