@@ -677,32 +677,28 @@ class PacketAssembler:
         # less work than read_packet does; anything else, valid or not, falls through to
         # read_packet, which decides alike.
         kind = data[1:3]
+        payload = 0  # where the JSON starts, on the short path
+        ack_id = None
         if kind == "2[":
+            payload = 2
+        elif kind in _PLAIN_WITH_ID:  # "2" or "3", then a digit
+            bracket = data.find("[", 3, 20)  # 16 digits at most: ids below 2^53
+            if bracket > 0 and (digits := data[2:bracket]).isdigit() and digits.isascii():
+                payload = bracket
+                ack_id = int(digits)
+        if payload:
             try:
-                args = _fast_loads(data[2:])
+                args = _fast_loads(data[payload:])
             except _FastJSONError:
                 pass
             else:  # a list, as the JSON starts with "["
+                if kind[0] == "3":
+                    return _new(SocketPacket, (_ACK, "/", args, ack_id, 0))
                 name = args[0] if args else None
                 if (name.__class__ is str and name not in self._reserved) or (
                     name.__class__ in _NUMBERS
                 ):
-                    return _new(SocketPacket, (_EVENT, "/", args, None, 0))
-        elif kind in _PLAIN_WITH_ID:  # "2" or "3", then a digit
-            bracket = data.find("[", 3, 20)  # 16 digits at most: ids below 2^53
-            if bracket > 0 and (digits := data[2:bracket]).isdigit() and digits.isascii():
-                try:
-                    args = _fast_loads(data[bracket:])
-                except _FastJSONError:
-                    pass
-                else:
-                    if kind[0] == "3":
-                        return _new(SocketPacket, (_ACK, "/", args, int(digits), 0))
-                    name = args[0] if args else None
-                    if (name.__class__ is str and name not in self._reserved) or (
-                        name.__class__ in _NUMBERS
-                    ):
-                        return _new(SocketPacket, (_EVENT, "/", args, int(digits), 0))
+                    return _new(SocketPacket, (_EVENT, "/", args, ack_id, 0))
         packet = read_packet(data, 1, self.protocol, None)
         if packet.type >= 5:
             self._hold(packet)
