@@ -147,16 +147,7 @@ class LiveClient:
                     + (f" (data: {_json(event.data)})" if event.data is not None else ""),
                     _rejection_hint(event),
                 )
-        # What came with the answers (the open, a welcome) is printed now, before anything
-        # the command does; events wait in `early` for the command to see them.
-        assert self.connection is not None
-        while (queued := self.connection.event_nowait()) is not None:
-            if isinstance(queued, Closed):
-                self.held = queued  # the end is next_event's to tell
-                break
-            self._take(queued)
-            if isinstance(queued, (EventMessage, AckMessage)):
-                self.early.append(queued)
+        self.print_queued()  # what came with the answers (the open, a welcome), now
 
     async def next_event(
         self, timeout: float | None = None, *, waiting: str = "", within: float | None = None
@@ -298,13 +289,21 @@ class LiveClient:
         await self.connection.drain(timeout)
         self.print_queued()
         if self.held is not None:  # the session ended: said as next_event says it
-            await self.next_event(0)
+            await self._next(0, waiting="")
 
     def print_queued(self) -> None:
-        """Print the events that are here already, without waiting: before leaving, so
-        that nothing received goes unsaid."""
-        while self.ready_event() is not None:
-            pass
+        """Print the events that are here already, without waiting: before the command
+        acts, or before it leaves, so that nothing received goes unsaid. Events and acks
+        wait in ``early`` for the command to see them; the session's end is left to
+        :meth:`next_event` to tell."""
+        assert self.connection is not None
+        while (queued := self.connection.event_nowait()) is not None:
+            if isinstance(queued, Closed):
+                self.held = queued
+                break
+            self._take(queued)
+            if isinstance(queued, (EventMessage, AckMessage)):
+                self.early.append(queued)
 
     async def stop(self) -> None:
         self.closing = True
@@ -535,7 +534,7 @@ async def listen_main(
             if not isinstance(event, EventMessage):
                 if (
                     isinstance(event, NamespaceDisconnected)
-                    and client.kicked
+                    and event.reason == "io server disconnect"
                     and not any(client.joined.values())
                 ):
                     raise Outcome(
