@@ -570,7 +570,6 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     import asyncio
 
     from .arguments import ArgumentError, parse_value
-    from .recording import RecordingError, load_recording
     from .render import replay as render
     from .replay import ReplayRun, needs_auth, parse_ignore, replay_all
 
@@ -600,11 +599,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         if not sep:
             raise click.BadParameter(f"{header!r}: expected 'Name: value'", param_hint="-H")
         headers.append((name.strip(), value.strip()))
-    try:
-        recordings = [load_recording(path) for path in kwargs["recordings"]]
-    except RecordingError as exc:
-        raise CliError(str(exc), ExitStatus.USAGE) from None
-    _say_recording_problems(recordings)
+    recordings = _load_recordings(kwargs["recordings"])
     for recording in recordings:
         if auth is None and needs_auth(recording):
             raise CliError(
@@ -640,18 +635,24 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     ctx.exit(int(status))
 
 
-def _say_recording_problems(recordings: list[Recording]) -> None:
-    """What reading a recording found (a cut last line, a line skipped): said before the
-    replay, whose steps stop where the recording does."""
+def _load_recordings(paths: tuple[str, ...]) -> list[Recording]:
+    """The recordings to replay; what reading them found (a cut last line, a line
+    skipped) is said first, since the replay stops where a recording does."""
+    from .recording import RecordingError, load_recording
+
+    try:
+        recordings = [load_recording(path) for path in paths]
+    except RecordingError as exc:
+        raise CliError(str(exc), ExitStatus.USAGE) from None
     for recording in recordings:
         for problem in recording.problems:
             sys.stderr.write(f"siocli: {problem.source}: {problem.message}\n")
+    return recordings
 
 
 def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
     """``replay --serve``: one recording, played as the server."""
     from .mock import MockOptions, run_mock
-    from .recording import RecordingError, load_recording
 
     if len(kwargs["recordings"]) != 1:
         raise click.UsageError("--serve plays one recording")
@@ -661,11 +662,7 @@ def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
                 f"--{name} is for replaying against a server; with --serve, siocli is the "
                 "server: point the client under test at it"
             )
-    try:
-        recording = load_recording(kwargs["recordings"][0])
-    except RecordingError as exc:
-        raise CliError(str(exc), ExitStatus.USAGE) from None
-    _say_recording_problems([recording])
+    (recording,) = _load_recordings(kwargs["recordings"][:1])
     options = MockOptions(
         host=kwargs["host"],
         port=kwargs["port"],
