@@ -80,11 +80,16 @@ def error_message(body: str) -> tuple[str | None, object]:
     return None, None
 
 
-def hint_for_http(status: int, message: str | None, code: object) -> str | None:
-    """The fix people need for the reference server's error answers (PROTOCOL.md §2.11)."""
+def hint_for_http(
+    status: int, message: str | None, code: object, eio: str | None = None
+) -> str | None:
+    """The fix people need for the reference server's error answers (PROTOCOL.md §2.11);
+    ``eio``: the revision the request asked for."""
     if status == 404:
         return "wrong handshake path? the default is /socket.io/; set it with --path"
-    if code == 5 or says(message, UNSUPPORTED_PROTOCOL):
+    # python-socketio answers EIO=3 with a 400 that says so over polling, a bare 403 over
+    # WebSocket
+    if code == 5 or says(message, UNSUPPORTED_PROTOCOL) or (status, message, eio) == (403, "", "3"):
         return (
             "the server does not speak this Engine.IO revision: a Socket.IO 2.x client needs "
             "allowEIO3 on a socket.io 3/4 server; try --eio 4 (or --eio 3 for a 2.x server)"

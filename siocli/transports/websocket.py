@@ -221,13 +221,10 @@ def describe_ws_failure(
         body = response.body.decode("utf-8", "replace") if response.body else ""
         status = response.status_code
         message, code = error_message(body)
-        if eio == "3" and status == 403 and not body:
-            # python-socketio's answer to EIO=3 over WebSocket (over polling: 400, said)
-            code = 5
         return ConnectError(
             f"WebSocket refused by {where}: HTTP {status}"
             + (f" {body.strip()[:200]}" if body else ""),
-            hint_for_http(status, message or body, code)
+            hint_for_http(status, message or body, code, eio)
             or (
                 "a proxy or load balancer may be dropping the WebSocket upgrade; try "
                 "--transport polling"
