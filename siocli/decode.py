@@ -18,7 +18,14 @@ from .exit import ExitStatus
 from .protocol.dissect import Dissector
 from .protocol.errors import DecodeError
 from .protocol.types import Finding, Severity, Transport
-from .wire import InputProblem, WireMessage, guess_transport, parse_argument, unescape_body
+from .wire import (
+    InputProblem,
+    WireMessage,
+    guess_transport,
+    may_be_a_message,
+    parse_argument,
+    unescape_body,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -108,7 +115,7 @@ def _messages(
         if source != "-" and not os.path.isfile(source):
             if os.path.isdir(source):
                 yield InputProblem(f"{source} is a directory: name the files", source, fatal=True)
-            elif _PATH_LIKE.match(source):  # no wire message looks like this: a file name
+            elif not may_be_a_message(source) and _PATH_LIKE.match(source):
                 yield InputProblem(f"no such file: {source}", source, fatal=True)
             else:
                 yield from _argument(source, number, options.eio, transport)
@@ -138,11 +145,7 @@ def _messages(
             yield InputProblem(f"cannot read {source}: {exc.strerror}", source, fatal=True)
 
 
-# An argument that cannot be a wire message (those start with a packet type digit, are
-# b<base64> (binary in a polling payload), or hex:/b64:) and looks like a path or file name.
-_PATH_LIKE = re.compile(
-    r"(?![0-9]|hex:|b64:|b[A-Za-z0-9+/=_-]*\Z)(?:.*[/\\]|.*\.[A-Za-z][A-Za-z0-9]{0,4}\Z)", re.S
-)
+_PATH_LIKE = re.compile(r".*[/\\]|.*\.[A-Za-z][A-Za-z0-9]{0,4}\Z", re.S)  # a path, a name.ext
 
 
 def _argument(

@@ -17,7 +17,14 @@ from .protocol.engineio import strict_b64decode
 from .protocol.errors import DecodeError
 from .protocol.types import Direction, Finding, Severity, Transport
 
-__all__ = ["InputProblem", "WireMessage", "guess_transport", "parse_argument", "unescape_body"]
+__all__ = [
+    "InputProblem",
+    "WireMessage",
+    "guess_transport",
+    "may_be_a_message",
+    "parse_argument",
+    "unescape_body",
+]
 
 
 class WireMessage(NamedTuple):
@@ -62,6 +69,16 @@ class InputProblem:
 
     def finding(self) -> Finding:
         return Finding(self.severity, self.code, f"{self.message} ({self.source})")
+
+
+def may_be_a_message(text: str) -> bool:
+    """Whether a command-line argument can be a wire message (else it names a file): a
+    packet type digit or an Engine.IO 3 length first, ``b<base64>`` (binary in a polling
+    body), or siocli's ``hex:`` / ``b64:``."""
+    return _MESSAGE_START.match(text) is not None
+
+
+_MESSAGE_START = re.compile(r"[0-9]|hex:|b64:|b[A-Za-z0-9+/=_-]*\Z", re.IGNORECASE)
 
 
 def parse_argument(text: str) -> str | bytes:
