@@ -146,9 +146,11 @@ class _EchoApp:
                 "args": event.args,
             }
         if isinstance(event, ClientRefused):
-            refused = {"type": "refuse", "sid": event.sid, "nsp": event.namespace}
+            refused: dict[str, Any] = {"type": "refuse", "sid": event.sid, "nsp": event.namespace}
             refused["message"] = event.message
-            return refused if event.data is None else {**refused, "data": event.data}
+            if event.data is not None:
+                refused["data"] = event.data
+            return refused
         if isinstance(event, ClientBroke):
             return {"type": "protocol_error", "sid": event.sid, "reason": event.reason}
         assert isinstance(event, ClientLeft)
