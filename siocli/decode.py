@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .exit import ExitStatus
+from .protocol import engineio
 from .protocol.dissect import Dissector
 from .protocol.errors import DecodeError
 from .protocol.types import Finding, Severity, Transport
 from .wire import (
     InputProblem,
     WireMessage,
-    guess_transport,
     may_be_a_message,
     parse_argument,
     unescape_body,
@@ -159,7 +159,7 @@ def _argument(
         return
     if isinstance(data, str):
         data = unescape_body(data)
-    yield WireMessage(data, None, transport or guess_transport(data), None, eio, None, where)
+    yield WireMessage(data, None, transport or engineio.transport_of(data), None, eio, None, where)
 
 
 @dataclass(slots=True)
@@ -248,14 +248,12 @@ class _Pipeline:
         if item.eio is not None:
             return item.eio, None
         data = item.data
-        if item.transport is Transport.POLLING:
-            if isinstance(data, bytes) and data[:1] in (b"\x00", b"\x01"):
+        if item.transport is Transport.POLLING and engineio.v3_framed(data):
+            if isinstance(data, bytes):
                 return 3, "guessed Engine.IO 3: binary polling payloads exist only in revision 3"
-            if isinstance(data, str) and data.split(":", 1)[0].isdigit() and ":" in data:
-                return 3, (
-                    "guessed Engine.IO 3: the polling body has <length>: prefixes "
-                    "(use --eio 4 if not)"
-                )
+            return 3, (
+                "guessed Engine.IO 3: the polling body has <length>: prefixes (use --eio 4 if not)"
+            )
         return 4, (
             "assumed Engine.IO 4 (Socket.IO 3.x/4.x): nothing in the input says which; "
             "use --eio 3 for Socket.IO 2.x captures"

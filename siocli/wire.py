@@ -20,7 +20,6 @@ from .protocol.types import Direction, Finding, Severity, Transport
 __all__ = [
     "InputProblem",
     "WireMessage",
-    "guess_transport",
     "may_be_a_message",
     "parse_argument",
     "unescape_body",
@@ -146,13 +145,3 @@ def unescape_body(text: str) -> str | bytes:
         last = match.end()
     out += text[last:].encode("utf-8")
     return bytes(out)
-
-
-def guess_transport(data: str | bytes) -> Transport:
-    """A bare message: a polling body when it holds several packets or a length prefix."""
-    if isinstance(data, bytes):
-        v3_payload = data[:1] in (b"\x00", b"\x01") and b"\xff" in data[:12]
-        return Transport.POLLING if v3_payload else Transport.WEBSOCKET
-    if "\x1e" in data or re.match(r"\d+:", data):
-        return Transport.POLLING
-    return Transport.WEBSOCKET

@@ -8,7 +8,7 @@ import pytest
 
 from siocli.protocol import engineio, socketio
 from siocli.protocol.errors import DecodeError
-from siocli.protocol.types import EnginePacket, EngineType, Handshake, Trace
+from siocli.protocol.types import EnginePacket, EngineType, Handshake, Trace, Transport
 
 from .conftest import load_cases, unhex
 
@@ -180,3 +180,19 @@ def test_radix_numbers_past_the_largest_double_are_infinity() -> None:
     with pytest.raises(DecodeError) as info:
         engineio.decode_payload("0x" + "f" * 300 + ":4hi", 3)
     assert "invalid packet length" in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("data", "transport", "v3"),
+    [
+        ('42["a"]', Transport.WEBSOCKET, False),
+        ('4\x1e42["a"]', Transport.POLLING, False),
+        ('6:42["a"]', Transport.POLLING, True),
+        (b"\x00\x06\xff42[1]", Transport.POLLING, True),
+        (b"\x01\x02", Transport.WEBSOCKET, True),  # markers, but no 0xff: a binary message
+        (b"\x04\x01", Transport.WEBSOCKET, False),
+    ],
+)
+def test_the_framing_of_a_bare_message(data: str | bytes, transport: Transport, v3: bool) -> None:
+    assert engineio.transport_of(data) is transport
+    assert engineio.v3_framed(data) is v3

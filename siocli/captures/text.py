@@ -17,12 +17,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from ..protocol import engineio
 from ..protocol.errors import DecodeError
 from ..protocol.types import Direction, Finding, Severity, Transport
 from ..wire import (
     InputProblem,
     WireMessage,
-    guess_transport,
     parse_argument,
     parse_hex,
     unescape_body,
@@ -358,7 +358,7 @@ class _Reader:
         except DecodeError as exc:
             return InputProblem(f"line {number}: {exc.reason}", where, exc.offset)
         return self.message(
-            data, None, self.transport or guess_transport(data), self.eio, None, where
+            data, None, self.transport or engineio.transport_of(data), self.eio, None, where
         )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from . import _jsonlib
 from ._js import js_integer, read_digits
 from .errors import DecodeError, EncodeError
-from .types import EnginePacket, EngineType, Handshake, Severity, Trace
+from .types import EnginePacket, EngineType, Handshake, Severity, Trace, Transport
 
 __all__ = [
     "SEPARATOR",
@@ -34,12 +34,15 @@ __all__ = [
     "encode_packet",
     "encode_payload",
     "split_payload",
+    "transport_of",
+    "v3_framed",
 ]
 
 SEPARATOR = "\x1e"
-_V3_LOOKING = re.compile(r"\d+:[0-6b]")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 """The record separator between packets of a revision 4 polling payload."""
+_V3_LOOKING = re.compile(r"\d+:[0-6b]")
+_V3_LENGTH = re.compile(r"\d+:")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _TYPES = tuple(EngineType)
 _TYPE_BY_CHAR = {str(t.value): t for t in EngineType}
@@ -509,3 +512,24 @@ def encode_handshake(handshake: Handshake) -> str:
     if handshake.max_payload is not None:
         value["maxPayload"] = handshake.max_payload
     return _jsonlib.dumps(value)
+
+
+# --- framing of a bare message ---------------------------------------------------------------
+
+
+def v3_framed(data: str | bytes) -> bool:
+    """Framed as only Engine.IO 3 polling payloads are: ``<length>:`` before a packet, or a
+    binary payload's 0x00/0x01 entry marker first."""
+    if isinstance(data, str):
+        return _V3_LENGTH.match(data) is not None
+    return data[:1] in (b"\x00", b"\x01")
+
+
+def transport_of(data: str | bytes) -> Transport:
+    """The transport a bare message came over, from its framing: a polling payload when it
+    holds several packets or Engine.IO 3 framing, else one WebSocket message."""
+    if isinstance(data, str):
+        polling = SEPARATOR in data or v3_framed(data)
+    else:
+        polling = v3_framed(data) and b"\xff" in data[:12]  # markers, length digits, 0xff
+    return Transport.POLLING if polling else Transport.WEBSOCKET
