@@ -18,6 +18,7 @@ from .exit import ExitStatus
 from .protocol import engineio
 from .protocol.dissect import Dissector
 from .protocol.errors import DecodeError
+from .protocol.recovery import Recovery
 from .protocol.types import Finding, Severity, Transport
 from .wire import (
     InputProblem,
@@ -191,6 +192,8 @@ class _Pipeline:
         self.problems_said = False  # the input's problems were shown
         self.guess_said = False
         self.pending: list[Finding] = []  # capture findings for the next JSON record
+        # a reconnection is a new Engine.IO session of the same client: recovery spans them
+        self.recovery = Recovery()
 
     def take(self, item: WireMessage | InputProblem) -> None:
         if isinstance(item, InputProblem):
@@ -230,7 +233,10 @@ class _Pipeline:
             notes = (Finding(Severity.INFO, "input.guessed-revision", guess),)
         # A capture with directions starts with the handshake; loose messages need not.
         dissector = Dissector(
-            eio, expect_handshake=item.direction is not None, spans=not self.options.as_json
+            eio,
+            expect_handshake=item.direction is not None,
+            spans=not self.options.as_json,
+            recovery=self.recovery,
         )
         session = _Session(len(self.all) + 1, eio, dissector)
         self.all.append(session)

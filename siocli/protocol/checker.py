@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .recovery import event_offset, recovery_request
 from .types import (
     Direction,
     EnginePacket,
@@ -57,6 +58,7 @@ namespace, and beyond as one finding with the count and the first ids."""
 class _Namespace:
     state: str  # "connecting", "connected", "rejected", "disconnected"
     since: float | None = None
+    recovering: bool = False  # its CONNECT asked to recover a session (pid and offset)
 
 
 @dataclass(slots=True)
@@ -548,7 +550,8 @@ class Checker:
                         "every client to '/' by itself",
                     )
                 )
-            self._namespaces[key] = _Namespace("connecting", time)
+            recovering = recovery_request(packet.data) is not None
+            self._namespaces[key] = _Namespace("connecting", time, recovering)
             return
         if not v4:
             if not isinstance(packet.data, dict) or "sid" not in packet.data:
@@ -684,6 +687,15 @@ class Checker:
         what = f"{packet.type.label(self.protocol)} on {name!r}"
         ns = self._namespaces.get(name)
         if direction is S2C and ns is not None and ns.state == "connecting":
+            if ns.recovering and event_offset(packet) is not None:
+                # connection state recovery: the server sends what the client missed
+                # before its CONNECT answer (Socket.IO docs, "Connection state recovery")
+                return Finding(
+                    INFO,
+                    "sio.recovery-replay",
+                    f"replay of missed packets: {what} before the CONNECT answer to a "
+                    "recovery request, as socket.io sends what the client missed",
+                )
             # python-socketio sends what its connect handler emits before the answer.
             return Finding(
                 WARNING,

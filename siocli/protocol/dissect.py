@@ -13,6 +13,7 @@ from typing import NamedTuple
 from .annotate import MessageBreakdown, PacketBreakdown, annotate_message
 from .checker import Checker
 from .errors import DecodeError
+from .recovery import Recovery, RecoveryNote, explain
 from .socketio import PacketAssembler
 from .types import (
     Direction,
@@ -50,7 +51,8 @@ class PacketReport(NamedTuple):
     attachments are awaited. ``attachment`` is ``(header message index, num)`` for a binary
     message that is an attachment. ``findings`` holds the decoder's spec findings and the
     checker's about this packet, ``socket_findings`` the checker's about ``complete``;
-    ``error`` is the first decoding or reassembly problem.
+    ``error`` is the first decoding or reassembly problem. ``recovery`` is what connection
+    state recovery makes of the packet (an event's offset...) when the dissector follows it.
     """
 
     breakdown: PacketBreakdown
@@ -59,6 +61,7 @@ class PacketReport(NamedTuple):
     findings: tuple[Finding, ...]
     socket_findings: tuple[Finding, ...]
     error: DecodeError | None
+    recovery: RecoveryNote | None = None
 
 
 class MessageReport(NamedTuple):
@@ -82,6 +85,8 @@ class Dissector:
     :param check: run the cross-packet checker.
     :param spans: explain every byte (the breakdowns' spans). Without, the reports hold the
         same packets and findings but no spans, for sinks that do not show them (``--json``).
+    :param recovery: follows connection state recovery; share one across the Engine.IO
+        sessions of a client (its reconnections).
     """
 
     def __init__(
@@ -91,8 +96,10 @@ class Dissector:
         expect_handshake: bool = True,
         check: bool = True,
         spans: bool = True,
+        recovery: Recovery | None = None,
     ) -> None:
         self.eio = eio
+        self.recovery = recovery
         self.checker = Checker(eio, expect_handshake=expect_handshake) if check else None
         self.spans = spans
         self._assemblers: dict[Direction | None, PacketAssembler] = {}
@@ -175,8 +182,18 @@ class Dissector:
             found = checker.socket_packet(direction, complete, time)  # type: ignore[arg-type]
             if found:
                 socket_findings = tuple(found)
+        note = None
+        text = breakdown.socket  # an offset or a pid is in the text, even of a binary packet
+        if self.recovery is not None and text is not None and error is None:
+            said, note = self.recovery.packet(self, direction, text, time)
+            if said:
+                findings += said
+            if note is not None and breakdown.spans:
+                spans = explain(breakdown.spans, text, note, breakdown.raw, breakdown.offset)
+                breakdown = breakdown._replace(spans=spans)
         return _new(
-            PacketReport, (breakdown, complete, attachment, findings, socket_findings, error)
+            PacketReport,
+            (breakdown, complete, attachment, findings, socket_findings, error, note),
         )
 
     def _new_assembler(self, direction: Direction | None) -> PacketAssembler:

@@ -187,6 +187,8 @@ class JsonLinesWriter:
             _socket_fields(record, socket)
         if packet.error is not None:
             record["error"] = error_json(packet.error)
+        if packet.recovery is not None and packet.recovery.offset is not None:
+            record["offset"] = packet.recovery.offset  # the args keep it, as on the wire
         direction = report.direction
         held = self._held.get(direction)
         if packet.attachment is not None and held is not None:

@@ -1,0 +1,408 @@
+"""Connection state recovery (socket.io >= 4.6), followed across the sessions of a capture.
+
+With ``connectionStateRecovery`` on, a socket.io server answers CONNECT with a private
+session id beside the socket id, ``40{"sid":"…","pid":"…"}``, and every EVENT it emits
+without an ack ends with one more argument, an opaque offset (socket.io-adapter's
+``SessionAwareAdapter`` pushes it onto the event's array; events that ask for an ack, and
+volatile ones, are not stored and carry none). A client that lost its connection merges
+``{"pid":…,"offset":…}`` (both strings) into its next CONNECT payload; the server then
+sends the events emitted after that offset, *before* its CONNECT answer, and answers with
+the same socket id and pid. Otherwise it answers as to anyone: a new sid and a new pid.
+(Socket.IO documentation, "Connection state recovery"; socket.io-protocol v5, CONNECT.)
+
+The server keeps a session only when its socket closed for a reason it deems recoverable
+(a transport error or close, a ping timeout, a forced close), for
+``maxDisconnectionDuration`` (default 2 minutes), and it finds the offset only among the
+packets it stored in that time.
+
+:class:`Recovery` follows one client's sockets across the Engine.IO sessions of a capture
+or of a live run: which pid each namespace was granted, the last offset the server sent,
+how the previous session ended. It explains the fields (:func:`explain`) and reports what
+breaks recovery as findings. The rule that events before a CONNECT answer are a replay,
+not a mistake, is the :class:`~siocli.protocol.checker.Checker`'s (one session is enough).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from .types import Direction, Finding, Severity, SocketPacket, SocketType, Span
+
+__all__ = [
+    "DEFAULT_MAX_DISCONNECTION",
+    "Recovery",
+    "RecoveryNote",
+    "event_offset",
+    "explain",
+    "granted_pid",
+    "recovery_request",
+]
+
+DEFAULT_MAX_DISCONNECTION = 120.0
+"""socket.io's default ``maxDisconnectionDuration``, in seconds (2 * 60 * 1000 ms)."""
+
+OFFSETS_KEPT = 4096
+"""Offsets remembered per namespace, to tell whether the one a client sends back is one the
+server sent: enough for any reconnection a capture shows, bounded for long captures."""
+
+_C2S = Direction.C2S
+_S2C = Direction.S2C
+_CONNECT = SocketType.CONNECT
+_DISCONNECT = SocketType.DISCONNECT
+_EVENTS = (SocketType.EVENT, SocketType.BINARY_EVENT)
+
+
+def recovery_request(data: Any) -> tuple[str, str] | None:
+    """``(pid, offset)`` when a client's CONNECT payload asks to recover: socket.io tries
+    only when both are strings (``typeof pid === "string" && typeof offset === "string"``)."""
+    if data.__class__ is dict:
+        pid = data.get("pid")
+        offset = data.get("offset")
+        if pid.__class__ is str and offset.__class__ is str:
+            return pid, offset
+    return None
+
+
+def granted_pid(data: Any) -> str | None:
+    """The private session id of a server's CONNECT answer, if it has one."""
+    if data.__class__ is dict and "sid" in data:
+        pid = data.get("pid")
+        if pid.__class__ is str:
+            return pid  # type: ignore[no-any-return]
+    return None
+
+
+def event_offset(packet: SocketPacket) -> str | None:
+    """The offset a recovery-enabled server put at the end of ``packet``, if it can carry
+    one: an EVENT without ack id whose last element (after the name) is a string."""
+    if packet.type not in _EVENTS or packet.id is not None:
+        return None
+    data = packet.data
+    if data.__class__ is list and len(data) >= 2 and data[-1].__class__ is str:
+        return data[-1]  # type: ignore[no-any-return]
+    return None
+
+
+# Offsets are opaque, but the adapters' are ordered: socket.io's in-memory adapter uses
+# yeast ids (milliseconds in a 64-letter alphabet, then ".<seed>" within one millisecond),
+# the Redis streams adapter stream ids ("<ms>-<seq>").
+_YEAST_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+_YEAST_VALUE = {c: i for i, c in enumerate(_YEAST_ALPHABET)}
+_REDIS_ID = re.compile(r"(\d{10,})-(\d+)\Z")
+_YEAST_ID = re.compile(r"([0-9A-Za-z_-]{1,11})(?:\.([0-9A-Za-z_-]{1,11}))?\Z")
+
+
+def _yeast(text: str) -> int:
+    value = 0
+    for char in text:
+        value = value * 64 + _YEAST_VALUE[char]
+    return value
+
+
+def offset_order(offset: str) -> tuple[int, int] | None:
+    """A key that orders the offsets of one adapter, or ``None`` for an unknown format."""
+    match = _REDIS_ID.match(offset)
+    if match:
+        return int(match[1]), int(match[2])
+    match = _YEAST_ID.match(offset)
+    if match:
+        # a first id in a millisecond has no seed; the next ones count from 0
+        return _yeast(match[1]), -1 if match[2] is None else _yeast(match[2])
+    return None
+
+
+class RecoveryNote(NamedTuple):
+    """What recovery makes of one Socket.IO packet: the ``offset`` a server event carries;
+    ``replayed`` for an event sent before the CONNECT answer to a recovery request;
+    ``request`` (pid, offset) for a client's recovery CONNECT; ``pid`` for an answer that
+    grants one; ``recovered`` for the answer to a recovery request."""
+
+    offset: str | None = None
+    replayed: bool = False
+    request: tuple[str, str] | None = None
+    pid: str | None = None
+    recovered: bool | None = None
+
+
+@dataclass(slots=True)
+class _Socket:
+    """One namespace of the client, across its Engine.IO sessions."""
+
+    pid: str | None = None  # the latest pid granted
+    sid: str | None = None  # the socket id granted with it
+    grants: dict[str, str | None] = field(default_factory=dict)  # pid -> sid, every grant seen
+    offset: str | None = None  # the last offset the server sent (or the client asked from)
+    order: tuple[int, int] | None = None
+    sent: deque[str] = field(default_factory=lambda: deque(maxlen=OFFSETS_KEPT))
+    sent_set: set[str] = field(default_factory=set)
+    acked_strings: deque[str] = field(default_factory=lambda: deque(maxlen=64))
+    ended: str | None = None  # how the latest session on it ended, when a packet said so
+    last_time: float | None = None  # of the latest packet on it
+
+
+@dataclass(slots=True)
+class _Attempt:
+    pid: str
+    offset: str
+    away: float | None  # seconds since the latest packet on that namespace, when known
+    replayed: int = 0
+
+
+class Recovery:
+    """Connection state recovery across the Engine.IO sessions of one client.
+
+    Feed :meth:`packet` every text Socket.IO packet in wire order, with the Engine.IO
+    session it belongs to (any object that identifies it); it returns the findings about
+    it and a :class:`RecoveryNote` (``None`` when recovery has nothing to say).
+    """
+
+    def __init__(self, max_disconnection: float = DEFAULT_MAX_DISCONNECTION) -> None:
+        self.max_disconnection = max_disconnection
+        self._sockets: dict[str, _Socket] = {}
+        self._attempts: dict[tuple[int, str], _Attempt] = {}  # (id(session), nsp)
+
+    def packet(
+        self,
+        session: object,
+        direction: Direction | None,
+        packet: SocketPacket,
+        time: float | None = None,
+    ) -> tuple[tuple[Finding, ...], RecoveryNote | None]:
+        name = packet.namespace
+        socket = self._sockets.get(name)
+        ptype = packet.type
+        if socket is None:
+            if ptype is not _CONNECT:
+                return (), None
+            socket = self._sockets[name] = _Socket()
+        result: tuple[tuple[Finding, ...], RecoveryNote | None] = ((), None)
+        if ptype is _CONNECT:
+            if direction is None:  # loose messages: the payload tells which side spoke
+                direction = _S2C if granted_pid(packet.data) is not None else _C2S
+            if direction is _C2S:
+                result = self._request(session, socket, packet, time)
+            else:
+                result = self._answer(session, socket, packet)
+        elif ptype is _DISCONNECT:
+            socket.ended = "client" if direction is _C2S else "server"
+        elif ptype in _EVENTS and direction is not _C2S:
+            result = self._event(session, socket, packet)
+        if time is not None:
+            socket.last_time = time
+        return result
+
+    def _request(
+        self, session: object, socket: _Socket, packet: SocketPacket, time: float | None
+    ) -> tuple[tuple[Finding, ...], RecoveryNote | None]:
+        request = recovery_request(packet.data)
+        if request is None:
+            socket.ended = None
+            return (), None
+        pid, offset = request
+        findings = []
+        if socket.pid is not None and pid != socket.pid:
+            findings.append(
+                Finding(
+                    Severity.WARNING,
+                    "sio.recovery-stale-pid",
+                    f"the client asks to recover pid {pid!r}, but its latest session on "
+                    f"{packet.namespace!r} was granted pid {socket.pid!r}: the client must "
+                    "send the pid of its latest CONNECT answer (socket.io-client does)",
+                )
+            )
+        self._attempts[(id(session), packet.namespace)] = _Attempt(
+            pid,
+            offset,
+            None if time is None or socket.last_time is None else time - socket.last_time,
+        )
+        # what the server replays must come after the offset the client asks from
+        socket.offset = offset
+        socket.order = offset_order(offset)
+        return tuple(findings), RecoveryNote(request=request)
+
+    def _answer(
+        self, session: object, socket: _Socket, packet: SocketPacket
+    ) -> tuple[tuple[Finding, ...], RecoveryNote | None]:
+        data = packet.data
+        sid = data.get("sid") if data.__class__ is dict else None
+        pid = granted_pid(data)
+        attempt = self._attempts.pop((id(session), packet.namespace), None)
+        findings: tuple[Finding, ...] = ()
+        recovered = None
+        if attempt is not None:
+            recovered = pid is not None and pid == attempt.pid  # socket.io-client's test
+            findings = (self._outcome(socket, packet.namespace, attempt, sid, pid, recovered),)
+        socket.pid = pid  # None: the server does not offer recovery (any more)
+        socket.sid = sid if sid.__class__ is str else None
+        if pid is not None:
+            socket.grants[pid] = socket.sid  # type: ignore[assignment]
+        socket.ended = None
+        if pid is None and attempt is None:
+            return (), None
+        return findings, RecoveryNote(pid=pid, recovered=recovered)
+
+    def _outcome(
+        self,
+        socket: _Socket,
+        name: str,
+        attempt: _Attempt,
+        sid: Any,
+        pid: str | None,
+        recovered: bool,
+    ) -> Finding:
+        before = socket.grants.get(attempt.pid)
+        if recovered:
+            same = "same socket id" if before is None or before == sid else "socket id"
+            missed = attempt.replayed
+            return Finding(
+                Severity.INFO,
+                "sio.recovered",
+                f"connection state recovered on {name!r}: {same} {sid!r}, "
+                f"{missed} missed packet{'s' if missed != 1 else ''} replayed before this "
+                "answer",
+            )
+        was = f" (was {before!r})" if before is not None else ""
+        return Finding(
+            Severity.WARNING,
+            "sio.recovery-failed",
+            f"the server did not recover {name!r}: new socket id {sid!r}{was}, and "
+            f"whatever was sent meanwhile is lost. {self._could_it(socket, attempt, pid)}",
+        )
+
+    def _could_it(self, socket: _Socket, attempt: _Attempt, pid: str | None) -> str:
+        """Whether the server could have recovered, from what the capture shows."""
+        if pid is None:
+            return (
+                "It could not: its answer has no pid, so connection state recovery is off "
+                "(python-socketio has none; socket.io needs the connectionStateRecovery "
+                "option)"
+            )
+        if attempt.pid not in socket.grants:
+            return (
+                f"The capture does not show pid {attempt.pid!r} granted, so whether it could "
+                "have is unknown"
+            )
+        if socket.ended == "client":
+            return (
+                "It could not: the client left with a DISCONNECT packet, and the server keeps "
+                "no state for a socket that left on purpose"
+            )
+        if socket.ended == "server":
+            return (
+                "It could not: the server disconnected that socket itself (a DISCONNECT "
+                "packet), which it does not keep for recovery"
+            )
+        if attempt.offset not in socket.sent_set:
+            if attempt.offset in socket.acked_strings:
+                return (
+                    f"It could not: the offset {attempt.offset!r} is the last argument of an "
+                    "event that asked for an ack, which carries no offset (socket.io-client "
+                    "takes any last string argument); the server finds no packet with it"
+                )
+            if socket.sent:
+                return (
+                    f"It could not: the server never sent offset {attempt.offset!r} in this "
+                    "capture, and finds no packet with it"
+                )
+        away = attempt.away
+        if away is not None and away > self.max_disconnection:
+            return (
+                f"Probably not: the client was away {away:.0f} s, more than socket.io's "
+                f"default maxDisconnectionDuration ({self.max_disconnection:.0f} s)"
+            )
+        gone = f" {away:.1f} s after its previous session's last packet" if away is not None else ""
+        return (
+            "It could have, from what the capture shows: the pid and the offset are ones the "
+            f"server sent, and the client came back{gone}; the server lost the state (a "
+            "restart, another node without a shared adapter, or a shorter "
+            "maxDisconnectionDuration)"
+        )
+
+    def _event(
+        self, session: object, socket: _Socket, packet: SocketPacket
+    ) -> tuple[tuple[Finding, ...], RecoveryNote | None]:
+        attempt = self._attempts.get((id(session), packet.namespace))
+        if socket.pid is None and attempt is None:
+            return (), None
+        offset = event_offset(packet)
+        if offset is None:
+            if packet.id is not None:
+                data = packet.data
+                if data.__class__ is list and len(data) >= 2 and data[-1].__class__ is str:
+                    socket.acked_strings.append(data[-1])
+            return (), None
+        findings: tuple[Finding, ...] = ()
+        if attempt is not None:  # before the CONNECT answer: what the client missed
+            attempt.replayed += 1
+        order = offset_order(offset)
+        previous = socket.offset
+        if order is not None and socket.order is not None and order <= socket.order:
+            if attempt is not None and previous == attempt.offset:
+                why = "the client asked for what came after it, and gets this packet twice"
+            else:
+                why = "a client that recovers from one of them gets packets twice or misses some"
+            findings = (
+                Finding(
+                    Severity.WARNING,
+                    "sio.offset-backwards",
+                    f"offset {offset!r} is not after {previous!r}, sent before on "
+                    f"{packet.namespace!r}: {why}",
+                ),
+            )
+        socket.offset = offset
+        socket.order = order
+        if len(socket.sent) == socket.sent.maxlen:
+            socket.sent_set.discard(socket.sent[0])
+        socket.sent.append(offset)
+        socket.sent_set.add(offset)
+        return findings, RecoveryNote(offset=offset, replayed=attempt is not None)
+
+
+def explain(
+    spans: tuple[Span, ...], packet: SocketPacket, note: RecoveryNote, raw: str | bytes, base: int
+) -> tuple[Span, ...]:
+    """``spans`` of ``packet`` (``raw``, at ``base`` in its message), with the payload's
+    meaning saying what recovery put there, and an event's offset as a span of its own."""
+    index = next((i for i, span in enumerate(spans) if span.kind == "payload"), None)
+    if index is None:
+        return spans
+    span = spans[index]
+    data = packet.data
+    extra: list[Span] = []
+    if note.offset is not None:
+        count = len(data) - 2
+        meaning = (
+            f"event {data[0]!r} with {count} argument{'s' if count != 1 else ''}, then its offset"
+        )
+        quoted = '"' + note.offset + '"'  # yeast and stream ids need no escapes
+        end = span.end - 1 - base  # the closing bracket, in raw
+        if raw[end : end + 1] == "]" and raw[end - len(quoted) : end] == quoted:
+            end += base
+            extra.append(
+                Span(
+                    end - len(quoted),
+                    end,
+                    "offset",
+                    "offset of this event (connection state recovery): the client sends back "
+                    "the last one it got when it reconnects",
+                )
+            )
+    elif note.request is not None:
+        others = [key for key in data if key not in ("pid", "offset")]
+        auth = f", and auth fields {', '.join(others)}" if others else ", no auth fields"
+        meaning = (
+            f"recovery request: pid {note.request[0]!r} and offset {note.request[1]!r} of the "
+            f"session to recover (connection state recovery){auth}"
+        )
+    elif note.pid is not None:
+        meaning = (
+            f"connection granted: socket id {data.get('sid')!r} and pid {note.pid!r}, the "
+            "private session id a client sends back to recover this session"
+        )
+    else:
+        return spans
+    replaced = Span(span.start, span.end, span.kind, meaning)
+    return (*spans[:index], replaced, *extra, *spans[index + 1 :])

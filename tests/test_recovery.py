@@ -1,0 +1,206 @@
+"""Connection state recovery in the core: pids, offsets, replays, and what breaks recovery."""
+
+from __future__ import annotations
+
+import json
+
+from siocli.protocol.dissect import Dissector, MessageReport
+from siocli.protocol.recovery import Recovery, event_offset, offset_order, recovery_request
+from siocli.protocol.socketio import decode_packet
+from siocli.protocol.types import Direction, Transport
+
+C2S, S2C = Direction.C2S, Direction.S2C
+OPEN = '0{"sid":"SID","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100}'
+
+
+class Client:
+    """One client's Engine.IO sessions, dissected as decode does: one Recovery for all."""
+
+    def __init__(self) -> None:
+        self.recovery = Recovery()
+        self.dissector: Dissector | None = None
+        self.time = 0.0
+
+    def session(self, sid: str) -> MessageReport:
+        self.dissector = Dissector(4, recovery=self.recovery)
+        return self.send(S2C, OPEN.replace("SID", sid))
+
+    def send(self, direction: Direction, raw: str, after: float = 0.1) -> MessageReport:
+        assert self.dissector is not None
+        self.time += after
+        return self.dissector.receive(direction, Transport.WEBSOCKET, raw, self.time)
+
+
+def codes(report: MessageReport) -> list[str]:
+    return [
+        f.code
+        for packet in report.packets
+        for f in (*packet.findings, *packet.socket_findings)
+        if not f.code.startswith("eio.")
+    ]
+
+
+def messages(report: MessageReport) -> str:
+    return " ".join(
+        f.message for packet in report.packets for f in (*packet.findings, *packet.socket_findings)
+    )
+
+
+def spans(report: MessageReport) -> list[tuple[str, str, str]]:
+    raw = report.raw
+    assert isinstance(raw, str)
+    return [(raw[s.start : s.end], s.kind, s.meaning) for s in report.packets[0].breakdown.spans]
+
+
+def connected(client: Client, pid: str = "P1", sid: str = "S1") -> None:
+    client.session("e1")
+    client.send(C2S, '40{"token":"t"}')
+    client.send(S2C, json.dumps({"sid": sid, "pid": pid}, separators=(",", ":")).join(["40", ""]))
+
+
+def test_the_fields_are_read_as_socket_io_reads_them() -> None:
+    assert recovery_request({"pid": "p", "offset": "o", "token": 1}) == ("p", "o")
+    assert recovery_request({"pid": "p"}) is None  # both must be strings, or no attempt
+    assert recovery_request({"pid": "p", "offset": 3}) is None
+    # events that ask for an ack carry no offset: socket.io does not store them
+    assert event_offset(decode_packet('2["tick",1,"OeKf2Lk"]')) == "OeKf2Lk"
+    assert event_offset(decode_packet('21["tick",1,"OeKf2Lk"]')) is None
+    assert event_offset(decode_packet('2["tick"]')) is None
+    # yeast ids order by time, then seed; Redis stream ids by time, then sequence
+    assert offset_order("OeKf2Lk") < offset_order("OeKf2Lk.0") < offset_order("OeKf2Lm")  # type: ignore[operator]
+    assert offset_order("1700000000000-1") < offset_order("1700000000001-0")  # type: ignore[operator]
+    assert offset_order("not an id!") is None
+
+
+def test_pid_and_offset_are_named_apart_from_auth_and_args() -> None:
+    client = Client()
+    client.session("e1")
+    request = client.send(C2S, '40{"token":"t"}')
+    assert "connection payload (auth)" in spans(request)[-1][2]  # no pid: plain auth
+    answer = client.send(S2C, '40{"sid":"S1","pid":"P1"}')
+    assert "socket id 'S1' and pid 'P1'" in spans(answer)[-1][2]
+    event = client.send(S2C, '42["tick",8,"Q9HS8lu"]')
+    assert spans(event)[-2:] == [
+        ('["tick",8,"Q9HS8lu"]', "payload", "event 'tick' with 1 argument, then its offset"),
+        (
+            '"Q9HS8lu"',
+            "offset",
+            "offset of this event (connection state recovery): the client sends back the "
+            "last one it got when it reconnects",
+        ),
+    ]
+    assert event.packets[0].recovery.offset == "Q9HS8lu"  # type: ignore[union-attr]
+    # the args stay what the wire says
+    assert event.packets[0].complete.args == [8, "Q9HS8lu"]  # type: ignore[union-attr]
+    acked = client.send(S2C, '421["ask","x"]')
+    assert acked.packets[0].recovery is None
+
+
+def test_no_pid_no_offset() -> None:
+    """Without a pid in the CONNECT answer, a last string argument is only an argument."""
+    client = Client()
+    client.session("e1")
+    client.send(C2S, "40")
+    client.send(S2C, '40{"sid":"S1"}')
+    event = client.send(S2C, '42["tick",8,"Q9HS8lu"]')
+    assert event.packets[0].recovery is None
+    assert spans(event)[-1][2] == "event 'tick' with 2 arguments"
+
+
+def test_a_recovered_session_replays_before_the_answer() -> None:
+    client = Client()
+    connected(client)
+    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    client.session("e2")
+    request = client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk","token":"t"}')
+    assert spans(request)[-1][2] == (
+        "recovery request: pid 'P1' and offset 'OeKf2Lk' of the session to recover "
+        "(connection state recovery), and auth fields token"
+    )
+    replay = client.send(S2C, '42["tick",2,"OeKf2Lm"]')
+    assert codes(replay) == ["sio.recovery-replay"]  # not sio.event-before-connect
+    assert "replay of missed packets" in messages(replay)
+    assert replay.packets[0].recovery.replayed  # type: ignore[union-attr]
+    answer = client.send(S2C, '40{"sid":"S1","pid":"P1"}')
+    assert codes(answer) == ["sio.recovered"]
+    assert "same socket id 'S1', 1 missed packet replayed" in messages(answer)
+    assert answer.packets[0].recovery.recovered is True  # type: ignore[union-attr]
+    after = client.send(S2C, '42["tick",3,"OeKf2Ln"]')
+    assert codes(after) == [] and not after.packets[0].recovery.replayed  # type: ignore[union-attr]
+
+
+def test_an_event_without_offset_before_the_answer_is_no_replay() -> None:
+    """python-socketio emits from its connect handler before answering: not a replay."""
+    client = Client()
+    connected(client)
+    client.session("e2")
+    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}')
+    welcome = client.send(S2C, '42["welcome",{"sid":"S2"}]')
+    assert codes(welcome) == ["sio.event-before-connect"]
+    answer = client.send(S2C, '40{"sid":"S2"}')
+    assert codes(answer) == ["sio.recovery-failed"]
+    assert "new socket id 'S2' (was 'S1')" in messages(answer)
+    assert "It could not: its answer has no pid" in messages(answer)
+
+
+def test_why_recovery_failed_is_read_from_the_capture() -> None:
+    # the client left on purpose: nothing is kept
+    client = Client()
+    connected(client)
+    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    client.send(C2S, "41")
+    client.session("e2")
+    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}')
+    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
+    assert "the client left with a DISCONNECT packet" in messages(answer)
+    # the offset is the last argument of an event that asked for an ack
+    client = Client()
+    connected(client)
+    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    client.send(S2C, '423["ask","yes"]')
+    client.session("e2")
+    client.send(C2S, '40{"pid":"P1","offset":"yes"}')
+    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
+    assert "event that asked for an ack, which carries no offset" in messages(answer)
+    # away for longer than the default maxDisconnectionDuration
+    client = Client()
+    connected(client)
+    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    client.session("e2")
+    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}', after=300)
+    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
+    assert "away 300 s, more than socket.io's default" in messages(answer)
+    # nothing in the capture prevents it
+    client = Client()
+    connected(client)
+    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    client.session("e2")
+    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}', after=2)
+    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
+    assert codes(answer) == ["sio.recovery-failed"]
+    assert "It could have, from what the capture shows" in messages(answer)
+    assert "came back 2.1 s after its previous session's last packet" in messages(answer)
+
+
+def test_stale_pid_and_offsets_going_backwards() -> None:
+    client = Client()
+    connected(client)
+    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    client.session("e2")
+    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}')
+    client.send(S2C, '40{"sid":"S2","pid":"P2"}')  # a fresh session: P2 now
+    back = client.send(S2C, '42["tick",2,"OeKf2Lj"]')
+    assert codes(back) == ["sio.offset-backwards"]
+    client.session("e3")
+    stale = client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lj"}')
+    assert codes(stale) == ["sio.recovery-stale-pid"]
+    assert "was granted pid 'P2'" in messages(stale)
+    # a replay of what the client already had: it would get it twice
+    client = Client()
+    connected(client)
+    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    client.session("e2")
+    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}')
+    twice = client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    assert sorted(codes(twice)) == ["sio.offset-backwards", "sio.recovery-replay"]
+    assert "gets this packet twice" in messages(twice)
