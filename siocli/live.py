@@ -212,6 +212,8 @@ class LiveClient:
         connection = self.connection
         assert connection is not None
         failure = connection.failure
+        if connection.internal_error is not None:
+            raise connection.internal_error  # a bug of siocli's: exit 70, --traceback shows it
         # As socket.io-client: a session that drops is brought back, but not one the server
         # ended by disconnecting every namespace (io server disconnect).
         if self.options.reconnect and any(self.joined.values()):

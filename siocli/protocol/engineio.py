@@ -469,6 +469,8 @@ def _binary_entry(packet: EnginePacket) -> bytes:
 
 def decode_handshake(data: str) -> Handshake:
     """Parse the JSON data of an open packet (§2.9)."""
+    if not isinstance(data, str):
+        raise DecodeError("handshake is binary data: it must be JSON text", 0, "a JSON object")
     try:
         value: Any = _jsonlib.loads(data)
     except _jsonlib.JSONError as exc:

@@ -245,7 +245,8 @@ class AckMessage(NamedTuple):
 class Closed:
     """The Engine.IO session ended. ``reason`` is the Socket.IO client's word for it
     (``io client disconnect``, ``transport close``, ``transport error``, ``ping timeout``,
-    ``parse error``); ``detail`` says more when there is more."""
+    ``parse error``), or ``internal error`` for a bug of siocli's (see
+    :attr:`ClientSession.internal_error`); ``detail`` says more when there is more."""
 
     reason: str
     detail: str | None = None
@@ -307,6 +308,9 @@ class ClientSession:
         self.state = EngineState.OPENING
         self.handshake: Handshake | None = None
         self.close_reason: Closed | None = None
+        # A bug met on the way (ours, never the peer's: what a peer sends ends the session as
+        # a protocol error); the session closed with "internal error" and keeps it here.
+        self.internal_error: BaseException | None = None
         self._query = dict(query or {})
         self._requests: list[Request] = []
         self._events: list[SessionEvent] = []
@@ -478,11 +482,11 @@ class ClientSession:
         self._polling_get = False
         if self.state is EngineState.CLOSED:
             return
-        if self.state is EngineState.OPENING:
-            self._follow_revision(body)
-            if self.state is EngineState.CLOSED:
-                return
         try:
+            if self.state is EngineState.OPENING:
+                self._follow_revision(body)
+                if self.state is EngineState.CLOSED:
+                    return
             for offset, piece in engineio.split_payload(body, self.eio):
                 if not self._took_message(piece):
                     try:
@@ -492,18 +496,22 @@ class ClientSession:
                     self._receive_engine(packet, now, Transport.POLLING)
                 if self.state is EngineState.CLOSED:
                     return
+            self._after_poll()
         except DecodeError as exc:
             self._fail("parse error", f"polling payload: {exc}")
-            return
-        self._after_poll()
+        except Exception as exc:
+            self._crash(exc)
 
     def receive_post_done(self, now: float) -> None:
         """A POST was answered 200 ``ok``."""
         self._polling_post = False
-        if self.state is EngineState.PAUSING:
-            self._maybe_finish_upgrade()
-        else:
-            self._flush()
+        try:
+            if self.state is EngineState.PAUSING:
+                self._maybe_finish_upgrade()
+            else:
+                self._flush()
+        except Exception as exc:
+            self._crash(exc)
 
     def receive_http_error(
         self, request: HttpGet | HttpPost, status: int, body: str, now: float
@@ -514,38 +522,54 @@ class ClientSession:
             self._polling_get = False
         else:
             self._polling_post = False
-        self._fail("transport error", _describe_http_error(status, body))
+        try:
+            self._fail("transport error", _describe_http_error(status, body))
+        except Exception as exc:
+            self._crash(exc)
 
     def receive_http_failure(self, request: HttpGet | HttpPost, reason: str, now: float) -> None:
         """A polling request failed below HTTP (connection refused, reset, timeout...)."""
-        self._fail("transport error", reason)
+        try:
+            self._fail("transport error", reason)
+        except Exception as exc:
+            self._crash(exc)
 
     # --- inputs: WebSocket ----------------------------------------------------------------
 
     def receive_websocket_open(self, now: float) -> None:
         """The WebSocket asked for by :class:`WebSocketConnect` is open."""
-        if self.state is EngineState.OPEN and self.transport is Transport.POLLING:
-            self._advance_engine("probe")
-            self._requests.append(WebSocketSend("2probe"))
+        try:
+            if self.state is EngineState.OPEN and self.transport is Transport.POLLING:
+                self._advance_engine("probe")
+                self._requests.append(WebSocketSend("2probe"))
+        except Exception as exc:
+            self._crash(exc)
 
     def receive_websocket_message(self, data: str | bytes, now: float) -> None:
-        """A WebSocket message arrived."""
-        if self._took_message(data):
-            return
-        if self.state is EngineState.CLOSED:
-            return
-        try:
-            packet = engineio.decode_packet(data, self.eio)
-        except DecodeError as exc:
-            self._fail("parse error", f"WebSocket message: {exc}")
-            return
-        if self.state in (EngineState.PROBING, EngineState.PAUSING):
-            self._receive_probe_answer(packet)
-            return
-        self._receive_engine(packet, now, Transport.WEBSOCKET)
+        """A WebSocket message arrived: text, or bytes for a binary frame."""
+        try:  # (a try costs nothing until something raises: this is the hot path)
+            if self._took_message(data) or self.state is EngineState.CLOSED:
+                return
+            try:
+                packet = engineio.decode_packet(data, self.eio)
+            except DecodeError as exc:
+                self._fail("parse error", f"WebSocket message: {exc}")
+                return
+            if self.state in (EngineState.PROBING, EngineState.PAUSING):
+                self._receive_probe_answer(packet)
+                return
+            self._receive_engine(packet, now, Transport.WEBSOCKET)
+        except Exception as exc:
+            self._crash(exc)
 
     def receive_websocket_closed(self, code: int | None, reason: str, now: float) -> None:
         """The WebSocket closed (or could not open: ``code`` ``None``)."""
+        try:
+            self._websocket_closed(code, reason)
+        except Exception as exc:
+            self._crash(exc)
+
+    def _websocket_closed(self, code: int | None, reason: str) -> None:
         if self.state is EngineState.CLOSED:
             return
         if self.transport is Transport.POLLING:  # the upgrade candidate: polling goes on
@@ -564,6 +588,17 @@ class ClientSession:
 
     def receive_timeout(self, now: float) -> None:
         """Time passed: call when :meth:`next_deadline` is reached."""
+        try:
+            self._time_passed(now)
+        except Exception as exc:
+            self._crash(exc)
+
+    def receive_driver_failure(self, exc: BaseException, now: float) -> None:
+        """The driver met an unexpected failure (a bug, not the network): the session ends
+        with ``internal error``, as when the session meets one itself."""
+        self._crash(exc)
+
+    def _time_passed(self, now: float) -> None:
         if self.state is EngineState.CLOSED:
             return
         if self._decide_by is not None and now >= self._decide_by:
@@ -606,7 +641,10 @@ class ClientSession:
             self._decide(packet, now, transport)
         if self.state is EngineState.OPENING:
             if ptype is not EngineType.OPEN:
-                self._fail("parse error", f"expected the open packet first, got {ptype.label}")
+                got = ptype.label
+                if not isinstance(packet.data, str):
+                    got = f"a binary {got} ({len(packet.data)} bytes)"
+                self._fail("parse error", f"expected the open packet first, got {got}")
                 return
             self._open(packet, now, transport)
         elif ptype is EngineType.MESSAGE:
@@ -624,8 +662,19 @@ class ClientSession:
         # noop releases a poll; open (again) and upgrade from a server are ignored
 
     def _open(self, packet: EnginePacket, now: float, transport: Transport) -> None:
+        data = packet.data
+        if not isinstance(data, str):
+            # An Engine.IO 3 binary frame (type byte 0x00) or a b0<base64> packet: the
+            # handshake is JSON text, and the reference client fails on it (JSON.parse of
+            # an ArrayBuffer).
+            self._fail(
+                "parse error",
+                f"the open packet came in a binary frame ({len(data)} bytes): the handshake "
+                "is JSON text",
+            )
+            return
         try:
-            handshake = engineio.decode_handshake(packet.data)  # type: ignore[arg-type]
+            handshake = engineio.decode_handshake(data)
         except DecodeError as exc:
             self._fail("parse error", f"handshake: {exc}")
             return
@@ -900,6 +949,20 @@ class ClientSession:
         for socket in self._sockets.values():
             socket.state = NamespaceState.DISCONNECTED
         self._events.append(self.close_reason)
+
+    def _crash(self, exc: BaseException) -> None:
+        """A bug met while taking an input: nothing the session holds can be trusted past
+        it (h11's ERROR state). It ends, saying so; the exception stays in
+        :attr:`internal_error` for whoever shows tracebacks."""
+        if self.internal_error is None:
+            self.internal_error = exc
+        detail = f"{type(exc).__name__}: {exc} (a bug in siocli)"
+        try:
+            self._fail("internal error", detail)
+        except Exception:  # the state itself is broken: end it by hand
+            self.state = EngineState.CLOSED
+            self.close_reason = Closed("internal error", detail)
+            self._events.append(self.close_reason)
 
     def _fail(self, reason: str, detail: str) -> None:
         if self.state is EngineState.CLOSED:

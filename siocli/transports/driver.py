@@ -82,6 +82,7 @@ class Connection:
         """Start the session and wait for the handshake. Raises :class:`ConnectError`
         (:class:`TLSError`) or :class:`Timeout` if there is none."""
         self._timer = asyncio.get_running_loop().create_task(self._run_timer())
+        self._timer.add_done_callback(self._task_done)
         self._pump()
         try:
             await asyncio.wait_for(self._settled.wait(), self.options.timeout)
@@ -90,13 +91,17 @@ class Connection:
                 f"no handshake from {self.target.authority} within {self.options.timeout:g} s",
                 "is the server up and is it a Socket.IO server? (--timeout to wait longer)",
             ) from None
+        if self.session.internal_error is not None:
+            raise self.session.internal_error
         if self.session.handshake is None:
+            closed = self.session.close_reason
+            dropped = closed is None or closed.reason.startswith("transport")
             raise self.failure or ConnectError(
                 self._closed_detail() or "the session closed",
                 "the server dropped the connection before its open packet: a socket.io 3/4 "
                 "server does that to EIO=3 over WebSocket without allowEIO3 (try --eio auto), "
                 "and a proxy can too (--transport polling shows the server's answer)"
-                if self.session.transport is Transport.WEBSOCKET
+                if dropped and self.session.transport is Transport.WEBSOCKET
                 else None,
             )
 
@@ -216,7 +221,29 @@ class Connection:
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        """Every task the driver starts ends here: an exception it raised (a bug: network
+        failures are handled inside) is taken, never left for asyncio to print as "Task
+        exception was never retrieved", and ends the session as an internal error that
+        the application sees (a :class:`Closed` event, :attr:`internal_error`)."""
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        self.session.receive_driver_failure(exc, time.monotonic())
+        try:
+            self._pump()
+        except Exception:  # the session is closed: its events are out; nothing to send
+            self._settled.set()
+
+    @property
+    def internal_error(self) -> BaseException | None:
+        """The bug that ended the session, if one did (see :meth:`_task_done`)."""
+        return self.session.internal_error
 
     async def _run_timer(self) -> None:
         while True:
@@ -370,6 +397,7 @@ class Connection:
         self.session.receive_websocket_open(time.monotonic())
         self._pump()
         sender = asyncio.get_running_loop().create_task(self._send_loop(ws))
+        sender.add_done_callback(self._task_done)
         try:
             await self._receive_loop(ws)
         finally:
