@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -349,3 +350,111 @@ def test_status_lines_carry_nodes_reason_phrases(serve4: str) -> None:
     unknown = get(serve4, EIO="4", transport="polling", sid="nope")
     assert (unknown.status_code, unknown.reason_phrase) == (400, "Bad Request")
     assert get(serve4, EIO="4", transport="polling").reason_phrase == "OK"
+
+
+# --- the MUSTs of the specs, as the reference server keeps them ----------------------------
+# Each runs against siocli serve and against the reference (socket.io 4.8, engine.io 6.x),
+# with raw requests: what a real client would not send.
+
+
+@pytest.fixture(scope="module")
+def reference4() -> Iterator[str]:
+    with realservers.run_server("node4") as server:
+        yield server.url
+
+
+@pytest.fixture(params=["siocli", "reference"])
+def either(request: pytest.FixtureRequest, serve4: str) -> str:
+    """siocli serve, then the reference: the same assertions hold for both."""
+    if request.param == "siocli":
+        return serve4
+    url: str = request.getfixturevalue("reference4")
+    return url
+
+
+class RawWebSocket:
+    """A WebSocket client that sends what it is told, valid or not (websockets' sans-I/O
+    client protocol does the framing, and does not check what it is given to send)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from websockets.client import ClientProtocol
+
+        self.reader = reader
+        self.writer = writer
+        self.protocol: Any = ClientProtocol
+        self.pending: list[Any] = []
+
+    @classmethod
+    async def open(cls, url: str, query: str = "EIO=4&transport=websocket") -> RawWebSocket:
+        from websockets.client import ClientProtocol
+        from websockets.uri import parse_uri
+
+        port = int(url.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        ws = cls(reader, writer)
+        ws.protocol = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/socket.io/?{query}"))
+        ws.protocol.send_request(ws.protocol.connect())
+        ws._flush()
+        await ws._next()  # the 101
+        return ws
+
+    def _flush(self) -> None:
+        for data in self.protocol.data_to_send():
+            if data:
+                self.writer.write(data)
+
+    async def _next(self) -> Any:
+        while not self.pending:
+            data = await asyncio.wait_for(self.reader.read(65536), 5)
+            if data:
+                self.protocol.receive_data(data)
+            else:
+                self.protocol.receive_eof()
+            self.pending.extend(self.protocol.events_received())
+            self._flush()
+            if not data and not self.pending:
+                raise ConnectionError("closed")
+        return self.pending.pop(0)
+
+    def send_text(self, data: bytes) -> None:
+        """A text frame with ``data`` as it is (UTF-8 or not)."""
+        self.protocol.send_text(data)
+        self._flush()
+
+    async def messages_until_close(self) -> tuple[list[str], int | None]:
+        """The text messages, then the close code the server sent (``None``: none)."""
+        from websockets.frames import Frame, Opcode
+
+        texts = []
+        while True:
+            try:
+                event = await self._next()
+            except ConnectionError:
+                return texts, None
+            if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                texts.append(event.data.decode())
+            elif isinstance(event, Frame) and event.opcode is Opcode.CLOSE:
+                return texts, self.protocol.close_rcvd.code
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def test_a_text_frame_that_is_not_utf8_fails_the_connection(either: str) -> None:
+    """RFC 6455 §8.1: an invalid UTF-8 text message fails the connection, close code 1007
+    (siocli echoed it with U+FFFD in place of the bad bytes)."""
+
+    async def scenario() -> tuple[list[str], int | None]:
+        ws = await RawWebSocket.open(either)
+        try:
+            handshake = await ws._next()
+            assert handshake.data.startswith(b"0{")
+            ws.send_text(b"40")
+            ws.send_text(b'42["echo","\xff\xfe"]')
+            return await ws.messages_until_close()
+        finally:
+            ws.close()
+
+    texts, code = asyncio.run(scenario())
+    assert code == 1007
+    assert not [t for t in texts if t.startswith("42")]  # nothing was echoed

@@ -502,7 +502,9 @@ class EngineServer:
             self._by_conn.pop(conn, None)
             self._outputs.append(WsClose(conn, 1000))
 
-    def receive_ws_closed(self, conn: int, now: float) -> None:
+    def receive_ws_closed(self, conn: int, now: float, *, failed: bool = False) -> None:
+        """The WebSocket ``conn`` is gone; ``failed``: the front end failed it for a
+        protocol error (RFC 6455 §7.1.7), a transport error for the session."""
         session = self._by_conn.pop(conn, None)
         if session is None:
             return
@@ -512,7 +514,7 @@ class EngineServer:
             session.noop_due = False
             return
         if session.conn == conn and session.sid in self.sessions:
-            self._end(session, "transport close")
+            self._end(session, "transport error" if failed else "transport close")
 
     def _send_frames(self, session: _Session) -> None:
         if session.conn is None:

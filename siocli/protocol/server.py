@@ -170,8 +170,8 @@ class SocketServer:
         self.engine.receive_ws_message(conn, data, now)
         self._engine_events(now)
 
-    def receive_ws_closed(self, conn: int, now: float) -> None:
-        self.engine.receive_ws_closed(conn, now)
+    def receive_ws_closed(self, conn: int, now: float, *, failed: bool = False) -> None:
+        self.engine.receive_ws_closed(conn, now, failed=failed)
         self._engine_events(now)
 
     def receive_timeout(self, now: float) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from websockets.frames import Frame, Opcode
+from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
@@ -45,7 +45,7 @@ class SansServer(Protocol):
 
     def receive_request(self, request: HttpRequest, now: float) -> None: ...
     def receive_ws_message(self, conn: int, data: str | bytes, now: float) -> None: ...
-    def receive_ws_closed(self, conn: int, now: float) -> None: ...
+    def receive_ws_closed(self, conn: int, now: float, *, failed: bool = False) -> None: ...
     def receive_timeout(self, now: float) -> None: ...
     def next_deadline(self) -> float | None: ...
     def data_to_send(self) -> list[Output]: ...
@@ -412,7 +412,11 @@ class _WebSocket(asyncio.BufferedProtocol):
             if sender is not None:
                 sender.cancel()
             endpoint._sockets.pop(self.conn, None)
-            endpoint.server.receive_ws_closed(self.conn, time.monotonic())
+            # we failed the connection (RFC 6455 §7.1.7: invalid UTF-8, a message over
+            # maxPayload...): the session ends on a transport error, as the reference's
+            sent = self.protocol.close_sent
+            failed = sent is not None and sent.code not in (1000, 1001)
+            endpoint.server.receive_ws_closed(self.conn, time.monotonic(), failed=failed)
             self.front.pump(endpoint)
 
     # --- asyncio.BufferedProtocol --------------------------------------------------------
@@ -459,7 +463,13 @@ class _WebSocket(asyncio.BufferedProtocol):
                 continue  # ping/pong/close: the protocol object answers them
             if frame.fin:
                 payload = self._parts[0] if len(self._parts) == 1 else b"".join(self._parts)
-                message = str(payload, "utf-8", "replace") if self._text else bytes(payload)
+                try:
+                    message = str(payload, "utf-8") if self._text else bytes(payload)
+                except UnicodeDecodeError:
+                    # RFC 6455 §8.1: a text message that is not UTF-8 fails the connection
+                    # with 1007 (the reference's ws does; nothing of it reaches the session)
+                    self.protocol.fail(CloseCode.INVALID_DATA, "invalid UTF-8 in a text frame")
+                    break
                 server.receive_ws_message(self.conn, message, time.monotonic())
                 received = True
         if received:
