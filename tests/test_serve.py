@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
 import re
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -40,6 +42,50 @@ def siocli_serve(*args: str) -> Iterator[str]:
         process.wait(5)
         if process.stdout is not None:
             process.stdout.close()
+
+
+class LiveView:
+    """The JSON lines a ``serve --json`` prints, read as they come (a thread reads them),
+    so that a test waits for the line it expects rather than for some time."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[dict[str, Any]] = []
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(
+        self, wanted: Callable[[dict[str, Any]], bool], timeout: float = 10
+    ) -> dict[str, Any]:
+        """The first record (from the start) that is ``wanted``; fails after ``timeout``."""
+        for record in self.seen:
+            if wanted(record):
+                return record
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(deadline - time.monotonic(), 0))
+            except queue.Empty:
+                pytest.fail(f"no such record in {timeout} s; seen {self.seen}")
+            if line is None:
+                pytest.fail(f"the output ended; seen {self.seen}")
+            self.seen.append(json.loads(line))
+            if wanted(self.seen[-1]):
+                return self.seen[-1]
+
+    def rest(self) -> list[dict[str, Any]]:
+        """Every record, once the process has ended."""
+        self.thread.join(10)
+        while not self.lines.empty():
+            line = self.lines.get()
+            if line is not None:
+                self.seen.append(json.loads(line))
+        return self.seen
 
 
 @pytest.fixture(scope="module")
@@ -335,15 +381,19 @@ def test_the_live_view_tells_refusals_and_protocol_errors() -> None:
         assert refused.returncode == 4
     sid = handshake(url)
     params = {"EIO": "4", "transport": "polling", "sid": sid}
-    assert httpx.post(url + "/socket.io/", params=params, content=b"4zzz", timeout=5).text == "ok"
-    time.sleep(0.3)  # the session ends on the server's side; the view says why
+    # the CONNECT after the invalid packet is dropped: no join follows the error
+    body = b"4zzz\x1e40"
+    assert httpx.post(url + "/socket.io/", params=params, content=body, timeout=5).text == "ok"
+    view = LiveView(process.stdout)
+    broke = view.wait_for(lambda r: r["type"] == "protocol_error")
     process.terminate()
-    out, _ = process.communicate(timeout=10)
-    records = [json.loads(line) for line in out.splitlines()]
+    process.wait(10)
+    records = view.rest()
+    process.stdout.close()
     refusals = [(r["nsp"], r["message"]) for r in records if r["type"] == "refuse"]
     assert refusals == [("/nope", "Invalid namespace"), ("/admin", "not authorized")]
-    [broke] = [r for r in records if r["type"] == "protocol_error"]
     assert broke["sid"] == sid and "unknown Socket.IO packet type 'z'" in broke["reason"]
+    assert [r for r in records if r["type"] == "join"] == []  # every other CONNECT was refused
 
 
 def test_status_lines_carry_nodes_reason_phrases(serve4: str) -> None:
@@ -458,3 +508,17 @@ def test_a_text_frame_that_is_not_utf8_fails_the_connection(either: str) -> None
     texts, code = asyncio.run(scenario())
     assert code == 1007
     assert not [t for t in texts if t.startswith("42")]  # nothing was echoed
+
+
+def test_nothing_follows_the_close_packet(either: str) -> None:
+    """An invalid packet ends the session; the CONNECT and the event after it in the same
+    POST are dropped (siocli answered them: the next poll carried ``1``, then ``40{...}``
+    and the echo)."""
+    sid = handshake(either)
+    params = {"EIO": "4", "transport": "polling", "sid": sid}
+    body = '4zzz\x1e40\x1e42["echo",1]'
+    assert httpx.post(either + "/socket.io/", params=params, content=body, timeout=5).text == "ok"
+    packets = get(either, **params).text.split("\x1e")
+    assert packets[-1] == "1"
+    assert set(packets[:-1]) <= {"6"}  # the reference sends a noop before the close
+    assert get(either, **params).json() == {"code": 1, "message": "Session ID unknown"}

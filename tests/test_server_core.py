@@ -111,3 +111,25 @@ def test_a_polling_client_without_connect_is_closed_once() -> None:
     (answer,) = server.data_to_send()
     assert isinstance(answer, HttpResponse) and answer.body == b"1"  # one close packet
     assert sid not in server.engine.sessions
+
+
+def test_nothing_is_queued_after_the_close_packet() -> None:
+    """A polling session the server closed, its close packet waiting for a GET: a ping
+    that comes due, a message the application sends, a packet the client POSTs are all
+    dropped; the GET gets the close packet alone, and the session's end says why."""
+    engine = EngineServer(ping_interval=100, ping_timeout=50)
+    engine.receive_request(request(EIO="4", transport="polling"), 0.0)
+    sid = next(iter(engine.sessions))
+    engine.data_to_send()
+    engine.close(sid, "parse error")
+    assert not engine.is_open(sid)
+    engine.receive_timeout(0.1)  # the ping is due
+    engine.send(sid, "late")
+    post = request("POST", b"4more", EIO="4", transport="polling", sid=sid)
+    engine.receive_request(post, 0.11)
+    engine.events_received()
+    poll = request(EIO="4", transport="polling", sid=sid)
+    engine.receive_request(poll, 0.12)
+    answers = {o.request: o.body for o in engine.data_to_send() if isinstance(o, HttpResponse)}
+    assert answers[poll.id] == b"1"
+    assert closed(engine) == ["parse error"]

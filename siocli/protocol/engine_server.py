@@ -174,7 +174,9 @@ class _Session:
     conn: int | None = None  # the WebSocket, once upgraded or opened over it
     candidate: int | None = None  # a WebSocket probing for the upgrade
     probed: bool = False  # the candidate answered 3probe
-    close_after_flush: bool = False
+    # Closed by the server (why), the close packet waiting for the next GET: nothing more
+    # is read or queued (the reference's socket is no longer "open": packets are dropped).
+    closing: str | None = None
     next_ping: float | None = None  # revision 4: when we ping
     pong_by: float | None = None  # revision 4: the client's pong is due
     ping_by: float | None = None  # revision 3: the client's ping is due
@@ -253,6 +255,11 @@ class EngineServer:
         deadline moved on: a pong or a message came); this then tells the next time."""
         return self._timers[0][0] if self._timers else None
 
+    def is_open(self, sid: str) -> bool:
+        """Whether session ``sid`` still reads and sends (not ended, not closing)."""
+        session = self.sessions.get(sid)
+        return session is not None and session.closing is None
+
     def session_of(self, conn: int) -> str | None:
         """The session a WebSocket connection belongs to (or probes for)."""
         session = self._by_conn.get(conn)
@@ -267,6 +274,8 @@ class EngineServer:
             self._queue(session, EnginePacket(EngineType.MESSAGE, data))
 
     def _queue(self, session: _Session, packet: EnginePacket) -> None:
+        if session.closing is not None:
+            return  # nothing may follow the close packet
         session.outbox.append(packet)
         self._pending[session.sid] = session
 
@@ -276,10 +285,12 @@ class EngineServer:
         if session is None:
             return
         if session.transport is Transport.POLLING:
+            if session.closing is not None:
+                return  # closing already
             self._queue(session, EnginePacket(EngineType.CLOSE))
-            session.close_after_flush = True
+            session.closing = reason
             self._flush(session)
-            if session.close_after_flush and session.poll is None:
+            if session.poll is None and session.sid in self.sessions:
                 return  # the next GET gets the close packet
         self._end(session, reason)
 
@@ -441,8 +452,8 @@ class EngineServer:
         self._respond(
             request, 200, _BINARY if binary else _TEXT, data, self._origins.pop(request, None)
         )
-        if session.close_after_flush:
-            self._end(session, "forced close")
+        if session.closing is not None:
+            self._end(session, session.closing)
 
     # --- WebSocket -------------------------------------------------------------------------
 
@@ -540,6 +551,8 @@ class EngineServer:
         self, session: _Session, packet: EnginePacket, transport: Transport, now: float
     ) -> None:
         ptype = packet.type
+        if session.closing is not None:
+            return  # closed by the server: what follows in the same payload is dropped
         if ptype is EngineType.MESSAGE:
             if session.eio == 3:
                 session.ping_by = now + (self.ping_interval + self.ping_timeout) / 1000

@@ -257,7 +257,9 @@ class SocketServer:
                 self._opened(event, now)
             elif isinstance(event, MessageReceived):
                 client = self.clients.get(event.sid)
-                if client is not None:
+                # not once the session is closing: a message after an invalid one in
+                # the same POST, say (nothing may follow the close packet)
+                if client is not None and self.engine.is_open(event.sid):
                     self._message(client, event.data)
             elif isinstance(event, SessionClosed):
                 self._closed(event)
