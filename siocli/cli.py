@@ -84,8 +84,13 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
 @click.option(
     "--from",
     "source_format",
-    type=click.Choice(["text", "transcript", "har", "payload", "recording"]),
+    type=click.Choice(["text", "transcript", "har", "payload", "recording", "pcap"]),
     help="The format of FILE inputs (default: detected).",
+)
+@click.option(
+    "--server-port",
+    type=click.IntRange(1, 65535),
+    help="Packet captures: the server's TCP port (for connections whose start is missing).",
 )
 @click.option("--eio", type=click.Choice(["3", "4"]), help="Engine.IO revision of bare input.")
 @click.option(
@@ -102,6 +107,7 @@ def decode(
     inputs: tuple[str, ...],
     sample: bool,
     source_format: str | None,
+    server_port: int | None,
     eio: str | None,
     transport: str | None,
     as_json: bool,
@@ -112,7 +118,8 @@ def decode(
 
     Each argument is one wire message as you saw it (hex:... or b64:... for binary), or a
     FILE: a transcript like the docs' sample session, lines of pasted messages, a HAR
-    export from browser devtools, or an Engine.IO 3 binary payload. '-' reads stdin.
+    export from browser devtools, an Engine.IO 3 binary payload, or a packet capture
+    (pcap, pcapng: tcpdump, Wireshark). '-' reads stdin.
     Without arguments, siocli reads stdin, or waits for you to paste.
     """
     from .decode import DecodeOptions, run_decode
@@ -126,6 +133,7 @@ def decode(
         as_json=as_json,
         full=full,
         strict=strict,
+        server_port=server_port,
     )
     status = run_decode(
         options,

@@ -49,6 +49,7 @@ class DecodeOptions:
     as_json: bool = False
     full: bool = False
     strict: bool = False
+    server_port: int | None = None  # captures: the server's TCP port, when the SYN is missing
 
 
 class Unreadable(Exception):
@@ -130,6 +131,7 @@ def _messages(
                 source_format=options.source_format,
                 eio=options.eio,
                 transport=transport,
+                server_port=options.server_port,
             )
             continue
         name = "sample-session.txt" if options.sample and source == str(SAMPLE) else source
@@ -141,6 +143,7 @@ def _messages(
                     source_format=options.source_format,
                     eio=options.eio,
                     transport=transport,
+                    server_port=options.server_port,
                 )
         except OSError as exc:
             yield InputProblem(f"cannot read {source}: {exc.strerror}", source, fatal=True)

@@ -16,10 +16,11 @@ from ..wire import InputProblem, WireMessage
 
 __all__ = ["FORMATS", "detect_format", "read_stream"]
 
-FORMATS = ("text", "transcript", "har", "payload", "recording")
+FORMATS = ("text", "transcript", "har", "payload", "recording", "pcap")
 """``--from`` values: ``text`` (one message per line), ``transcript`` (the docs' sample
 session style, HTTP exchanges and frames by arrow), ``har``, ``payload`` (the whole input
-is one polling body, e.g. an Engine.IO 3 binary payload), ``recording`` (siocli's own)."""
+is one polling body, e.g. an Engine.IO 3 binary payload), ``recording`` (siocli's own),
+``pcap`` (pcap or pcapng packet captures: tcpdump, Wireshark)."""
 
 _HEAD = 64 * 1024
 _TRANSCRIPT_HINT = re.compile(
@@ -29,6 +30,10 @@ _TRANSCRIPT_HINT = re.compile(
 
 def detect_format(head: bytes) -> tuple[str, str]:
     """The format of an input from its first bytes, and why."""
+    from .pcapfile import is_capture
+
+    if is_capture(head):
+        return "pcap", "the magic number of a pcap or pcapng file"
     stripped = head.lstrip()
     if stripped.startswith(b"{") and b'"format": "siocli-recording"' in head[:512]:
         return "recording", "a siocli recording header"
@@ -48,6 +53,7 @@ def read_stream(
     source_format: str | None = None,
     eio: int | None = None,
     transport: Transport | None = None,
+    server_port: int | None = None,
 ) -> Iterator[WireMessage | InputProblem]:
     """The messages of one input (a file or stdin), in its format, detected or given."""
     buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type,type-var]
@@ -56,6 +62,11 @@ def read_stream(
         yield InputProblem(f"{name} is empty", name, fatal=True)
         return
     detected = source_format or detect_format(head)[0]
+    if detected == "pcap":
+        from .pcap import read_pcap
+
+        yield from read_pcap(buffered, name, eio=eio, server_port=server_port)
+        return
     if detected == "har":
         from .har import read_har
 
