@@ -91,5 +91,6 @@ def run_server(kind: str, **options: object) -> Iterator[RunningServer]:
             process.terminate()
             try:
                 process.wait(5)
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired:  # uvicorn waits for a long-poll it holds
                 process.kill()
+                process.wait(5)

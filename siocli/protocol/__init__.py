@@ -3,7 +3,8 @@
 Modules (import what you need; nothing here opens a socket, reads a clock or prints):
 
 * :mod:`.engineio` - Engine.IO packets, polling payloads, the handshake;
-* :mod:`.socketio` - Socket.IO packets and binary attachments;
+* :mod:`.socketio` - Socket.IO packets and binary attachments (the default parser);
+* :mod:`.msgpack_parser` - Socket.IO packets as MessagePack maps (loads ``msgpack`` on use);
 * :mod:`.annotate` - the spans of a wire message and what each means;
 * :mod:`.checker` - protocol rules across the packets of a session;
 * :mod:`.dissect` - a session's wire messages in, all of the above out;
@@ -12,7 +13,15 @@ Modules (import what you need; nothing here opens a socket, reads a clock or pri
 """
 
 from .errors import DecodeError, EncodeError, LocalProtocolError, ProtocolError, SiocliError
-from .types import Direction, EnginePacket, EngineType, SocketPacket, SocketType, Transport
+from .types import (
+    Direction,
+    EnginePacket,
+    EngineType,
+    Parser,
+    SocketPacket,
+    SocketType,
+    Transport,
+)
 
 __all__ = [
     "DecodeError",
@@ -21,6 +30,7 @@ __all__ = [
     "EnginePacket",
     "EngineType",
     "LocalProtocolError",
+    "Parser",
     "ProtocolError",
     "SiocliError",
     "SocketPacket",

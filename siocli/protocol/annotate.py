@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import engineio, socketio
+from . import engineio, msgpack_parser, socketio
 from .errors import DecodeError
 from .types import (
     EnginePacket,
     EngineType,
     Finding,
     Handshake,
+    Parser,
+    Severity,
     SocketPacket,
     Span,
     Trace,
@@ -75,16 +77,23 @@ def annotate_packet(
     offset: int = 0,
     socket_layer: bool = True,
     spans: bool = True,
+    parser: Parser = Parser.DEFAULT,
 ) -> PacketBreakdown:
     """Explain one Engine.IO packet found at ``offset`` of its message. Without ``spans``,
-    the breakdown has no spans (and costs less), but the same findings."""
+    the breakdown has no spans (and costs less), but the same findings. Under the
+    MessagePack ``parser``, a binary message is a whole Socket.IO packet, explained too."""
     trace = Trace(offset, explain=spans)
     packet = socket_packet = handshake = error = None
     try:
         packet = engineio.decode_packet(raw, eio, trace=trace)
         data = packet.data
-        if data.__class__ is str and data:
+        if data.__class__ is bytes and parser is Parser.MSGPACK:
             if packet.type is _MESSAGE and socket_layer:
+                socket_packet = _msgpack_packet(raw, data, trace)  # type: ignore[arg-type]
+        elif data.__class__ is str and data:
+            if packet.type is _MESSAGE and socket_layer:
+                if parser is Parser.MSGPACK:
+                    _note_text_under_msgpack(trace)
                 # the Socket.IO packet starts after the '4': offset 1 of raw
                 socket_packet = socketio.read_packet(raw, 1, socket_protocol(eio), trace)  # type: ignore[arg-type]
             elif packet.type is _OPEN:
@@ -110,6 +119,38 @@ def annotate_packet(
     )
 
 
+def _note_text_under_msgpack(trace: Trace) -> None:
+    trace.finding(
+        Severity.VIOLATION,
+        "msgpack.text-packet",
+        "a text Socket.IO packet in a MessagePack session: this peer speaks the default "
+        "parser; a MessagePack peer fails to decode it and closes the session",
+    )
+
+
+def _msgpack_packet(raw: str | bytes, data: bytes, trace: Trace) -> SocketPacket:
+    """The MessagePack packet of a binary message: its bytes explained where they are on
+    the wire (after the 0x04 of an Engine.IO 3 binary frame); inside base64 (``b4...``),
+    one span for the whole and the packet's meaning."""
+    if raw.__class__ is str:
+        explain = trace.explain
+        trace.explain = False
+        try:
+            packet = msgpack_parser.read_packet(data, trace)
+        finally:
+            trace.explain = explain
+        trace.span(2, len(raw), "payload", f"base64 of a MessagePack packet: {packet.type.name}")
+        return packet
+    skip = len(raw) - len(data)  # 1 for a v3 binary frame's packet type byte
+    trace.base += skip
+    try:
+        return msgpack_parser.read_packet(data, trace)
+    except DecodeError as exc:
+        raise exc.shifted(skip) from None
+    finally:
+        trace.base -= skip
+
+
 def _data_meaning(packet: EnginePacket) -> str:
     if packet.data == "probe" and packet.type in (EngineType.PING, EngineType.PONG):
         which = "request" if packet.type is EngineType.PING else "response"
@@ -126,11 +167,12 @@ def annotate_message(
     *,
     socket_layer: bool = True,
     spans: bool = True,
+    parser: Parser = Parser.DEFAULT,
 ) -> MessageBreakdown:
     """Explain a wire message: one WebSocket message, or one polling body. Without
     ``spans``, the breakdown has no spans, only the findings (see :func:`annotate_packet`)."""
     if transport != Transport.POLLING:
-        packet = annotate_packet(raw, eio, socket_layer=socket_layer, spans=spans)
+        packet = annotate_packet(raw, eio, socket_layer=socket_layer, spans=spans, parser=parser)
         return _new(MessageBreakdown, ((packet,), (), (), None))
     framing = Trace(explain=spans)
     packets = []
@@ -138,7 +180,14 @@ def annotate_message(
     try:
         for offset, piece in engineio.split_payload(raw, eio, trace=framing):
             packets.append(
-                annotate_packet(piece, eio, offset=offset, socket_layer=socket_layer, spans=spans)
+                annotate_packet(
+                    piece,
+                    eio,
+                    offset=offset,
+                    socket_layer=socket_layer,
+                    spans=spans,
+                    parser=parser,
+                )
             )
     except DecodeError as exc:
         error = exc

@@ -19,6 +19,7 @@ from .types import (
     Direction,
     EngineType,
     Finding,
+    Parser,
     Severity,
     SocketPacket,
     Transport,
@@ -87,6 +88,7 @@ class Dissector:
         same packets and findings but no spans, for sinks that do not show them (``--json``).
     :param recovery: follows connection state recovery; share one across the Engine.IO
         sessions of a client (its reconnections).
+    :param parser: the Socket.IO packet encoding (default, or MessagePack).
     """
 
     def __init__(
@@ -97,9 +99,11 @@ class Dissector:
         check: bool = True,
         spans: bool = True,
         recovery: Recovery | None = None,
+        parser: Parser = Parser.DEFAULT,
     ) -> None:
         self.eio = eio
         self.recovery = recovery
+        self.parser = parser
         self.checker = Checker(eio, expect_handshake=expect_handshake) if check else None
         self.spans = spans
         self._assemblers: dict[Direction | None, PacketAssembler] = {}
@@ -118,7 +122,7 @@ class Dissector:
         (by default, counted by this dissector from 0)."""
         index = self._count if number is None else number
         self._count += 1
-        breakdown = annotate_message(raw, self.eio, transport, spans=self.spans)
+        breakdown = annotate_message(raw, self.eio, transport, spans=self.spans, parser=self.parser)
         checker = self.checker if direction is not None else None
         findings = breakdown.findings
         if checker is not None:
@@ -163,7 +167,11 @@ class Dissector:
                 findings += tuple(found)
         if packet is not None and packet.type is _MESSAGE and error is None:
             assembler = self._assemblers.get(direction) or self._new_assembler(direction)
-            if packet.data.__class__ is bytes:
+            if breakdown.socket is not None and self.parser is Parser.MSGPACK:
+                complete = breakdown.socket  # one binary message is one whole packet
+            elif packet.data.__class__ is bytes and self.parser is Parser.MSGPACK:
+                pass  # a message that is not a Socket.IO packet: its error is said already
+            elif packet.data.__class__ is bytes:
                 header_index = self._header_index.get(direction)
                 if assembler.pending is not None and header_index is not None:
                     attachment = (header_index, assembler.received)
@@ -197,7 +205,9 @@ class Dissector:
         )
 
     def _new_assembler(self, direction: Direction | None) -> PacketAssembler:
-        assembler = self._assemblers[direction] = PacketAssembler(socket_protocol(self.eio))
+        assembler = self._assemblers[direction] = PacketAssembler(
+            socket_protocol(self.eio), self.parser
+        )
         return assembler
 
     def _abandon(

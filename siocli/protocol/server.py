@@ -31,7 +31,7 @@ from .engine_server import (
     WireSeen,
 )
 from .errors import DecodeError
-from .types import SocketPacket, SocketType, socket_protocol
+from .types import Parser, SocketPacket, SocketType, socket_protocol
 
 __all__ = [
     "ClientAck",
@@ -148,8 +148,11 @@ class SocketServer:
         *,
         connect_timeout: float = 45.0,
         new_id: Callable[[], str] | None = None,
+        parser: Parser = Parser.DEFAULT,
     ) -> None:
         self.engine = engine
+        self.parser = parser
+        self._encode = socketio.encoder(parser)
         self.authorize = authorize
         self.connect_timeout = connect_timeout
         self.clients: dict[str, _Client] = {}
@@ -268,7 +271,9 @@ class SocketServer:
 
     def _opened(self, event: SessionOpened, now: float) -> None:
         protocol = socket_protocol(event.eio)
-        client = _Client(event.sid, event.eio, event.query, socketio.PacketAssembler(protocol))
+        client = _Client(
+            event.sid, event.eio, event.query, socketio.PacketAssembler(protocol, self.parser)
+        )
         self.clients[event.sid] = client
         if protocol == 4:
             # Socket.IO 2.x joins every client to '/' at once (PROTOCOL.md §3.5).
@@ -374,5 +379,5 @@ class SocketServer:
         return {k: v for k, v in query.items() if k not in ("EIO", "transport", "t", "sid", "b64")}
 
     def _send(self, client: _Client, packet: SocketPacket) -> None:
-        for piece in socketio.encode(packet):
+        for piece in self._encode(packet):
             self.engine.send(client.sid, piece)

@@ -33,6 +33,7 @@ from .types import (
     EnginePacket,
     EngineType,
     Handshake,
+    Parser,
     SocketPacket,
     SocketType,
     Transport,
@@ -289,6 +290,7 @@ class ClientSession:
         ``websocket`` (WebSocket only).
     :param upgrade: upgrade from polling to WebSocket when the server offers it.
     :param query: extra query parameters sent with every request.
+    :param parser: the Socket.IO packet encoding the server uses (default, or MessagePack).
     """
 
     def __init__(
@@ -298,6 +300,7 @@ class ClientSession:
         transport: Transport | str = Transport.POLLING,
         upgrade: bool = True,
         query: dict[str, str] | None = None,
+        parser: Parser = Parser.DEFAULT,
     ) -> None:
         if eio not in (None, 3, 4):
             raise ValueError("eio must be 3, 4 or None (detect)")
@@ -316,7 +319,9 @@ class ClientSession:
         self._events: list[SessionEvent] = []
         self._sockets: dict[str, _Socket] = {}
         self._outbox: list[EnginePacket] = []  # awaiting a transport that can take them
-        self._assembler = socketio.PacketAssembler(socket_protocol(self.eio))
+        self.parser = parser
+        self._encode = socketio.encoder(parser)
+        self._assembler = socketio.PacketAssembler(socket_protocol(self.eio), parser)
         self._polling_get = False  # a GET is in flight
         self._polling_post = False  # a POST is in flight
         self._ping_deadline: float | None = None  # Engine.IO 4: server ping expected by then
@@ -712,7 +717,7 @@ class ClientSession:
 
     def _switch_to_v3(self) -> None:
         self.eio = 3
-        self._assembler = socketio.PacketAssembler(4)
+        self._assembler = socketio.PacketAssembler(4, self.parser)
 
     def _arm_ping_deadline(self, now: float) -> None:
         hs = self.handshake
@@ -879,7 +884,7 @@ class ClientSession:
 
     def _send_socket(self, packet: SocketPacket) -> None:
         # A binary packet and its attachments go together, in one POST when polling.
-        self._send_engine(*(EnginePacket(EngineType.MESSAGE, p) for p in socketio.encode(packet)))
+        self._send_engine(*(EnginePacket(EngineType.MESSAGE, p) for p in self._encode(packet)))
 
     def _send_engine(self, *packets: EnginePacket) -> None:
         self._outbox.extend(packets)

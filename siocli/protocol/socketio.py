@@ -16,13 +16,13 @@ Binary attachments (§3.8): :func:`deconstruct` and :func:`encode` for sending,
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _jsonlib, engineio
+from . import _jsonlib, engineio, msgpack_parser
 from ._js import JS_BLANK, js_number, read_digits
 from .errors import DecodeError, EncodeError
-from .types import EnginePacket, EngineType, Severity, SocketPacket, SocketType, Trace
+from .types import EnginePacket, EngineType, Parser, Severity, SocketPacket, SocketType, Trace
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -32,6 +32,7 @@ __all__ = [
     "encode",
     "encode_message",
     "encode_packet",
+    "encoder",
     "placeholder_nums",
     "read_packet",
     "reconstruct",
@@ -504,8 +505,19 @@ def _encode_with_attachments(packet: SocketPacket) -> list[str | bytes]:
     return [header + payload, *attachments]
 
 
-def encode_message(packet: SocketPacket, eio: int = 4) -> list[str | bytes]:
-    """:func:`encode`, framed as WebSocket messages of Engine.IO revision ``eio``."""
+def encoder(parser: Parser) -> Callable[[SocketPacket], list[str | bytes]]:
+    """The ``encode`` of ``parser``: this module's for the default parser, one MessagePack
+    message per packet for ``msgpack``."""
+    return msgpack_parser.encode if parser is Parser.MSGPACK else encode
+
+
+def encode_message(
+    packet: SocketPacket, eio: int = 4, parser: Parser = Parser.DEFAULT
+) -> list[str | bytes]:
+    """The packet's Engine.IO message data, framed as WebSocket messages of revision ``eio``."""
+    if parser is Parser.MSGPACK:
+        data = msgpack_parser.encode_packet(packet)
+        return [data if eio != 3 else b"\x04" + data]
     pieces = encode(packet)
     if len(pieces) == 1:
         return ["4" + pieces[0]]  # type: ignore[operator]
@@ -602,18 +614,32 @@ def _collect_nums(value: Any, found: list[Any]) -> None:
             _collect_nums(v, found)
 
 
+def _text_under_msgpack(offset: int = 0) -> DecodeError:
+    return _layer_error(
+        "got a text message: under the MessagePack parser every Socket.IO packet is a binary "
+        "message (the peer may use the default parser)",
+        offset,
+        "a binary message holding a MessagePack map",
+    )
+
+
 class PacketAssembler:
     """Reassembles binary packets from the messages of one Engine.IO session (§3.8).
 
     Feed every Socket.IO message in order: text to :meth:`receive_text`, binary to
     :meth:`receive_binary`. Each returns the complete packet when there is one, else
     ``None`` (an attachment is still awaited).
+
+    With ``parser=Parser.MSGPACK`` every packet is one binary message (a MessagePack map,
+    binary inline): :meth:`receive_binary` decodes it whole, and text is an error.
     """
 
-    __slots__ = ("_attachments", "_header", "_reserved", "protocol")
+    __slots__ = ("_attachments", "_header", "_msgpack", "_reserved", "parser", "protocol")
 
-    def __init__(self, protocol: int = 5) -> None:
+    def __init__(self, protocol: int = 5, parser: Parser = Parser.DEFAULT) -> None:
         self.protocol = protocol
+        self.parser = parser
+        self._msgpack = parser is Parser.MSGPACK
         # Protocol 4 (Socket.IO 2.x) lets an event take a reserved name (§3.4).
         self._reserved = RESERVED_EVENTS if protocol == 5 else frozenset()
         self._header: SocketPacket | None = None
@@ -633,6 +659,8 @@ class PacketAssembler:
         """Decode a text message and take it (see :meth:`receive_packet`)."""
         if self._header is not None:  # before decoding: the text is not what was awaited
             raise self._pending_error()
+        if self._msgpack:
+            raise _text_under_msgpack()
         return self.receive_packet(decode_packet(text, self.protocol, trace=trace))
 
     def receive_packet(self, packet: SocketPacket) -> SocketPacket | None:
@@ -664,6 +692,8 @@ class PacketAssembler:
             if data[:1] == "4":  # a message: no EnginePacket to build
                 if self._header is not None:
                     raise self._pending_error()
+                if self._msgpack:
+                    raise _text_under_msgpack(1)
                 return self._receive_message_text(data)  # type: ignore[arg-type]
         elif self.eio == 4:
             return self.receive_binary(data)  # type: ignore[arg-type]
@@ -720,9 +750,19 @@ class PacketAssembler:
         )
 
     def receive_binary(self, data: bytes) -> SocketPacket | None:
-        """Take a binary message: the next attachment of the pending packet."""
+        """Take a binary message: the next attachment of the pending packet (or, under the
+        MessagePack parser, a whole packet)."""
+        if self._msgpack:
+            return msgpack_parser.decode_packet(data)
         header = self._header
         if header is None:
+            if msgpack_parser.looks_like_packet(data):
+                raise _layer_error(
+                    "got a binary message that is a MessagePack Socket.IO packet: the peer "
+                    "uses the MessagePack parser (socket.io-msgpack-parser)",
+                    0,
+                    "a text Socket.IO packet (the default parser)",
+                )
             raise _layer_error(
                 "got binary data when no binary packet awaits attachments",
                 0,

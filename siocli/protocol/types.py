@@ -18,6 +18,7 @@ __all__ = [
     "EngineType",
     "Finding",
     "Handshake",
+    "Parser",
     "Severity",
     "SocketPacket",
     "SocketType",
@@ -82,6 +83,18 @@ class Direction(str, enum.Enum):
 class Transport(str, enum.Enum):
     POLLING = "polling"
     WEBSOCKET = "websocket"
+
+
+class Parser(str, enum.Enum):
+    """The Socket.IO packet encoding (the "custom parser" of the Socket.IO docs).
+
+    * ``default``: text packets, binary as attachments (socket.io-parser);
+    * ``msgpack``: one binary MessagePack map per packet, binary inline
+      (socket.io-msgpack-parser, python-socketio's ``serializer="msgpack"``).
+    """
+
+    DEFAULT = "default"
+    MSGPACK = "msgpack"
 
 
 def socket_protocol(eio: int) -> int:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from ..protocol.types import Parser
+
 __all__ = ["ConnectOptions", "Target", "parse_target", "ssl_context", "transport_of"]
 
 
@@ -29,6 +31,7 @@ class ConnectOptions:
     cert: str | None = None
     key: str | None = None
     proxy: str | None = None
+    parser: Parser = Parser.DEFAULT  # the server's Socket.IO packet encoding
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,7 @@ class Connection:
             transport=Transport.WEBSOCKET if transport == "websocket" else Transport.POLLING,
             upgrade=transport == "auto",
             query=dict(self.target.query),
+            parser=options.parser,
         )
         self.failure: TransportError | None = None  # the first transport failure, if any
         self._tap = tap

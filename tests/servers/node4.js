@@ -21,6 +21,10 @@ const io = new Server(httpServer, {
   allowEIO3: !!options.allowEIO3,
   transports: options.transports || ["polling", "websocket"],
   cors: { origin: "*" },
+  // "parser": "msgpack" -> socket.io-msgpack-parser (one MessagePack map per packet)
+  ...(options.parser === "msgpack"
+    ? { parser: require(path.join(modules, "socket.io-msgpack-parser")) }
+    : {}),
 });
 
 function common(socket) {

@@ -23,6 +23,7 @@ sio = socketio.AsyncServer(
     ping_timeout=options.get("pingTimeout", 20000) / 1000,
     max_http_buffer_size=options.get("maxHttpBufferSize", 1_000_000),
     transports=options.get("transports", ["polling", "websocket"]),
+    serializer=options.get("parser", "default"),  # "msgpack": python-socketio's MsgPackPacket
 )
 app = socketio.ASGIApp(sio, socketio_path=options.get("path", "/socket.io/").strip("/"))
 

@@ -1,0 +1,444 @@
+"""The MessagePack parser: the codec, its validation against the reference
+(socket.io-msgpack-parser 3.0.2, run by Node), and sessions with real MessagePack peers
+(socket.io 4 with socket.io-msgpack-parser, python-socketio with serializer="msgpack")."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from siocli.protocol import msgpack_parser, socketio
+from siocli.protocol.errors import DecodeError
+from siocli.protocol.session import (
+    AckMessage,
+    EventMessage,
+    NamespaceConnected,
+    NamespaceRejected,
+    SessionEvent,
+)
+from siocli.protocol.types import Parser, SocketPacket, SocketType, Trace
+from siocli.transports.config import ConnectOptions
+from siocli.transports.driver import Connection
+
+from . import realservers
+from .realservers import RunningServer, run_server
+from .strategies import any_json
+from .test_live import joined, until
+
+JUDGE = Path(__file__).parent / "vectors" / "msgpack_judge.js"
+UNDEFINED = msgpack.ExtType(0, b"\x00")  # notepack.io's undefined (d4 00 00)
+
+
+def pack(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)
+
+
+def decode(value: Any) -> tuple[SocketPacket, list[str]]:
+    trace = Trace()
+    packet = msgpack_parser.read_packet(pack(value), trace)
+    return packet, [f.code for f in trace.findings]
+
+
+# --- the codec, rule by rule (each checked against the reference below) ----------------------
+
+
+def test_an_event_with_binary_and_an_id() -> None:
+    packet, findings = decode({"type": 2, "nsp": "/admin", "data": ["hi", b"\x01\x02"], "id": 7})
+    assert packet == SocketPacket(SocketType.EVENT, "/admin", ["hi", b"\x01\x02"], 7)
+    assert findings == []
+
+
+def test_undefined_data_is_absent_but_nil_is_refused_as_the_reference_does() -> None:
+    packet, _ = decode({"type": 0, "nsp": "/", "data": UNDEFINED})
+    assert packet == SocketPacket(SocketType.CONNECT, "/", None)
+    with pytest.raises(DecodeError, match="python-socketio writes nil"):
+        decode({"type": 0, "nsp": "/", "data": None})
+    with pytest.raises(DecodeError, match="invalid payload for DISCONNECT"):
+        decode({"type": 1, "nsp": "/", "data": None})
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ([2, "/", ["x"]], "not a map"),
+        (None, "nil, not a map"),
+        ({"type": 5, "nsp": "/", "data": ["x"]}, "binary is inline"),
+        ({"type": True, "nsp": "/", "data": ["x"]}, "invalid packet type"),
+        ({"type": 2, "nsp": 1, "data": ["x"]}, "invalid namespace"),
+        ({"type": 2, "nsp": "/", "data": {"a": 1}}, "invalid payload for EVENT"),
+        ({"type": 4, "nsp": "/", "data": ["x"]}, "invalid payload for CONNECT_ERROR"),
+        ({"type": 2, "nsp": "/", "data": ["x"], "id": 1.5}, "invalid packet id"),
+        ({"type": 2, "nsp": "/", "data": ["x"], "id": None}, "invalid packet id"),
+        ({"type": 2, "nsp": "/", "data": ["x"], "id": "1"}, "invalid packet id"),
+    ],
+)
+def test_what_the_reference_throws_on_is_a_decode_error(value: Any, words: str) -> None:
+    with pytest.raises(DecodeError, match=words) as info:
+        decode(value)
+    assert info.value.layer == "socketio"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ({"type": 2, "nsp": "/", "data": ["x"], "extra": 1}, "msgpack.unknown-key"),
+        ({"type": 2, "nsp": "/", "data": ["x"], "id": 2**53 + 1}, "msgpack.id-precision"),
+        ({"type": 2, "nsp": "/", "data": ["x"], "id": -1}, "msgpack.negative-id"),
+        ({"type": 2.0, "nsp": "/", "data": ["x"]}, "msgpack.float-type"),
+        ({"type": 2, "nsp": "/", "data": ["x"], "id": 3.0}, "msgpack.float-id"),
+        ({"type": 2, "nsp": "admin", "data": ["x"]}, "msgpack.namespace-form"),
+        ({"type": 2, "nsp": "/", "data": []}, "msgpack.event-without-name"),
+        ({"type": 2, "nsp": "/", "data": ["connect"]}, "msgpack.reserved-event"),
+        ({"type": 2, "nsp": "/", "data": [{"a": 1}]}, "msgpack.event-name-type"),
+        ({"type": 3, "nsp": "/", "data": []}, "sio.ack-without-id"),
+        ({"type": 0, "nsp": "/", "data": {}, "id": 1}, "sio.id-on-non-event"),
+    ],
+)
+def test_what_the_reference_accepts_but_should_not_is_a_finding(value: Any, code: str) -> None:
+    _, findings = decode(value)
+    assert code in findings
+
+
+def test_trailing_bytes_and_garbage_are_decode_errors_with_offsets() -> None:
+    data = pack({"type": 2, "nsp": "/", "data": ["x"]})
+    with pytest.raises(DecodeError, match="1 trailing byte") as info:
+        msgpack_parser.decode_packet(data + b"\x00")
+    assert info.value.offset == len(data)
+    for bad in (b"", b"\xc1", data[:-1]):
+        with pytest.raises(DecodeError):
+            msgpack_parser.decode_packet(bad)
+
+
+def test_notepack_extensions_decode_as_the_reference_reads_them() -> None:
+    date = msgpack.ExtType(0, (1_700_000_000_000).to_bytes(8, "big"))
+    packet, _ = decode({"type": 2, "nsp": "/", "data": ["x", UNDEFINED, date, {1: UNDEFINED}]})
+    assert packet.data == ["x", None, "2023-11-14T22:13:20.000Z", {"1": None}]
+
+
+def test_encode_writes_the_map_the_reference_writes() -> None:
+    packet = SocketPacket(SocketType.BINARY_EVENT, "/", ["hi", b"\x01"], 5, 1)
+    assert msgpack.unpackb(msgpack_parser.encode_packet(packet)) == {
+        "type": 2,
+        "nsp": "/",
+        "data": ["hi", b"\x01"],
+        "id": 5,
+    }
+    assert socketio.encode_message(packet, 3, Parser.MSGPACK)[0][:1] == b"\x04"
+
+
+def test_every_byte_is_explained() -> None:
+    data = pack({"type": 2, "nsp": "/", "data": ["hi", b"\x01\x02\x03"], "id": 5})
+    trace = Trace()
+    msgpack_parser.read_packet(data, trace)
+    covered = sorted((s.start, s.end) for s in trace.spans)
+    assert covered[0][0] == 0 and covered[-1][1] == len(data)
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(covered))  # no gap, no overlap
+    meanings = [s.meaning for s in trace.spans]
+    assert meanings[0].startswith("map of 4 entries: ")
+    assert "<binary 3 bytes: 01 02 03>" in meanings[0]
+    assert 'Socket.IO "EVENT" packet type' in " ".join(meanings)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64))
+def test_any_bytes_decode_or_raise_the_one_error(data: bytes) -> None:
+    with contextlib.suppress(DecodeError):
+        msgpack_parser.read_packet(data, Trace())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["type", "nsp", "data", "id", "x"]),
+        any_json | st.binary(max_size=4) | st.integers(),
+        max_size=5,
+    )
+)
+def test_any_map_decodes_or_raises_the_one_error(value: dict[str, Any]) -> None:
+    try:
+        data = pack(value)
+    except OverflowError:  # an integer MessagePack cannot hold: no such wire message
+        assume(False)
+    with contextlib.suppress(DecodeError):
+        msgpack_parser.read_packet(data, Trace())
+
+
+def test_the_default_parser_never_imports_msgpack() -> None:
+    script = (
+        "import sys\n"
+        "from siocli.protocol import socketio, annotate, dissect, session, server\n"
+        "from siocli.protocol.types import Direction, Transport\n"
+        "d = dissect.Dissector(4)\n"
+        "d.receive(Direction.C2S, Transport.WEBSOCKET, "
+        '\'451-["a",{"_placeholder":true,"num":0}]\')\n'
+        "d.receive(Direction.C2S, Transport.WEBSOCKET, b'\\x01')\n"
+        "socketio.encode(socketio.decode_packet('2[\"x\"]'))\n"
+        "assert 'msgpack' not in sys.modules, 'msgpack imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+
+
+def test_a_msgpack_packet_given_to_the_default_parser_is_named() -> None:
+    assembler = socketio.PacketAssembler(5)
+    with pytest.raises(DecodeError, match="uses the MessagePack parser"):
+        assembler.receive_binary(pack({"type": 0, "nsp": "/", "data": {"sid": "x"}}))
+    with pytest.raises(DecodeError, match="no binary packet awaits"):
+        assembler.receive_binary(b"\x01\x02")
+    under_msgpack = socketio.PacketAssembler(5, Parser.MSGPACK)
+    with pytest.raises(DecodeError, match=r"every Socket\.IO packet is a binary"):
+        under_msgpack.receive_message('40{"token":1}')
+
+
+# --- differential: the reference decoder and encoder, run by Node ---------------------------
+
+SEED = 20261207
+CASES = 1500
+
+
+def _random_value(rng: random.Random, depth: int = 0) -> Any:
+    kinds = ["nil", "bool", "int", "big", "float", "str", "bin", "undefined"]
+    if depth < 2:
+        kinds += ["list", "map"]
+    kind = rng.choice(kinds)
+    if kind == "nil":
+        return None
+    if kind == "bool":
+        return rng.random() < 0.5
+    if kind == "int":
+        return rng.choice([0, 1, 5, 127, 128, 255, 65536, -1, -33, -200])
+    if kind == "big":
+        return rng.choice([2**32, 2**53 - 1, 2**53 + 1, 2**63, -(2**40)])
+    if kind == "float":
+        return rng.choice([0.5, -2.25, 3.0, 1e300])
+    if kind == "str":
+        return rng.choice(["", "x", "hello", "connect", "é", "/admin"])
+    if kind == "bin":
+        return bytes(rng.randrange(256) for _ in range(rng.randrange(4)))
+    if kind == "undefined":
+        return UNDEFINED
+    if kind == "list":
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(4))]
+    return {rng.choice(["a", "b", "sid"]): _random_value(rng, depth + 1) for _ in range(3)}
+
+
+def _random_packet(rng: random.Random) -> bytes:
+    value: dict[Any, Any] = {}
+    if rng.random() < 0.95:
+        value["type"] = rng.choice([0, 1, 2, 2, 2, 2, 3, 3, 4, 5, 2.0, -1, True, "2"])
+    if rng.random() < 0.95:
+        value["nsp"] = rng.choice(["/", "/", "/", "/admin", "/admin", "admin", 1, None])
+    if value.get("type") == 1 and rng.random() < 0.7:
+        pass  # DISCONNECT: no data
+    elif rng.random() < 0.9:
+        choice = rng.random()
+        if choice < 0.5:
+            value["data"] = [rng.choice(["ev", "connect", 1])] + [
+                _random_value(rng, 1) for _ in range(rng.randrange(3))
+            ]
+        else:
+            value["data"] = _random_value(rng)
+    if rng.random() < 0.4:
+        value["id"] = rng.choice([0, 1, 42, 9, 300, 2**53 + 1, -5, 1.5, 2.0, None, "1", UNDEFINED])
+    if rng.random() < 0.1:
+        value["extra"] = _random_value(rng)
+    keys = list(value)
+    rng.shuffle(keys)
+    data = pack({k: value[k] for k in keys})
+    mutation = rng.random()
+    if mutation < 0.1:
+        data = data[: rng.randrange(len(data) + 1)]
+    elif mutation < 0.15:
+        data += bytes([rng.randrange(256)])
+    elif mutation < 0.25 and data:
+        at = rng.randrange(len(data))
+        data = data[:at] + bytes([rng.randrange(256)]) + data[at + 1 :]
+    return data
+
+
+def _judge(request: dict[str, Any]) -> dict[str, Any]:
+    out = subprocess.run(
+        [realservers.node(), str(JUDGE)],
+        input=json.dumps(request).encode(),
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def _from_node(value: Any) -> Any:
+    """The reference's decoded value, as siocli holds it."""
+    if isinstance(value, list):
+        return [_from_node(v) for v in value]
+    if isinstance(value, dict):
+        if "$binary" in value:
+            return bytes.fromhex(value["$binary"])
+        if "$undefined" in value:
+            return None
+        return {k: _from_node(v) for k, v in value.items()}
+    return value
+
+
+def _as_js(value: Any) -> Any:
+    """siocli's decoded value as JavaScript holds it: numbers are doubles."""
+    if isinstance(value, list):
+        return [_as_js(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_js(v) for k, v in value.items()}
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+@pytest.mark.node
+def test_decoding_agrees_with_the_reference_decoder() -> None:
+    rng = random.Random(SEED)
+    inputs = [_random_packet(rng) for _ in range(CASES)]
+    verdicts = _judge({"decode": [data.hex() for data in inputs]})["decode"]
+    accepted = 0
+    for data, verdict in zip(inputs, verdicts, strict=True):
+        try:
+            packet = msgpack_parser.decode_packet(data)
+        except DecodeError as exc:
+            assert not verdict["ok"], f"{data.hex()}: siocli refuses ({exc}), Node accepts"
+            continue
+        assert verdict["ok"], f"{data.hex()}: siocli accepts, Node throws {verdict['error']}"
+        accepted += 1
+        node = verdict["packet"]
+        assert node["type"] == packet.type and node["nsp"] == packet.namespace, data.hex()
+        assert _as_js(_from_node(node.get("data"))) == _as_js(packet.data), data.hex()
+        node_id = node.get("id")
+        node_id = None if isinstance(node_id, dict) else node_id  # undefined
+        assert node_id == (None if packet.id is None else float(packet.id)), data.hex()
+    assert 150 < accepted < CASES - 150, accepted  # both verdicts are exercised
+
+
+@pytest.mark.node
+def test_encoding_agrees_with_the_reference_encoder() -> None:
+    rng = random.Random(SEED + 1)
+    packets = []
+    for _ in range(300):
+        ptype = rng.choice([0, 1, 2, 3, 4])
+        data: Any = {
+            0: {"token": "t"},
+            1: None,
+            2: ["ev", _random_value(rng, 1), b"\x01\x02"],
+            3: [_random_value(rng, 1)],
+            4: {"message": "no"},
+        }[ptype]
+        ack_id = rng.choice([None, 0, 7, 2**31]) if ptype in (2, 3) else None
+        packets.append(SocketPacket(SocketType(ptype), rng.choice(["/", "/admin"]), data, ack_id))
+    packets = [p._replace(data=_no_undefined(p.data)) for p in packets]
+
+    def for_node(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return {"$binary": value.hex()}
+        if isinstance(value, list):
+            return [for_node(v) for v in value]
+        if isinstance(value, dict):
+            return {k: for_node(v) for k, v in value.items()}
+        return value
+
+    request = [
+        {
+            k: v
+            for k, v in {
+                "type": int(p.type),
+                "nsp": p.namespace,
+                "data": for_node(p.data),
+                "id": p.id,
+            }.items()
+            if v is not None
+        }
+        for p in packets
+    ]
+    answer = _judge(
+        {"encode": request, "decode": [msgpack_parser.encode_packet(p).hex() for p in packets]}
+    )
+    for packet, theirs, verdict in zip(packets, answer["encode"], answer["decode"], strict=True):
+        ours = msgpack_parser.decode_packet(bytes.fromhex(theirs))  # theirs, read here
+        assert ours._replace(data=None) == packet._replace(data=None)
+        assert _as_js(ours.data) == _as_js(packet.data)  # JSON carried it to Node: doubles
+        assert verdict["ok"], verdict  # ours, read there
+        assert _as_js(_from_node(verdict["packet"].get("data"))) == _as_js(packet.data)
+
+
+def _no_undefined(value: Any) -> Any:
+    """What goes to Node as JSON: no undefined, and numbers a double holds that notepack.io
+    writes right (it writes an integral double beyond 2^64, like 1e300, as a wrong uint 64)."""
+    if value is UNDEFINED:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > 2**53:
+        return 7
+    if isinstance(value, list):
+        return [_no_undefined(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _no_undefined(v) for k, v in value.items()}
+    return value
+
+
+# --- sessions with real MessagePack peers ----------------------------------------------------
+
+AUTH = {"token": "secret-token"}
+
+
+@pytest.fixture(scope="module", params=["node4", "psio"])
+def msgpack_server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    with run_server(request.param, parser="msgpack") as server:
+        yield server
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket", "auto"])
+def test_a_session_with_a_msgpack_server(msgpack_server: RunningServer, transport: str) -> None:
+    server = msgpack_server
+
+    async def scenario() -> list[SessionEvent]:
+        options = ConnectOptions(url=server.url, transport=transport, parser=Parser.MSGPACK)
+        connection = Connection(options)
+        try:
+            await connection.open()
+            seen = []
+            connection.act(connection.session.connect, "/", None)
+            seen += await until(connection, joined("/"))
+            connection.act(connection.session.emit, "binary", ack=True)
+            seen += await until(connection, lambda e: isinstance(e, AckMessage))
+            connection.act(connection.session.emit, "echo", b"\x09\x08", {"k": [1]})
+            seen += await until(
+                connection, lambda e: isinstance(e, EventMessage) and e.name == "echo"
+            )
+            connection.act(connection.session.connect, "/private", None)
+            seen += await until(connection, joined("/private"))
+            connection.act(connection.session.connect, "/admin", AUTH)
+            seen += await until(connection, joined("/admin"))
+            connection.act(connection.session.emit, "hello", 1, namespace="/admin", ack=True)
+            seen += await until(
+                connection, lambda e: isinstance(e, AckMessage) and e.namespace == "/admin"
+            )
+            return seen
+        finally:
+            await connection.close()
+
+    seen = asyncio.run(scenario())
+    acks = [e for e in seen if isinstance(e, AckMessage)]
+    assert acks[0].args == [b"\x01\x02\x03", {"nested": b"\x04\x05"}]
+    assert acks[1].args == ["hi", 1]
+    echo = next(e for e in seen if isinstance(e, EventMessage) and e.name == "echo")
+    assert echo.args in ([b"\x09\x08", {"k": [1]}], [[b"\x09\x08", {"k": [1]}]])
+    rejected = next(e for e in seen if isinstance(e, NamespaceRejected))
+    assert rejected.namespace == "/private"
+    assert any(isinstance(e, NamespaceConnected) and e.namespace == "/admin" for e in seen)
