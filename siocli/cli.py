@@ -250,6 +250,14 @@ def connection_options(command: Any) -> Any:
             "--reconnect-attempts", type=click.IntRange(min=1), default=5, show_default=True
         ),
         click.option(
+            "--recover/--no-recover",
+            default=True,
+            show_default=True,
+            help="On reconnection, ask the server to recover each namespace's session with "
+            "the last pid and offset it sent (connection state recovery, socket.io >= 4.6), "
+            "as socket.io-client does; --no-recover sends a bare CONNECT.",
+        ),
+        click.option(
             "--reconnect-delay",
             type=click.FloatRange(min=0),
             default=1.0,
@@ -343,6 +351,7 @@ def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
         reconnect=reconnect_default if reconnect is None else reconnect,
         attempts=params["reconnect_attempts"],
         delay=params["reconnect_delay"],
+        recover=params["recover"],
         record=params["record"],
         redact=not params["no_redact"],
     )
@@ -365,6 +374,7 @@ _LIVE_PARAMS = (
     "timeout",
     "reconnect",
     "reconnect_attempts",
+    "recover",
     "reconnect_delay",
     "as_json",
     "verbose",

@@ -20,6 +20,7 @@ from typing import IO, Any
 from .arguments import ArgumentError, parse_command_line, parse_value, split_arguments
 from .exit import ExitStatus
 from .protocol.errors import LocalProtocolError
+from .protocol.recovery import granted_pid
 from .protocol.session import (
     NEVER_PINGED,
     AckMessage,
@@ -60,6 +61,7 @@ class LiveOptions:
     reconnect: bool = False
     attempts: int = 5
     delay: float = 1.0
+    recover: bool = True  # connection state recovery on reconnection
     record: str | None = None  # a recording file
     redact: bool = True
 
@@ -92,6 +94,12 @@ class LiveClient:
     # what came while the namespaces were being joined: printed, but not yet seen by the
     # command (listen counts it, auto-acks it)
     early: deque[SessionEvent] = field(default_factory=deque)
+    # Connection state recovery, as socket.io-client 4.6+ does it: per namespace, the pid
+    # of the latest CONNECT answer and the offset of the latest event that carried one;
+    # ``recovering``: the pid each namespace asked to recover on this session.
+    resume: dict[str, list[str | None]] = field(default_factory=dict)
+    recovering: dict[str, str] = field(default_factory=dict)
+    recovered: dict[str, bool] = field(default_factory=dict)
 
     @property
     def namespaces(self) -> list[str]:
@@ -118,12 +126,26 @@ class LiveClient:
             await connection.close(grace=0)
             status = ExitStatus.TIMEOUT if isinstance(exc, Timeout) else ExitStatus.CONNECT_FAILED
             raise Outcome(status, exc.message, exc.hint) from None
+        self.recovering.clear()
+        self.recovered.clear()
         for namespace in self.namespaces:
             # A Socket.IO 2.x server joins '/' by itself, maybe already (a client that
             # forced --eio 4 on one does not know it): not asked twice.
             if connection.session.namespace_state(namespace) is NamespaceState.DISCONNECTED:
-                connection.act(connection.session.connect, namespace, self.options.auth)
+                auth = self._connect_payload(namespace)
+                connection.act(connection.session.connect, namespace, auth)
         await self._wait_joined()
+
+    def _connect_payload(self, namespace: str) -> dict[str, Any] | None:
+        """The CONNECT payload: the auth, and on reconnection the pid and offset to recover
+        from, merged under it (socket.io-client: ``Object.assign({pid, offset}, auth)``).
+        socket.io tries to recover only when both are strings."""
+        auth = self.options.auth
+        pid, offset = self.resume.get(namespace) or (None, None)
+        if not self.options.recover or pid is None or offset is None:
+            return auth
+        self.recovering[namespace] = pid
+        return {"pid": pid, "offset": offset, **(auth or {})}
 
     async def _wait_joined(self) -> None:
         pending = set()
@@ -197,8 +219,11 @@ class LiveClient:
         return event
 
     def _take(self, event: SessionEvent) -> None:
+        extra = self._recovery(event) if self.resume or self.recovering else None
+        if event.__class__ is NamespaceConnected:
+            extra = self._granted(event)  # type: ignore[arg-type]
         if self.show(event):
-            self.printer.event(event)
+            self.printer.event(event, extra)
         if event.__class__ is NamespaceDisconnected:
             self.joined[event.namespace] = False
             self.kicked = event.reason == "io server disconnect"
@@ -207,6 +232,39 @@ class LiveClient:
                 self.recorder.opened(event.eio)
             elif isinstance(event, Closed):
                 self.recorder.event("close", time.time(), reason=event.reason, detail=event.detail)
+
+    def _granted(self, event: NamespaceConnected) -> dict[str, Any] | None:
+        """A CONNECT answer: remember its pid; on reconnection, say whether it recovered
+        (socket.io-client's test: the answer carries the pid that was sent)."""
+        name = event.namespace
+        pid = granted_pid(event.data)
+        asked = self.recovering.pop(name, None)
+        recovered = asked is not None and pid == asked
+        if pid is None:
+            self.resume.pop(name, None)
+        elif recovered:
+            self.resume[name][0] = pid
+        else:
+            self.resume[name] = [pid, None]
+        if self.sessions < 2:
+            return None
+        self.recovered[name] = recovered
+        return {"recovered": recovered}
+
+    def _recovery(self, event: SessionEvent) -> dict[str, Any] | None:
+        """An event's offset (kept for the next reconnection) and, before the CONNECT answer
+        to a recovery request, that it is the replay of a missed packet."""
+        if event.__class__ is not EventMessage:
+            return None
+        name, _, args, ack_id = event  # type: ignore[misc]
+        state = self.resume.get(name)
+        # socket.io appends an offset to the events it stores: not to those asking an ack
+        if state is None or ack_id is not None or not args or args[-1].__class__ is not str:
+            return None
+        state[1] = args[-1]
+        if name in self.recovering:
+            return {"offset": args[-1], "replayed": True}
+        return {"offset": args[-1]}
 
     async def _closed(self, event: Closed) -> None:
         connection = self.connection
@@ -226,6 +284,13 @@ class LiveClient:
                 try:
                     await connection.close(grace=0)
                     await self.start()
+                    if self.recovered:
+                        self.printer.note(
+                            "reconnect",
+                            attempt=attempt,
+                            of=self.options.attempts,
+                            recovered=all(self.recovered.values()),
+                        )
                     return
                 except Outcome as exc:
                     self.printer.note("reconnect_failed", attempt=attempt, message=exc.message)
@@ -365,16 +430,26 @@ def make_tap(
     from rich.console import Console
 
     from .protocol.dissect import Dissector
+    from .protocol.recovery import Recovery
     from .render.human import HumanRenderer
 
     console = Console(file=out, highlight=False, soft_wrap=True, no_color="NO_COLOR" in os.environ)
     renderer = HumanRenderer(console, interactive=True)
-    state: dict[str, Any] = {"dissector": None, "eio": None, "count": 0, "start": started}
+    state: dict[str, Any] = {"dissector": None, "eio": None, "sid": None, "count": 0}
+    state["start"] = started
+    recovery = Recovery()  # a reconnection is a new session of the same client
 
     def tap(message: WireMessage) -> None:
-        if state["dissector"] is None or state["eio"] != message.eio:
-            state["dissector"] = Dissector(message.eio or 4)
+        # A new Engine.IO session (a reconnection) starts with a message tapped before its
+        # sid is known (the open packet), or at least with another sid.
+        sid = message.session
+        new_sid = state["sid"] is not None and sid != state["sid"]
+        if state["dissector"] is None or state["eio"] != message.eio or new_sid:
+            state["dissector"] = Dissector(message.eio or 4, recovery=recovery)
             state["eio"] = message.eio
+            state["sid"] = None
+        if sid is not None:
+            state["sid"] = sid
         if state["start"] is None:
             state["start"] = message.time
         time = message.time - state["start"] if message.time is not None else None

@@ -45,12 +45,15 @@ class EventPrinter:
     def elapsed(self) -> float:
         return round(time.monotonic() - self.start, 3)
 
-    def event(self, event: SessionEvent) -> None:
-        """Print a session event. It reaches ``out`` at the next :meth:`flush`, which the
-        caller makes before waiting for more (a flood of events then costs a few writes)."""
+    def event(self, event: SessionEvent, extra: dict[str, Any] | None = None) -> None:
+        """Print a session event (with the ``extra`` keys the client adds: an event's
+        ``offset``...). It reaches ``out`` at the next :meth:`flush`, which the caller makes
+        before waiting for more (a flood of events then costs a few writes)."""
         record = _record(event, self.elapsed())
         if record is None:
             return
+        if extra:
+            record.update(extra)
         if self.quiet and record["type"] not in ("event", "ack", "connect_error", "disconnect"):
             return
         self._print(record)
@@ -162,6 +165,8 @@ def _human(record: dict[str, Any], ack_advice: bool = False) -> str:
                 if ack_advice
                 else f"  (asks ack {record['id']})"
             )
+        if record.get("replayed"):
+            text += "  (replayed: missed while disconnected)"
         return head + text
     if kind == "ack":
         args = ", ".join(format_value(a) for a in record["args"])
@@ -175,7 +180,10 @@ def _human(record: dict[str, Any], ack_advice: bool = False) -> str:
             + ")"
         )
     if kind == "connect":
-        return head + f"connect  {nsp}" + (f" sid={record['sid']}" if record.get("sid") else "")
+        text = f"connect  {nsp}" + (f" sid={record['sid']}" if record.get("sid") else "")
+        if "recovered" in record:
+            text += " (recovered)" if record["recovered"] else " (not recovered)"
+        return head + text
     if kind == "connect_error":
         text = f"✗ refused {nsp}: {record['message']}"
         if record.get("data") is not None:

@@ -277,6 +277,13 @@ class PlainClient:
                 try:
                     return self._done(connection, await connection.exchange(events, timeout))
                 except _Stale:  # the server closed it while idle: a new connection
+                    if method == "GET":
+                        # ...or cut a poll it had answered: asking again would lose what
+                        # it sent (Engine.IO polls are not idempotent): a transport error
+                        raise _PlainFailure(
+                            "the connection was cut before the poll's answer came: what the "
+                            "server sent in it, if anything, is lost"
+                        ) from None
                     break
         connection = await self._connect(timeout)
         return self._done(connection, await connection.exchange(events, timeout))
@@ -450,6 +457,14 @@ class _Connection(asyncio.Protocol):
         with contextlib.suppress(h11.RemoteProtocolError):
             self._read()
         why = f": {exc}" if exc else ""
+        if self._response is not None or self._chunks:
+            self._fail(
+                _PlainFailure(
+                    "the connection was cut in the middle of the answer: what the server sent "
+                    f"in it is lost{why}"
+                )
+            )
+            return
         self._fail(_PlainFailure(f"the server closed the connection before answering{why}"))
 
     def data_received(self, data: bytes) -> None:

@@ -1,0 +1,152 @@
+"""Connection state recovery against real peers, through a relay that cuts the connection.
+
+socket.io 4.8 with ``connectionStateRecovery`` (tests/servers/recovery.js) broadcasts
+``tick n`` and logs each one it sent; the relay (tests/faults/relay.py) cuts a WebSocket
+frame or a polling response mid-way. ``siocli listen --reconnect`` must come back with the
+same socket id and see every tick once, in order, as the server's log says it sent them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
+
+import pytest
+
+from .faults.relay import Relay, run_relay
+from .realservers import RunningServer, run_server
+
+TICKS = 40  # events the client waits for; the cut comes after CUT_AFTER of them
+CUT_AFTER = 8
+
+
+class Log:
+    """A process's JSON lines, read as they come, waited for by content (never by sleep)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.records: list[dict[str, Any]] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[bytes]) -> None:
+        while True:
+            try:
+                line = stream.readline()
+            except (OSError, ValueError):  # closed under us: the process is gone
+                break
+            if not line:
+                break
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            with self._changed:
+                self.records.append(record)
+                self._changed.notify_all()
+        with self._changed:
+            self.records.append({"eof": True})
+            self._changed.notify_all()
+
+    def wait(self, predicate: Any, timeout: float = 20) -> list[dict[str, Any]]:
+        with self._changed:
+            assert self._changed.wait_for(
+                lambda: any(predicate(r) for r in self.records) or {"eof": True} in self.records,
+                timeout,
+            ), f"not seen within {timeout} s: {self.records[-5:]}"
+            return list(self.records)
+
+
+@contextmanager
+def recovery_server() -> Iterator[tuple[RunningServer, Log]]:
+    # A server notices a cut polling answer it had flushed only when the client's next poll
+    # never comes (its ping timeout): it keeps a session for recovery once it closed it.
+    with run_server("recovery", tickEvery=40, pingInterval=200, pingTimeout=200) as server:
+        assert server.process.stdout is not None
+        yield server, Log(server.process.stdout)
+
+
+def listen(url: str, *extra: str) -> tuple[subprocess.Popen[bytes], Log]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "siocli",
+            "listen",
+            url,
+            "tick",
+            "--count",
+            str(TICKS),
+            "--json",
+            "--reconnect",
+            "--reconnect-delay",
+            "1",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    return process, Log(process.stdout)
+
+
+def events(records: list[dict[str, Any]]) -> list[int]:
+    return [r["args"][0] for r in records if r.get("type") == "event" and r["event"] == "tick"]
+
+
+def cut_and_finish(relay: Relay, process: subprocess.Popen[bytes], out: Log) -> list[dict]:
+    out.wait(lambda r: r.get("type") == "event" and len(events(out.records)) >= CUT_AFTER)
+    relay.arm()
+    assert relay.wait_cut(10), "the relay never cut"
+    try:
+        status = process.wait(30)
+        records = out.wait(lambda r: "eof" in r)
+        assert status == 0, process.stderr.read() if process.stderr else ""
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    return records
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_listen_recovers_what_a_cut_lost(transport: str) -> None:
+    with recovery_server() as (server, log), run_relay(server.port, b"tick") as relay:
+        url = f"http://127.0.0.1:{relay.port}"
+        process, out = listen(url, "--transport", transport)
+        records = cut_and_finish(relay, process, out)
+    got = events(records)
+    sent = [r["tick"] for r in log.records if "tick" in r]
+    # every tick once, in order, with none missing between the first and the last
+    assert got == list(range(got[0], got[0] + TICKS))
+    assert set(got) <= set(sent)
+    connects = [r for r in records if r.get("type") == "connect"]
+    assert len(connects) == 2 and connects[0]["sid"] == connects[1]["sid"]
+    assert connects[1]["recovered"] is True
+    reconnect = [r for r in records if r.get("type") == "reconnect" and "recovered" in r]
+    assert reconnect and reconnect[0]["recovered"] is True
+    replayed = [r for r in records if r.get("replayed")]
+    assert replayed, "a cut mid-event loses at least that event: it comes back replayed"
+    # the server agrees: a second connection of the same socket, recovered
+    server_connects = [r["connect"] for r in log.records if "connect" in r]
+    assert [c["recovered"] for c in server_connects] == [False, True]
+    assert server_connects[0]["sid"] == server_connects[1]["sid"] == connects[0]["sid"]
+
+
+def test_no_recover_sends_a_bare_connect() -> None:
+    with recovery_server() as (server, log), run_relay(server.port, b"tick") as relay:
+        url = f"http://127.0.0.1:{relay.port}"
+        process, out = listen(url, "--transport", "websocket", "--no-recover")
+        records = cut_and_finish(relay, process, out)
+    connects = [r for r in records if r.get("type") == "connect"]
+    assert len(connects) == 2 and connects[0]["sid"] != connects[1]["sid"]
+    assert connects[1]["recovered"] is False
+    server_connects = [r["connect"] for r in log.records if "connect" in r]
+    assert [c["recovered"] for c in server_connects] == [False, False]
