@@ -18,6 +18,7 @@ import click
 
 from . import __version__
 from .exit import ExitStatus
+from .protocol.types import Parser
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -98,6 +99,13 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
     type=click.Choice(["websocket", "polling"]),
     help="Bare messages are WebSocket messages or polling bodies (default: guessed).",
 )
+@click.option(
+    "--parser",
+    type=click.Choice(["default", "msgpack"]),
+    envvar="SIOCLI_PARSER",
+    help="The Socket.IO packet encoding: default, or msgpack (socket.io-msgpack-parser); "
+    "default: detected. Env: SIOCLI_PARSER.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per Engine.IO packet.")
 @click.option("--full", is_flag=True, help="Do not elide long payloads.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any finding is a protocol violation.")
@@ -110,6 +118,7 @@ def decode(
     server_port: int | None,
     eio: str | None,
     transport: str | None,
+    parser: str | None,
     as_json: bool,
     full: bool,
     strict: bool,
@@ -134,6 +143,7 @@ def decode(
         full=full,
         strict=strict,
         server_port=server_port,
+        parser=Parser(parser) if parser else None,
     )
     status = run_decode(
         options,

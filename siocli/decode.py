@@ -19,7 +19,7 @@ from .protocol import engineio
 from .protocol.dissect import Dissector
 from .protocol.errors import DecodeError
 from .protocol.recovery import Recovery
-from .protocol.types import Finding, Severity, Transport
+from .protocol.types import Finding, Parser, Severity, Transport
 from .wire import (
     InputProblem,
     WireMessage,
@@ -50,6 +50,7 @@ class DecodeOptions:
     full: bool = False
     strict: bool = False
     server_port: int | None = None  # captures: the server's TCP port, when the SYN is missing
+    parser: Parser | None = None  # the Socket.IO packet encoding; None: detected per session
 
 
 class Unreadable(Exception):
@@ -240,6 +241,7 @@ class _Pipeline:
             expect_handshake=item.direction is not None,
             spans=not self.options.as_json,
             recovery=self.recovery,
+            parser=self.options.parser,
         )
         session = _Session(len(self.all) + 1, eio, dissector)
         self.all.append(session)

@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 import json
+import os
 import random
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from siocli.protocol import msgpack_parser, socketio
+from siocli.protocol.dissect import Dissector
 from siocli.protocol.errors import DecodeError
 from siocli.protocol.session import (
     AckMessage,
@@ -32,6 +35,7 @@ from siocli.protocol.session import (
 from siocli.protocol.types import Parser, SocketPacket, SocketType, Trace
 from siocli.transports.config import ConnectOptions
 from siocli.transports.driver import Connection
+from siocli.wire import WireMessage
 
 from . import realservers
 from .realservers import RunningServer, run_server
@@ -442,3 +446,106 @@ def test_a_session_with_a_msgpack_server(msgpack_server: RunningServer, transpor
     rejected = next(e for e in seen if isinstance(e, NamespaceRejected))
     assert rejected.namespace == "/private"
     assert any(isinstance(e, NamespaceConnected) and e.namespace == "/admin" for e in seen)
+
+
+# --- decode: MessagePack sessions recognised and explained ------------------------------------
+
+
+def _captured(server: RunningServer, transport: str) -> list[WireMessage]:
+    """The wire of a real session with ``server``, as siocli's tap saw it."""
+    wire: list[WireMessage] = []
+
+    async def scenario() -> None:
+        options = ConnectOptions(url=server.url, transport=transport, parser=Parser.MSGPACK)
+        connection = Connection(options, tap=wire.append)
+        try:
+            await connection.open()
+            connection.act(connection.session.connect, "/admin", AUTH)
+            await until(connection, joined("/admin"))
+            connection.act(connection.session.emit, "binary", namespace="/admin", ack=True)
+            await until(connection, lambda e: isinstance(e, AckMessage))
+        finally:
+            await connection.close()
+
+    asyncio.run(scenario())
+    return wire
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket", "auto"])
+def test_decode_detects_a_msgpack_session_and_decodes_all_of_it(
+    msgpack_server: RunningServer, transport: str
+) -> None:
+    wire = _captured(msgpack_server, transport)
+    dissector = Dissector(4, parser=None)  # detect
+    reports = [dissector.receive(m.direction, m.transport, m.data, m.time) for m in wire]
+    findings = [f.code for r in reports for f in r.findings]
+    assert findings.count("input.detected-parser") == 1
+    errors = [p.error for r in reports for p in r.packets if p.error is not None]
+    assert errors == []
+    packets = [p.complete for r in reports for p in r.packets if p.complete is not None]
+    ack = next(p for p in packets if p.type is SocketType.ACK)
+    assert ack.namespace == "/admin" and ack.data == [b"\x01\x02\x03", {"nested": b"\x04\x05"}]
+    assert any(p.type is SocketType.CONNECT and p.data == AUTH for p in packets)
+
+
+def test_decode_of_msgpack_frames_no_longer_says_no_packet_awaits_attachments() -> None:
+    # Before the parser seam, each frame was "got binary data when no binary packet awaits
+    # attachments" (issue 14).
+    frame = pack({"type": 2, "nsp": "/", "data": ["hi", b"\x01\x02\x03"], "id": 5})
+    result = subprocess.run(
+        [sys.executable, "-m", "siocli", "decode", f"hex:{frame.hex()}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "awaits attachments" not in out
+    assert "[input.detected-parser] detected the MessagePack parser" in out
+    for line in (
+        '84                       => map of 4 entries: {"type": 2, "nsp": "/"',
+        "a4                       => fixstr, 4 bytes",
+        "type                     => key 'type'",
+        '02                       => positive fixint: Socket.IO "EVENT" packet type',
+        "92                       => fixarray, 2 elements",
+        'a2 68 69 c4 03 01 02 03  => data: ["hi", <binary 3 bytes: 01 02 03>]',
+        "05                       => positive fixint: acknowledgement id 5",
+        '= EVENT id=5 "hi" [<binary 3 bytes: 01 02 03>]',
+    ):
+        assert line in out, (line, out)
+
+
+def test_decode_json_keeps_its_schema_for_msgpack() -> None:
+    frame = pack({"type": 2, "nsp": "/a", "data": ["hi", b"\x01"], "id": 5})
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "siocli", "decode", "--json", "--parser", "msgpack"),
+            *("--eio", "4", "--transport", "websocket", f"hex:{frame.hex()}"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    record = json.loads(result.stdout)
+    assert record["raw"] == {"$binary": base64.b64encode(frame).decode()}
+    assert (record["sio_type"], record["nsp"], record["id"], record["attachments"]) == (
+        "EVENT",
+        "/a",
+        5,
+        0,
+    )
+    assert record["data"] == ["hi", {"$binary": "AQ=="}]
+    assert record["findings"] == []  # forced, not detected: nothing to say
+
+
+def test_siocli_parser_env_forces_the_parser() -> None:
+    frame = pack({"type": 2, "nsp": "/", "data": ["hi"]})
+    result = subprocess.run(
+        [sys.executable, "-m", "siocli", "decode", "--json", f"hex:{frame.hex()}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "SIOCLI_PARSER": "default"},
+    )
+    record = json.loads(result.stdout)
+    assert "uses the MessagePack parser" in record["error"]["message"]

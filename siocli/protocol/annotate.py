@@ -132,6 +132,10 @@ def _msgpack_packet(raw: str | bytes, data: bytes, trace: Trace) -> SocketPacket
     """The MessagePack packet of a binary message: its bytes explained where they are on
     the wire (after the 0x04 of an Engine.IO 3 binary frame); inside base64 (``b4...``),
     one span for the whole and the packet's meaning."""
+    start = len(raw) - len(data)  # where the data starts: after b, b4 or 0x04
+    if trace.explain and trace.spans and trace.spans[-1].kind == "binary":
+        # the Engine.IO layer's "binary data": explained below, byte by byte
+        start = trace.spans.pop().start - trace.base
     if raw.__class__ is str:
         explain = trace.explain
         trace.explain = False
@@ -139,7 +143,9 @@ def _msgpack_packet(raw: str | bytes, data: bytes, trace: Trace) -> SocketPacket
             packet = msgpack_parser.read_packet(data, trace)
         finally:
             trace.explain = explain
-        trace.span(2, len(raw), "payload", f"base64 of a MessagePack packet: {packet.type.name}")
+        trace.span(
+            start, len(raw), "payload", f"base64 of a MessagePack packet: {packet.type.name}"
+        )
         return packet
     skip = len(raw) - len(data)  # 1 for a v3 binary frame's packet type byte
     trace.base += skip

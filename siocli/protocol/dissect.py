@@ -13,6 +13,7 @@ from typing import NamedTuple
 from .annotate import MessageBreakdown, PacketBreakdown, annotate_message
 from .checker import Checker
 from .errors import DecodeError
+from .msgpack_parser import looks_like_packet
 from .recovery import Recovery, RecoveryNote, explain
 from .socketio import PacketAssembler
 from .types import (
@@ -33,6 +34,13 @@ _TEXT_WHILE_PENDING = (
     "reconstructing a packet') and the pending packet is lost"
 )
 _MESSAGE = EngineType.MESSAGE
+_DETECTED_MSGPACK = Finding(
+    Severity.INFO,
+    "input.detected-parser",
+    "detected the MessagePack parser (socket.io-msgpack-parser, python-socketio's "
+    "serializer='msgpack'): binary messages hold MessagePack Socket.IO maps; "
+    "--parser default|msgpack to say which",
+)
 _new = tuple.__new__  # reports are built per packet: skip NamedTuple's Python-level __new__
 
 
@@ -88,7 +96,10 @@ class Dissector:
         same packets and findings but no spans, for sinks that do not show them (``--json``).
     :param recovery: follows connection state recovery; share one across the Engine.IO
         sessions of a client (its reconnections).
-    :param parser: the Socket.IO packet encoding (default, or MessagePack).
+    :param parser: the Socket.IO packet encoding (default, or MessagePack); ``None`` to
+        detect it: the first binary message that no attachment awaits and that holds a
+        MessagePack Socket.IO map makes the session MessagePack (and says so in a finding),
+        a text Socket.IO packet makes it default.
     """
 
     def __init__(
@@ -99,11 +110,12 @@ class Dissector:
         check: bool = True,
         spans: bool = True,
         recovery: Recovery | None = None,
-        parser: Parser = Parser.DEFAULT,
+        parser: Parser | None = Parser.DEFAULT,
     ) -> None:
         self.eio = eio
         self.recovery = recovery
-        self.parser = parser
+        self._detect = parser is None
+        self.parser = parser or Parser.DEFAULT
         self.checker = Checker(eio, expect_handshake=expect_handshake) if check else None
         self.spans = spans
         self._assemblers: dict[Direction | None, PacketAssembler] = {}
@@ -123,8 +135,10 @@ class Dissector:
         index = self._count if number is None else number
         self._count += 1
         breakdown = annotate_message(raw, self.eio, transport, spans=self.spans, parser=self.parser)
-        checker = self.checker if direction is not None else None
         findings = breakdown.findings
+        if self._detect:
+            breakdown, findings = self._detect_parser(raw, transport, direction, breakdown)
+        checker = self.checker if direction is not None else None
         if checker is not None:
             found = checker.message(direction, transport, _size(raw), time)  # type: ignore[arg-type]
             if found:
@@ -140,6 +154,39 @@ class Dissector:
         return _new(
             MessageReport, (index, direction, transport, time, raw, breakdown, packets, findings)
         )
+
+    def _detect_parser(
+        self,
+        raw: str | bytes,
+        transport: Transport,
+        direction: Direction | None,
+        breakdown: MessageBreakdown,
+    ) -> tuple[MessageBreakdown, tuple[Finding, ...]]:
+        """While the parser is undecided: a text Socket.IO packet decides the default one;
+        a binary message that no attachment awaits and that is a MessagePack Socket.IO map
+        decides MessagePack (this message is then read again, as MessagePack)."""
+        assembler = self._assemblers.get(direction)
+        for piece in breakdown.packets:
+            engine = piece.engine
+            if engine is None or engine.type is not _MESSAGE:
+                continue
+            if piece.socket is not None:
+                self._detect = False
+                break
+            data = engine.data
+            if (
+                data.__class__ is bytes
+                and (assembler is None or assembler.pending is None)
+                and looks_like_packet(data)  # type: ignore[arg-type]
+            ):
+                self._detect = False
+                self.parser = Parser.MSGPACK
+                self._assemblers.clear()
+                breakdown = annotate_message(
+                    raw, self.eio, transport, spans=self.spans, parser=self.parser
+                )
+                return breakdown, (*breakdown.findings, _DETECTED_MSGPACK)
+        return breakdown, breakdown.findings
 
     def _packet(
         self,
