@@ -226,9 +226,6 @@ def test_post_answers_and_limits(serve4: str) -> None:
     params = {"EIO": "4", "transport": "polling", "sid": sid}
     ok = httpx.post(url, params=params, content=b"40", timeout=5)
     assert (ok.status_code, ok.text, ok.headers["content-type"]) == (200, "ok", "text/html")
-    too_big = httpx.post(url, params=params, content=b"4" + b"x" * 1_000_001, timeout=5)
-    assert too_big.status_code == 413  # dropped; the session lives on
-    assert get(serve4, **params).status_code == 200
     binary = httpx.post(
         url,
         params=params,
@@ -238,6 +235,29 @@ def test_post_answers_and_limits(serve4: str) -> None:
     )
     assert binary.status_code == 400  # no binary payloads in Engine.IO 4: the session is over
     assert get(serve4, **params).json() == {"code": 1, "message": "Session ID unknown"}
+
+
+@pytest.mark.parametrize("eio", ["4", "3"])
+def test_a_post_over_max_payload_closes_the_session(eio: str, serve4: str, serve3: str) -> None:
+    """413, and the session is closed: engine.io 3.x closes it (it destroys the connection,
+    see the next test), and the JS client closes on the failed POST; engine.io >= 6.2
+    answers 413 but leaves the session open on its side. siocli kept it open."""
+    url = serve4 if eio == "4" else serve3
+    sid = handshake(url, eio)
+    params = {"EIO": eio, "transport": "polling", "sid": sid}
+    body = b"4" + b"x" * 1_000_000 if eio == "4" else b"1000001:4" + b"x" * 1_000_000
+    too_big = httpx.post(url + "/socket.io/", params=params, content=body, timeout=5)
+    assert too_big.status_code == 413
+    assert get(url, **params).json() == {"code": 1, "message": "Session ID unknown"}
+
+
+def test_the_reference_2x_closes_the_session_on_a_post_over_max_payload() -> None:
+    with realservers.run_server("node2", maxHttpBufferSize=1000) as server:
+        sid = handshake(server.url, "3")
+        params = {"EIO": "3", "transport": "polling", "sid": sid}
+        with pytest.raises(httpx.TransportError):  # the connection is destroyed
+            httpx.post(server.url + "/socket.io/", params=params, content=b"x" * 2000, timeout=5)
+        assert get(server.url, **params).json() == {"code": 1, "message": "Session ID unknown"}
 
 
 def test_a_client_ping_breaks_the_heartbeat_direction(serve4: str) -> None:
@@ -522,3 +542,126 @@ def test_nothing_follows_the_close_packet(either: str) -> None:
     assert packets[-1] == "1"
     assert set(packets[:-1]) <= {"6"}  # the reference sends a noop before the close
     assert get(either, **params).json() == {"code": 1, "message": "Session ID unknown"}
+
+
+class RawHttp:
+    """One HTTP/1.1 connection that sends what it is told, when it is told (h11 frames
+    it). ``Expect: 100-continue`` makes a server say when it has taken a request: Node's
+    HTTP server and siocli serve answer ``100 Continue`` once the request reached the
+    Engine.IO server and waits (for its body; a poll, for data to answer with)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        import h11
+
+        self.reader = reader
+        self.writer = writer
+        self.h11 = h11.Connection(h11.CLIENT)
+
+    @classmethod
+    async def open(cls, url: str) -> RawHttp:
+        port = int(url.rsplit(":", 1)[1])
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    def send_head(self, method: str, target: str, headers: dict[str, str]) -> None:
+        import h11
+
+        head = [("Host", "127.0.0.1"), *headers.items()]
+        self.writer.write(self.h11.send(h11.Request(method=method, target=target, headers=head)))
+
+    def send_body(self, data: bytes, *, end: bool = False) -> None:
+        import h11
+
+        out = self.h11.send(h11.Data(data=data)) or b""
+        if end:
+            out += self.h11.send(h11.EndOfMessage()) or b""
+        self.writer.write(out)
+
+    async def response(self) -> tuple[int, bytes] | None:
+        """The next answer: (status, body), 100 included; ``None``: the server closed the
+        connection without one."""
+        import h11
+
+        status, body = 0, b""
+        while True:
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError:
+                return None
+            if event is h11.NEED_DATA:
+                data = await asyncio.wait_for(self.reader.read(65536), 5)
+                self.h11.receive_data(data)
+                continue
+            if isinstance(event, h11.InformationalResponse):
+                return event.status_code, b""
+            if isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                return status, body
+            elif isinstance(event, h11.ConnectionClosed):
+                return None
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def held_poll(url: str, sid: str, eio: str = "4", path: str = "/socket.io/") -> RawHttp:
+    """A GET the server holds (it said so with ``100 Continue``): await ``response()``."""
+    poll = await RawHttp.open(url)
+    target = f"{path}?EIO={eio}&transport=polling&sid={sid}"
+    poll.send_head("GET", target, {"Expect": "100-continue"})
+    assert await poll.response() == (100, b"")
+    return poll
+
+
+def test_a_second_post_while_the_first_is_received_closes_the_session(either: str) -> None:
+    """engine.io-protocol v4, Sending data: "a client MUST NOT have more than one active
+    POST request. Should it happen, the server MUST return an HTTP 400 error status and
+    close the session". The reference also drops the first POST, with no answer. (siocli
+    answered both 200, and read their bodies in the order they ended.)"""
+    sid = handshake(either)
+    target = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+
+    async def scenario() -> tuple[tuple[int, bytes] | None, int, tuple[int, bytes] | None]:
+        poll = await held_poll(either, sid)
+        first = await RawHttp.open(either)
+        headers = {"Content-Type": "text/plain;charset=UTF-8", "Content-Length": "20"}
+        first.send_head("POST", target, {**headers, "Expect": "100-continue"})
+        assert await first.response() == (100, b"")  # taken: its body is awaited
+        first.send_body(b"40")  # a part of it
+        async with httpx.AsyncClient(timeout=5) as client:
+            second = await client.post(either + target, content=b'42["b"]')
+        try:
+            return await first.response(), second.status_code, await poll.response()
+        finally:
+            first.close()
+            poll.close()
+
+    first, second, poll = asyncio.run(scenario())
+    assert second == 400
+    assert first is None  # dropped: the connection is closed with no answer
+    assert poll == (200, b"1")  # the session ends: the pending poll gets the close packet
+    assert get(either, EIO="4", transport="polling", sid=sid).json()["code"] == 1
+
+
+def test_a_post_cut_short_closes_the_session(either: str) -> None:
+    """A POST whose connection closes before the end of its body ends the session, as the
+    reference's ("data request connection closed prematurely")."""
+    sid = handshake(either)
+    target = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+
+    async def scenario() -> tuple[int, bytes] | None:
+        poll = await held_poll(either, sid)
+        post = await RawHttp.open(either)
+        post.send_head("POST", target, {"Content-Length": "20", "Expect": "100-continue"})
+        assert await post.response() == (100, b"")
+        post.send_body(b"40")
+        post.close()
+        try:
+            return await poll.response()
+        finally:
+            poll.close()
+
+    assert asyncio.run(scenario()) == (200, b"1")
+    assert get(either, EIO="4", transport="polling", sid=sid).json()["code"] == 1

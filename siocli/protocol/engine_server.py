@@ -28,6 +28,7 @@ from .types import Direction, EnginePacket, EngineType, Handshake, Transport
 
 __all__ = [
     "EngineServer",
+    "HttpAbort",
     "HttpRequest",
     "HttpResponse",
     "MessageReceived",
@@ -54,6 +55,9 @@ class HttpRequest:
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
     upgrade: bool = False  # a WebSocket upgrade request (answered with WsAccept/WsReject)
+    # a POST whose body comes next, in receive_body calls, then receive_body_end (as it
+    # is received: a second POST meanwhile, or a body over maxPayload, is answered at once)
+    body_follows: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,14 @@ class HttpResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes = b""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpAbort:
+    """Drop the connection of request ``request`` with no answer (the reference destroys
+    the POST it was receiving when the session ends)."""
+
+    request: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +103,7 @@ class WsClose:
     code: int = 1000
 
 
-Output = HttpResponse | WsAccept | WsReject | WsSend | WsClose
+Output = HttpResponse | HttpAbort | WsAccept | WsReject | WsSend | WsClose
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +193,10 @@ class _Session:
     pong_by: float | None = None  # revision 4: the client's pong is due
     ping_by: float | None = None  # revision 3: the client's ping is due
     noop_due: bool = False  # answer the pending GET with a noop (upgrade, client close)
+    receiving: int | None = None  # the POST whose body is coming in
+    received: list[bytes] = field(default_factory=list)  # its body so far
+    received_size: int = 0
+    received_binary: bool = False
 
 
 class EngineServer:
@@ -223,6 +239,7 @@ class EngineServer:
         self._timers: list[tuple[float, str]] = []
         self._next_conn = 0
         self._origins: dict[int, str | None] = {}  # CORS: a held poll's Origin
+        self._receiving: dict[int, _Session] = {}  # POSTs whose body is coming in
         self._new_sid = new_sid or _new_sid
         self.wire = wire
 
@@ -406,8 +423,12 @@ class EngineServer:
             session.noop_due = True  # an upgrade is under way: release polls at once
 
     def _post(self, request: HttpRequest, session: _Session, now: float) -> None:
-        if len(request.body) > self.max_payload:
-            self._respond(request, 413, ())  # the data is dropped; the session lives on
+        if session.receiving is not None:
+            # "a client MUST NOT have more than one active POST request. Should it happen,
+            # the server MUST return an HTTP 400 error status and close the session"
+            # (engine.io-protocol v4, Sending data); the POST being received is dropped
+            self._respond(request, 400, ())
+            self._end(session, "transport error")
             return
         content_type = request.headers.get("content-type", "")
         binary = content_type.startswith("application/octet-stream")
@@ -415,7 +436,39 @@ class EngineServer:
             self._respond(request, 400, ())  # no binary payloads in revision 4
             self._end(session, "transport error")
             return
-        body: str | bytes = request.body if binary else request.body.decode("utf-8", "replace")
+        session.receiving = request.id
+        session.received_binary = binary
+        self._receiving[request.id] = session
+        if not request.body_follows:
+            self.receive_body(request.id, request.body, now)
+            self.receive_body_end(request.id, now)
+
+    def receive_body(self, request: int, data: bytes, now: float) -> None:
+        """A piece of the body of POST ``request`` (one sent with ``body_follows``)."""
+        session = self._receiving.get(request)
+        if session is None:
+            return  # answered already: the rest is not read
+        session.received_size += len(data)
+        if session.received_size > self.max_payload:
+            # 413 as engine.io >= 6.2 answers; the session is closed, as engine.io 3.x closes
+            # it (it destroys the connection) and as the JS client does on a failed POST
+            self._stop_receiving(session)
+            self._respond(request, 413, ())
+            self._end(session, "transport error")
+            return
+        session.received.append(data)
+
+    def receive_body_end(self, request: int, now: float) -> None:
+        """The body of POST ``request`` is complete: its packets are read, then answered."""
+        session = self._receiving.get(request)
+        if session is None:
+            return
+        data = b"".join(session.received)
+        binary = session.received_binary
+        self._stop_receiving(session)
+        if self.sessions.get(session.sid) is not session:
+            return
+        body: str | bytes = data if binary else data.decode("utf-8", "replace")
         self._respond(request, 200, _OK, b"ok")
         if self.wire:
             self._events.append(WireSeen(session.sid, Direction.C2S, Transport.POLLING, body))
@@ -430,6 +483,22 @@ class EngineServer:
                     return
         except DecodeError:
             self._end(session, "parse error")
+
+    def receive_request_closed(self, request: int, now: float) -> None:
+        """The client closed the connection of ``request`` before it was answered: a POST
+        cut short ends its session, as the reference's ("data request connection closed
+        prematurely")."""
+        session = self._receiving.get(request)
+        if session is not None:
+            self._stop_receiving(session)
+            self._end(session, "transport error")
+
+    def _stop_receiving(self, session: _Session) -> None:
+        if session.receiving is not None:
+            self._receiving.pop(session.receiving, None)
+        session.receiving = None
+        session.received = []
+        session.received_size = 0
 
     def _flush(self, session: _Session) -> None:
         """Answer the pending poll, if there is something to answer with."""
@@ -606,6 +675,9 @@ class EngineServer:
     def _end(self, session: _Session, reason: str) -> None:
         if self.sessions.pop(session.sid, None) is None:
             return
+        if session.receiving is not None:  # the POST being received is dropped
+            self._outputs.append(HttpAbort(session.receiving))
+            self._stop_receiving(session)
         for conn in (session.conn, session.candidate):
             if conn is not None:
                 self._by_conn.pop(conn, None)

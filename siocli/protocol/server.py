@@ -169,6 +169,18 @@ class SocketServer:
         self.engine.receive_request(request, now)
         self._engine_events(now)
 
+    def receive_body(self, request: int, data: bytes, now: float) -> None:
+        self.engine.receive_body(request, data, now)
+        self._engine_events(now)
+
+    def receive_body_end(self, request: int, now: float) -> None:
+        self.engine.receive_body_end(request, now)
+        self._engine_events(now)
+
+    def receive_request_closed(self, request: int, now: float) -> None:
+        self.engine.receive_request_closed(request, now)
+        self._engine_events(now)
+
     def receive_ws_message(self, conn: int, data: str | bytes, now: float) -> None:
         self.engine.receive_ws_message(conn, data, now)
         self._engine_events(now)

@@ -25,6 +25,7 @@ from websockets.server import ServerProtocol
 
 from .. import __version__
 from ..protocol.engine_server import (
+    HttpAbort,
     HttpRequest,
     HttpResponse,
     Output,
@@ -44,6 +45,9 @@ class SansServer(Protocol):
     """What the front end drives (EngineServer and SocketServer both are)."""
 
     def receive_request(self, request: HttpRequest, now: float) -> None: ...
+    def receive_body(self, request: int, data: bytes, now: float) -> None: ...
+    def receive_body_end(self, request: int, now: float) -> None: ...
+    def receive_request_closed(self, request: int, now: float) -> None: ...
     def receive_ws_message(self, conn: int, data: str | bytes, now: float) -> None: ...
     def receive_ws_closed(self, conn: int, now: float, *, failed: bool = False) -> None: ...
     def receive_timeout(self, now: float) -> None: ...
@@ -139,7 +143,7 @@ class FrontEnd:
     def _write(self, endpoint: Endpoint, outputs: list[Any]) -> None:
         written: dict[int, _WebSocket] = {}
         for output in outputs:
-            if isinstance(output, (HttpResponse, WsAccept, WsReject)):
+            if isinstance(output, (HttpResponse, HttpAbort, WsAccept, WsReject)):
                 future = endpoint._waiting.pop(output.request, None)
                 if future is not None and not future.done():
                     future.set_result(output)
@@ -204,12 +208,17 @@ class FrontEnd:
                     return
                 method, target, headers = request
                 upgrade = "websocket" in headers.get("upgrade", "").lower()
-                body = b"" if upgrade else await _read_body(connection, reader, self._limit())
+                streamed = method == "POST" and not upgrade  # its body goes to the server
+                if not upgrade and not streamed:
+                    await _discard_body(connection, reader)  # no other request has one
                 switched = await self._handle(
-                    connection, writer, method, target, headers, body, upgrade
+                    connection, reader, writer, method, target, headers, upgrade, streamed
                 )
                 if switched or connection.our_state is not h11.DONE:
                     return
+                # answered before the end of its body (a 400 or 413): the rest is read
+                # and dropped, as Node does, and the connection serves on
+                await _discard_body(connection, reader)
                 connection.start_next_cycle()
         except (ConnectionError, h11.RemoteProtocolError, asyncio.IncompleteReadError):
             return
@@ -221,36 +230,55 @@ class FrontEnd:
             with contextlib.suppress(Exception):
                 writer.close()
 
-    def _limit(self) -> int:
-        return max(e.max_payload for e in self.endpoints) + 1
-
     async def _handle(
         self,
         connection: Any,
+        reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
         method: str,
         target: str,
         headers: dict[str, str],
-        body: bytes,
         upgrade: bool,
+        streamed: bool,
     ) -> bool:
+        import h11
+
         parts = urlsplit(target)
         endpoint = next((e for e in self.endpoints if e.matches(parts.path)), None)
         if endpoint is None:
             await _write(connection, writer, 404, (("Content-Type", "text/plain"),), b"Not Found")
             return False
         request = HttpRequest(
-            next(self._ids), method, dict(parse_qsl(parts.query)), headers, body, upgrade
+            next(self._ids),
+            method,
+            dict(parse_qsl(parts.query)),
+            headers,
+            upgrade=upgrade,
+            body_follows=streamed,
         )
         future: asyncio.Future[Output] = asyncio.get_running_loop().create_future()
         endpoint._waiting[request.id] = future
-        endpoint.server.receive_request(request, time.monotonic())
+        server = endpoint.server
+        server.receive_request(request, time.monotonic())
         self.pump(endpoint)
+        if not future.done() and "100-continue" in headers.get("expect", "").lower():
+            # RFC 9110 §10.1.1: the request is taken and waits for its body (or, a poll,
+            # for data to answer with), as Node's HTTP server says it too
+            writer.write(connection.send(h11.InformationalResponse(status_code=100, headers=[])))
         try:
+            if streamed:
+                await self._receive_body(endpoint, request.id, connection, reader, future)
             output = await future
         except asyncio.CancelledError:
             endpoint._waiting.pop(request.id, None)
             raise
+        except (ConnectionError, h11.RemoteProtocolError, asyncio.IncompleteReadError):
+            endpoint._waiting.pop(request.id, None)
+            server.receive_request_closed(request.id, time.monotonic())
+            self.pump(endpoint)
+            raise
+        if isinstance(output, HttpAbort):
+            return True  # dropped with no answer: the connection closes
         if isinstance(output, HttpResponse):
             await _write(connection, writer, output.status, output.headers, output.body)
             return False
@@ -266,6 +294,40 @@ class FrontEnd:
         assert isinstance(output, WsAccept)
         await _WebSocket(self, endpoint, output.conn, connection, writer).run(target, headers)
         return True
+
+    async def _receive_body(
+        self,
+        endpoint: Endpoint,
+        request: int,
+        connection: Any,
+        reader: asyncio.StreamReader,
+        answered: asyncio.Future[Output],
+    ) -> None:
+        """Hand a POST's body to the server as it comes, until its end or until the server
+        answers (a second POST, a body over maxPayload: the reference answers at once)."""
+        import h11
+
+        server = endpoint.server
+        while not answered.done():
+            event = connection.next_event()
+            if event is h11.NEED_DATA:
+                read = asyncio.ensure_future(reader.read(65536))
+                await asyncio.wait((read, answered), return_when=asyncio.FIRST_COMPLETED)
+                if not read.done():
+                    read.cancel()
+                    return
+                data = read.result()
+                if not data:
+                    raise ConnectionError("closed in the middle of a request")
+                connection.receive_data(data)
+            elif isinstance(event, h11.Data):
+                server.receive_body(request, bytes(event.data), time.monotonic())
+                self.pump(endpoint)
+            elif isinstance(event, h11.EndOfMessage):
+                server.receive_body_end(request, time.monotonic())
+                self.pump(endpoint)
+            else:  # h11.ConnectionClosed
+                raise ConnectionError("closed in the middle of a request")
 
 
 async def _next_request(
@@ -288,25 +350,18 @@ async def _next_request(
             return None
 
 
-async def _read_body(connection: Any, reader: asyncio.StreamReader, limit: int) -> bytes:
-    """The request body, kept up to ``limit`` bytes (the server answers 413 beyond)."""
+async def _discard_body(connection: Any, reader: asyncio.StreamReader) -> None:
+    """Read what is left of the request's body, and drop it."""
     import h11
 
-    chunks: list[bytes] = []
-    size = 0
-    while True:
+    while connection.their_state is h11.SEND_BODY:
         event = connection.next_event()
         if event is h11.NEED_DATA:
-            connection.receive_data(await reader.read(65536))
-            continue
-        if isinstance(event, h11.Data):
-            if size < limit:
-                chunks.append(bytes(event.data))
-            size += len(event.data)
-            continue
-        if isinstance(event, h11.EndOfMessage) or event is h11.PAUSED:
-            return b"".join(chunks)
-        if isinstance(event, h11.ConnectionClosed):
+            data = await reader.read(65536)
+            if not data:
+                raise ConnectionError("closed in the middle of a request")
+            connection.receive_data(data)
+        elif isinstance(event, h11.ConnectionClosed):
             raise ConnectionError("closed in the middle of a request")
 
 
