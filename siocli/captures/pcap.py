@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from typing import IO
 from urllib.parse import parse_qs, urlsplit
 
-from ..protocol.types import Direction, Severity, Transport
+from ..protocol.engineio import v3_framed
+from ..protocol.types import Direction, Finding, Severity, Transport
 from ..wire import InputProblem, WireMessage
 from .pcapfile import CaptureError, read_frames
 from .streams import (
@@ -172,6 +173,7 @@ class _Connection:
         self.session: str | None = None  # the WebSocket's session key
         self.eio: int | None = None
         self.engineio = False  # the WebSocket is an Engine.IO one
+        self.deciding: list[WireMessage] | None = None  # held until the revision is known
         self.c2s: HttpParser | WebSocketParser = HttpParser(True)
         self.s2c: HttpParser | WebSocketParser = HttpParser(False, self._method)
 
@@ -216,6 +218,8 @@ class _Connection:
                 self._take(from_client, parser.finish(time), out)
             else:
                 self._take(from_client, parser.finish(), out)
+        if self.deciding is not None:
+            self._decided(False, out)
         return out
 
     # --- bytes in order ------------------------------------------------------------------
@@ -377,15 +381,31 @@ class _Connection:
             out.append(self._damaged("the answer to the GET", response, False))
             return
         sid = query.get("sid")
+        data = _body(response)
+        revision = self._revision(query)
+        notes: tuple[Finding, ...] = ()
+        if sid is None and revision == 4 and self.capture.eio is None and v3_framed(data):
+            # a Socket.IO 2.x server answers EIO=4 in its own revision; clients that
+            # follow it (siocli --eio auto) ask EIO=3 from then on
+            revision = 3
+            notes = (
+                Finding(
+                    Severity.INFO,
+                    "capture.eio-answered-3",
+                    "the handshake asked EIO=4 and was answered in Engine.IO 3 framing (a "
+                    "Socket.IO 2.x server): decoded as Engine.IO 3",
+                ),
+            )
         out.append(
             WireMessage(
-                _body(response),
+                data,
                 S2C,
                 POLLING,
                 response.time,
-                self._revision(query),
+                revision,
                 sid or f"#{self.where}",
                 f"{self.where} offset {response.offset}",
+                notes,
             )
         )
 
@@ -405,6 +425,8 @@ class _Connection:
         self.engineio = engineio
         self.eio = self._revision(query)
         self.session = query.get("sid") or f"#{self.where}"
+        if engineio and "sid" not in query and self.eio == 4 and self.capture.eio is None:
+            self.deciding = []  # perhaps a Socket.IO 2.x server: its second message tells
         deflate = deflate_of(response.headers.get("sec-websocket-extensions", ""))
         client_deflate: Deflate | None = deflate[0] if deflate else None
         server_deflate: Deflate | None = deflate[1] if deflate else None
@@ -463,17 +485,35 @@ class _Connection:
         data: str | bytes = item.data
         if opcode == 1:
             data = item.data.decode("utf-8", "replace")
-        out.append(
-            WireMessage(
-                data,
-                C2S if from_client else S2C,
-                WEBSOCKET,
-                item.time,
-                self.eio or self.capture.eio,
-                self.session,
-                where,
-            )
+        wire = WireMessage(
+            data, C2S if from_client else S2C, WEBSOCKET, item.time, self.eio, self.session, where
         )
+        if self.deciding is None:
+            out.append(wire)
+            return
+        self.deciding.append(wire)
+        answers = [m for m in self.deciding if m.direction is S2C]
+        if len(answers) >= 2 or len(self.deciding) > 8:
+            self._decided(answers[1].data == "40" if len(answers) >= 2 else False, out)
+
+    def _decided(self, v3: bool, out: _Out) -> None:
+        """A WebSocket-only session that asked EIO=4 is Engine.IO 3 if the server grants
+        '/' unasked right after the handshake: how a Socket.IO 2.x server, which ignores
+        EIO=4, behaves (and how siocli's client tells it, with --eio auto)."""
+        held, self.deciding = self.deciding or [], None
+        if not v3:
+            out.extend(held)
+            return
+        self.eio = 3
+        note = Finding(
+            Severity.INFO,
+            "capture.eio-answered-3",
+            "the WebSocket asked EIO=4 and the server granted '/' unasked, as Socket.IO 2.x "
+            "servers do: decoded as Engine.IO 3",
+        )
+        for number, message in enumerate(held):
+            notes = (note,) if number == 0 else ()
+            out.append(message._replace(eio=3, notes=notes))
 
 
 def _body(message: HttpMessage) -> str | bytes:
