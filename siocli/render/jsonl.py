@@ -119,8 +119,10 @@ class JsonLinesWriter:
     """Writes the records of dissected messages to ``out``, in batches of lines (each line
     at once when ``out`` is line-buffered, as on a terminal)."""
 
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[str], fields: dict[str, Any] | None = None) -> None:
         self._out = out
+        # keys added at the end of every line (the proxy's session label and sid)
+        self.fields = fields
         self._buffer = _utf8_buffer(out)
         self._line_buffered = bool(getattr(out, "line_buffering", False))
         self._pending: list[bytes] = []
@@ -231,6 +233,11 @@ class JsonLinesWriter:
         if self._buffer is not None:
             self._buffer.flush()
 
+    def flush(self) -> None:
+        """Write the lines batched so far (several writers share one stream: each writes
+        its lines before another starts)."""
+        self._flush()
+
     def _emit(self, record: dict[str, Any]) -> None:
         self._pending.append(_dumps_line_bytes(record))
 
@@ -258,7 +265,7 @@ class JsonLinesWriter:
     ) -> dict[str, Any]:
         """The keys every line has, in their order; ``raw`` ``None`` for a line about no
         message (then ``transport`` and ``eio`` are ``None`` too)."""
-        return {
+        record = {
             "index": index,
             "dir": _DIRECTIONS[direction],
             "transport": None if transport is None else _TRANSPORTS[transport],
@@ -268,6 +275,9 @@ class JsonLinesWriter:
             "raw": raw if raw is None or raw.__class__ is str else binary_json(raw),  # type: ignore[arg-type]
             "findings": _findings(findings) if findings else [],
         }
+        if self.fields:
+            record.update(self.fields)
+        return record
 
 
 def _socket_fields(record: dict[str, Any], packet: SocketPacket) -> None:

@@ -100,7 +100,16 @@ async def main() -> None:
     listener = socket.socket()
     listener.bind(("127.0.0.1", options.get("port", 0)))
     listener.listen(128)  # ready before we say so
-    config = uvicorn.Config(app, log_level="warning", lifespan="off")
+    # "certfile"/"keyfile": HTTPS (the proxy's tests of a TLS target)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=options.get("certfile"),
+        ssl_keyfile=options.get("keyfile"),
+        # a long-poll a client left pending must not hold the shutdown (SIGTERM) for 25 s
+        timeout_graceful_shutdown=1,
+    )
     server = uvicorn.Server(config)
     print(json.dumps({"port": listener.getsockname()[1]}), flush=True)
     await server.serve(sockets=[listener])

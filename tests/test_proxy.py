@@ -1,0 +1,261 @@
+"""siocli proxy between real clients and real servers: through the proxy, every client sees
+exactly what it sees on a direct connection; the live view, the recordings and the faults.
+
+Servers: socket.io 4 and 2 (Node), python-socketio. Clients: socket.io-client 4 and 2
+(Node), python-socketio's client (and headless Chromium, in test_proxy_browser.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import realservers
+from .realservers import run_server
+
+CLIENTS = Path(__file__).parent / "clients"
+AUTH = '{"token": "secret-token"}'
+VERSION = {"node4": 4, "node2": 2, "psio": 4}  # the Node client that speaks to each server
+TRANSPORTS = {
+    "upgrade": ["polling", "websocket"],
+    "polling": ["polling"],
+    "websocket": ["websocket"],
+}
+
+
+@dataclass
+class RunningProxy:
+    url: str
+    process: subprocess.Popen[str]
+    output: str = ""
+    errors: str = ""
+
+    def stop(self) -> str:
+        """Ctrl-C; what the live view said."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            self.output, self.errors = self.process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.output, self.errors = self.process.communicate()
+        return self.output
+
+
+@contextmanager
+def run_proxy(target: str, *options: str) -> Iterator[RunningProxy]:
+    """``siocli proxy TARGET --listen 0 OPTIONS``; stopped on exit."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "siocli", "proxy", target, "--listen", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stderr is not None
+    first = process.stderr.readline()
+    match = re.search(r"(https?://127\.0\.0\.1:\d+) →", first)
+    if match is None:
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"the proxy did not start: {first}{err}{out}")
+    running = RunningProxy(match.group(1), process)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def node_app(version: int, url: str, mode: str = "app", **spec: Any) -> list[dict[str, Any]]:
+    """socket.io-client running tests/clients/proxy_app.js: what it observed."""
+    done = subprocess.run(
+        [
+            realservers.node(),
+            str(CLIENTS / "proxy_app.js"),
+            json.dumps({"version": version, "url": url, "mode": mode, **spec}),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {"type": "timeout"} not in records, (records, done.stderr)
+    return records
+
+
+def psio_app(url: str, transport: str) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        [sys.executable, str(CLIENTS / "psio_recorded_client.py"), url, transport],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    for record in records:  # the socket ids: they differ on every connection
+        record.pop("id", None)
+        if record.get("event") == "welcome":
+            record["args"][0]["sid"] = "<socket id>"
+    return records
+
+
+def unordered(records: list[dict[str, Any]]) -> list[str]:
+    """Records of several sockets interleave freely: compare them as a sorted list."""
+    return sorted(json.dumps(r, sort_keys=True) for r in records)
+
+
+# --- transparent relay ---------------------------------------------------------------------------
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("transport", list(TRANSPORTS))
+@pytest.mark.parametrize("kind", ["node4", "node2", "psio"])
+def test_the_node_client_sees_what_it_sees_directly(kind: str, transport: str) -> None:
+    with run_server(kind) as server, run_proxy(server.url) as proxy:
+        expect = "polling" if transport == "polling" else "websocket"
+        spec = {"transports": TRANSPORTS[transport], "expect": expect}
+        direct = node_app(VERSION[kind], server.url, **spec)
+        relayed = node_app(VERSION[kind], proxy.url, **spec)
+        view = proxy.stop()
+    assert unordered(relayed) == unordered(direct)
+    # the scenario really ran: acks, binary both ways, namespaces with auth, refusals
+    assert {
+        "type": "ack",
+        "event": "binary",
+        "args": [{"$binary": "010203"}, {"nested": {"$binary": "0405"}}],
+    } in relayed
+    assert {"type": "whoami", "auth": {"token": "secret-token"}} in relayed
+    refused = [r for r in relayed if r["type"] == "connect_error"]
+    assert len(refused) == 2
+    assert {"type": "transport", "name": expect} in relayed
+    # four client sessions, each labelled with its sid, and the messages shown annotated
+    for label in ("c1", "c2", "c3", "c4"):
+        assert re.search(rf"^── {label} \S+$", view, re.MULTILINE), view
+    assert re.search(r'Socket.IO "(CONNECT_)?ERROR" packet type', view)
+    assert "=> event 'hello' with 3 arguments" in view or "'hello' with 3" in view
+    if transport == "upgrade":
+        assert "⇧ upgrade: now over websocket" in view
+
+
+@pytest.mark.parametrize("transport", ["auto", "polling", "websocket"])
+@pytest.mark.parametrize("kind", ["node4", "psio"])
+def test_the_python_socketio_client_sees_what_it_sees_directly(kind: str, transport: str) -> None:
+    # a short heartbeat: the python client on polling waits for its last long-poll to end
+    with run_server(kind, pingInterval=1000) as server, run_proxy(server.url, "-q") as proxy:
+        direct = psio_app(server.url, transport)
+        relayed = psio_app(proxy.url, transport)
+        view = proxy.stop()
+    assert relayed == direct
+    assert {"type": "event", "event": "answered", "args": ["yes", {"$binary": "07"}]} in relayed
+    assert re.search(r"c1 > event / \"hello\" 1, \"two\", \{\"three\": \[3\]\}  \(asks ack", view)
+
+
+def test_the_server_refusing_a_client_refuses_it_the_same_way() -> None:
+    """Engine.IO errors (an unknown sid, a bad revision) come back as the server said."""
+    import httpx
+
+    with run_server("node4") as server, run_proxy(server.url) as proxy:
+        answers = []
+        for base in (server.url, proxy.url):
+            bad_sid = httpx.get(f"{base}/socket.io/?EIO=4&transport=polling&sid=nope")
+            bad_eio = httpx.get(f"{base}/socket.io/?EIO=3&transport=polling")
+            other = httpx.get(f"{base}/elsewhere")
+            answers.append(
+                [
+                    (r.status_code, r.headers.get("content-type"), r.content)
+                    for r in (bad_sid, bad_eio, other)
+                ]
+            )
+        view = proxy.stop()
+    assert answers[0] == answers[1]
+    assert answers[1][0][0] == 400 and b"Session ID unknown" in answers[1][0][2]
+    assert answers[1][2][0] == 404
+    assert "GET /elsewhere → 404" in view
+
+
+def test_a_target_that_is_down_gets_502_with_the_reason() -> None:
+    import socket
+
+    import httpx
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with run_proxy(f"http://127.0.0.1:{port}") as proxy:
+        answer = httpx.get(f"{proxy.url}/socket.io/?EIO=4&transport=polling")
+        view = proxy.stop()
+    assert answer.status_code == 502
+    assert answer.text.startswith(f"siocli proxy: cannot reach http://127.0.0.1:{port}")
+    assert "502 sent to the client" in view
+
+
+def test_tls_upstream_is_verified_and_listening_with_tls_works(tmp_path: Path) -> None:
+    """An https target with a self-signed certificate: 502 saying why; with --cacert it
+    relays; and the proxy itself can listen with TLS (--cert/--key)."""
+    import ssl
+
+    import httpx
+
+    cert, key = _self_signed(tmp_path)
+    with run_server("psio", certfile=str(cert), keyfile=str(key)) as server:
+        target = f"https://127.0.0.1:{server.port}"
+        with run_proxy(target) as proxy:
+            refused = httpx.get(f"{proxy.url}/socket.io/?EIO=4&transport=polling")
+        with run_proxy(
+            target, "--cacert", str(cert), "--cert", str(cert), "--key", str(key)
+        ) as proxy:
+            assert proxy.url.startswith("https://")
+            relayed = httpx.get(
+                f"{proxy.url}/socket.io/?EIO=4&transport=polling",
+                verify=ssl.create_default_context(cafile=str(cert)),
+            )
+            view = proxy.stop()
+    assert refused.status_code == 502
+    assert "TLS verification of" in refused.text and "--cacert" in refused.text
+    assert relayed.status_code == 200 and relayed.text.startswith("0{")
+    assert "open: Engine.IO 4 over polling" in view
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    import shutil
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.fail("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
