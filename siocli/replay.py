@@ -7,7 +7,9 @@ had sent before it in the recording), and every packet the server sends is match
 next expectation of its namespace.
 
 What always differs is normalised away: session ids (the Engine.IO sid and the socket ids,
-wherever they appear in payloads), ack-id numbering, timing, heartbeats. ``--ignore
+wherever they appear in payloads), ack-id numbering, timing, heartbeats, and with connection
+state recovery the pids and the offsets ending the server's events (a diff's header says
+what was normalised). ``--ignore
 EVENT[i].key.path`` masks volatile fields. Order rule: strict per namespace; namespaces may
 interleave freely.
 """
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .protocol.dissect import Dissector
+from .protocol.recovery import granted_pid
 from .protocol.session import (
     AckMessage,
     Closed,
@@ -99,16 +102,18 @@ class StepResult:
     message: str = ""
     expected: Any = None
     actual: Any = None
+    normalised: str = ""  # what both sides had replaced before comparing, said in the diff
 
     def diff(self) -> str:
         import difflib
 
         if self.expected is None and self.actual is None:
             return ""
+        said = f"; {self.normalised}" if self.normalised else ""
         lines = difflib.unified_diff(
             _pretty(self.expected).splitlines(),
             _pretty(self.actual).splitlines(),
-            "expected (recorded)",
+            f"expected (recorded{said})",
             "actual",
             lineterm="",
         )
@@ -271,17 +276,46 @@ def socket_id_role(namespace: str) -> str:
     return f"socket id on {namespace}"
 
 
+OFFSET = "<offset>"
+"""What an event's offset (connection state recovery) is compared as: each run has its own."""
+
+
 class Normaliser:
-    """Values that always differ between two sessions, made equal: sids, ignored paths."""
+    """Values that always differ between two sessions, made equal: sids, ignored paths, and
+    with connection state recovery, pids and event offsets."""
 
     def __init__(self, ignore: tuple[str, ...], secrets: frozenset[str] = frozenset()) -> None:
         self.ignore = [parse_ignore(spec) for spec in ignore]
         self.sids: dict[str, str] = {}  # a session id (recorded or actual) -> its role
         self.secrets = set(secrets)
+        self.recovering: set[str] = set()  # namespaces granted a pid: their events' offsets
 
     def sid(self, value: str | None, role: str) -> None:
         if value:
             self.sids[value] = role
+
+    def granted(self, namespace: str, data: Any) -> None:
+        """A CONNECT answer: its pid, if any, is an id like the sids, and from then on the
+        namespace's events end with an offset."""
+        pid = granted_pid(data)
+        if pid is not None:
+            self.sid(pid, f"pid on {namespace}")
+            self.recovering.add(namespace)
+
+    def event_args(self, namespace: str, ack_id: int | None, args: list[Any]) -> list[Any]:
+        """``args`` with the offset a recovery-enabled server appended (to the events it
+        stores: those without an ack) replaced by :data:`OFFSET`."""
+        if namespace in self.recovering and ack_id is None and args and args[-1].__class__ is str:
+            return [*args[:-1], OFFSET]
+        return args
+
+    def describe(self) -> str:
+        """What this normaliser replaces, for a diff's header."""
+        roles = sorted(set(self.sids.values()))
+        said = ", ".join(f"<{role}>" for role in roles)
+        if self.recovering:
+            said += (", " if said else "") + f"event offsets as {OFFSET}"
+        return f"normalised: {said}" if said else ""
 
     def secret(self, value: str) -> None:
         """A value the recording shows redacted: show it redacted here too."""
@@ -353,6 +387,7 @@ def collect_recorded_sids(recording: Recording, steps: list[Step], into: Normali
             and isinstance(step.auth, dict)
         ):
             into.sid(step.auth.get("sid"), socket_id_role(step.namespace))
+            into.granted(step.namespace, step.auth)
 
 
 class _Runner:
@@ -478,6 +513,7 @@ class _Runner:
         kind, namespace = actual["kind"], actual["namespace"]
         if kind == "connect":
             self.actual.sid(actual.get("sid"), socket_id_role(namespace))
+            self.actual.granted(namespace, actual.get("data"))
         expected_steps = self.pending.get(namespace) or self.pending.get(
             "/" if kind == "close" else namespace, []
         )
@@ -545,19 +581,23 @@ class _Runner:
         self.report.results.append(StepResult(step, True, "as recorded"))
 
     def _expected(self, step: Step) -> Any:
-        return comparable(step.kind, step.name, step.args, step.question, self.recorded)
+        args = step.args
+        if step.kind == "event":
+            args = self.recorded.event_args(step.namespace, step.ack_id, args)
+        return comparable(step.kind, step.name, args, step.question, self.recorded)
 
     def _shown(self, actual: dict[str, Any]) -> Any:
+        args = actual.get("args", [])
+        if actual["kind"] == "event":
+            args = self.actual.event_args(actual["namespace"], actual.get("id"), args)
         return comparable(
-            actual["kind"],
-            actual.get("name"),
-            actual.get("args", []),
-            actual.get("question"),
-            self.actual,
+            actual["kind"], actual.get("name"), args, actual.get("question"), self.actual
         )
 
     def _fail(self, step: Step, message: str, expected: Any, actual: Any) -> None:
-        self.report.results.append(StepResult(step, False, message, expected, actual))
+        self.report.results.append(
+            StepResult(step, False, message, expected, actual, self.recorded.describe())
+        )
 
 
 def comparable(kind: str, name: Any, args: list[Any], question: Any, normaliser: Normaliser) -> Any:
@@ -583,11 +623,17 @@ def _actual(event: SessionEvent) -> dict[str, Any] | None:
             "namespace": event.namespace,
             "name": event.name,
             "args": event.args,
+            "id": event.ack_id,
         }
     if isinstance(event, AckMessage):
         return {"kind": "ack", "namespace": event.namespace, "args": event.args}
     if isinstance(event, NamespaceConnected):
-        return {"kind": "connect", "namespace": event.namespace, "sid": event.sid}
+        return {
+            "kind": "connect",
+            "namespace": event.namespace,
+            "sid": event.sid,
+            "data": event.data,
+        }
     if isinstance(event, NamespaceRejected):
         data = (
             {"message": event.message, "data": event.data}

@@ -150,3 +150,37 @@ def test_no_recover_sends_a_bare_connect() -> None:
     assert connects[1]["recovered"] is False
     server_connects = [r["connect"] for r in log.records if "connect" in r]
     assert [c["recovered"] for c in server_connects] == [False, False]
+
+
+def siocli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "siocli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_replay_normalises_offsets_and_pids(tmp_path: Any) -> None:
+    """A recording from a recovery-enabled server replays without --ignore: each run has
+    its own offsets and pid; a diff's header says they were normalised."""
+    recording = str(tmp_path / "session.jsonl")
+    script = 'emit burst {"n": 3}\nemit ask 1\nemit --ack hello 1\n'
+    with run_server("recovery") as server:
+        made = siocli("connect", server.url, "--record", recording, "--json", stdin=script)
+        assert made.returncode == 0, made.stderr
+        ticks = [json.loads(line) for line in made.stdout.splitlines() if '"tick"' in line]
+        assert [t["args"][0] for t in ticks] == [0, 1, 2] and all(t["offset"] for t in ticks)
+        replayed = siocli("replay", recording, "--url", server.url)
+        assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+        assert "PASS: 11/11 steps as recorded" in replayed.stdout
+    with run_server("recovery", changed=True) as changed:
+        replayed = siocli("replay", recording, "--url", changed.url)
+    assert replayed.returncode == 6
+    assert (
+        "--- expected (recorded; normalised: <engine sid>, <pid on />, <socket id on />, "
+        "event offsets as <offset>)" in replayed.stdout
+    )
+    assert replayed.stdout.count("differs from the recording") == 1  # the ack, not offsets

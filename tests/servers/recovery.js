@@ -3,8 +3,10 @@
 // -> prints {"port":N} when ready, then one JSON line per thing it did: {"connect":
 // {"sid","nsp","recovered","pid"}}, {"tick":n} after broadcasting `tick n` (stored for
 // recovery: the server's own log of what it sent), {"disconnect":{"sid","reason"}}.
-// Binds 127.0.0.1 only. `tick` goes to every client, every `tickEvery` ms, from the first
-// connection on; `hello` with an ack is acked "hi" (acked events carry no offset).
+// Binds 127.0.0.1 only. With `tickEvery`, `tick n` goes to every client every `tickEvery`
+// ms from the first connection on. `burst {n}` emits `tick 0`..`tick n-1` to the socket;
+// `hello` with an ack is acked "hi" ("hello" with `changed`), and `ask` emits `question`
+// asking for an ack (events with an ack carry no offset).
 "use strict";
 const path = require("path");
 const modules = path.join(__dirname, "..", "..", "node", "node_modules");
@@ -32,15 +34,19 @@ io.on("connection", (socket) => {
   log({ connect: { sid: socket.id, nsp: socket.nsp.name, recovered: socket.recovered, pid: socket.pid } });
   socket.on("hello", (...args) => {
     const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
-    if (ack) ack("hi", ...args);
+    if (ack) ack(options.changed ? "hello" : "hi", ...args);
   });
+  socket.on("burst", (spec) => {
+    for (let i = 0; i < ((spec && spec.n) || 3); i++) socket.emit("tick", i);
+  });
+  socket.on("ask", (payload) => socket.emit("question", payload, () => {}));
   socket.on("disconnect", (reason) => log({ disconnect: { sid: socket.id, reason } }));
-  if (timer === null) {
+  if (timer === null && options.tickEvery) {
     timer = setInterval(() => {
       io.emit("tick", n);
       log({ tick: n });
       n += 1;
-    }, options.tickEvery || 40);
+    }, options.tickEvery);
   }
 });
 httpServer.listen(options.port || 0, "127.0.0.1", () => log({ port: httpServer.address().port }));
