@@ -39,7 +39,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from siocli.protocol import engineio, socketio
 from siocli.protocol.types import SocketType
 
-from .test_serve import siocli_serve
+from .test_serve import held_poll, siocli_serve
 
 ENGINE = "/engine.io/"
 SOCKET = "/socket.io/"
@@ -345,12 +345,12 @@ def test_duplicate_polls_close_the_session(url: str) -> None:
     async def scenario() -> None:
         async with http(url) as client:
             sid = await open_session(client, ENGINE)
-            pending = asyncio.ensure_future(poll(client, ENGINE, sid))
-            await asyncio.sleep(0.05)
+            pending = await held_poll(url, sid, path=ENGINE)
             second = await client.get(ENGINE, params=query(sid, t="burst"))
-            first = await pending
+            first = await pending.response()
+            pending.close()
             after = await poll(client, ENGINE, sid)
-        assert (first.status_code, first.text) == (200, "1")
+        assert first == (200, b"1")
         assert second.status_code == 400
         assert_refused(after, UNKNOWN_SID)
 
@@ -488,11 +488,11 @@ def test_polling_forced_close(url: str, path: str) -> None:
     async def scenario() -> None:
         async with http(url) as client:
             sid = await open_session(client, path)
-            pending = asyncio.ensure_future(poll(client, path, sid))
-            await asyncio.sleep(0.05)
+            pending = await held_poll(url, sid, path=path)
             assert_ok(await post(client, path, sid, "1"))
-            held = await pending
-            assert (held.status_code, held.text) == (200, "6")
+            held = await pending.response()
+            pending.close()
+            assert held == (200, b"6")
             assert_refused(await poll(client, path, sid), UNKNOWN_SID)
 
     run(scenario())
@@ -539,13 +539,13 @@ def test_flawed_websocket_close_packet_is_ignored(url: str, path: str) -> None:
 async def upgrade(url: str, client: httpx.AsyncClient, path: str) -> tuple[str, ClientConnection]:
     """A polling session moved to WebSocket, checked at each step (§2.13)."""
     sid = await open_session(client, path)
-    pending = asyncio.ensure_future(poll(client, path, sid))
-    await asyncio.sleep(0.05)
+    pending = await held_poll(url, sid, path=path)
     ws = await ws_connect(url, path, sid)
     await ws.send("2probe")
     assert await frame(ws) == "3probe"
-    held = await pending  # the pending poll is released with a noop
-    assert (held.status_code, held.text) == (200, "6")
+    held = await pending.response()  # the pending poll is released with a noop
+    pending.close()
+    assert held == (200, b"6")
     during = await poll(client, path, sid)  # and so is a poll made during the probe
     assert (during.status_code, during.text) == (200, "6")
     await ws.send("5")
