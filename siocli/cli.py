@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .exit import ExitStatus
+from .exit import CommandError, ExitStatus, report
 from .protocol.types import Parser
 
 if TYPE_CHECKING:
@@ -37,14 +37,6 @@ Examples:
   siocli decode --json '40/admin,{"token":"x"}' | jq .
   pbpaste | siocli decode -
 """
-
-
-class CliError(Exception):
-    """An error to print in one line and exit with ``status``."""
-
-    def __init__(self, message: str, status: ExitStatus) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def make_console(*, stderr: bool = False, no_color: bool = False) -> Console:
@@ -433,10 +425,7 @@ def emit(ctx: click.Context, **kwargs: Any) -> None:
             args = data if isinstance(data, list) else [data]
     except (ArgumentError, ValueError) as exc:
         raise click.BadParameter(str(exc), param_hint="ARGS/--data") from None
-    status = run_live(
-        emit_main(live, kwargs["event"], args, kwargs["ack"], sys.stdout, sys.stderr),
-        sys.stderr,
-    )
+    status = run_live(emit_main(live, kwargs["event"], args, kwargs["ack"], sys.stdout, sys.stderr))
     ctx.exit(int(status))
 
 
@@ -478,7 +467,7 @@ def listen(ctx: click.Context, **kwargs: Any) -> None:
         emits=tuple(kwargs["emits"]),
         auto_ack=auto_ack,
     )
-    status = run_live(listen_main(live, spec, sys.stdout, sys.stderr), sys.stderr)
+    status = run_live(listen_main(live, spec, sys.stdout, sys.stderr))
     ctx.exit(int(status))
 
 
@@ -497,9 +486,7 @@ def connect_command(ctx: click.Context, **kwargs: Any) -> None:
 
     live = _live_options(_pop_live(kwargs), reconnect_default=True)
     interactive = sys.stdin.isatty()
-    status = run_live(
-        connect_main(live, sys.stdout, sys.stderr, sys.stdin.buffer, interactive), sys.stderr
-    )
+    status = run_live(connect_main(live, sys.stdout, sys.stderr, sys.stdin.buffer, interactive))
     ctx.exit(int(status))
 
 
@@ -599,7 +586,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
 
     from .arguments import ArgumentError, parse_value
     from .render import replay as render
-    from .replay import ReplayRun, needs_auth, parse_ignore, replay_all
+    from .replay import ReplayRun, needs_auth, parse_ignore, replay_all, replay_status
 
     for spec in kwargs["ignores"]:
         try:
@@ -630,10 +617,10 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     recordings = _load_recordings(kwargs["recordings"])
     for recording in recordings:
         if auth is None and needs_auth(recording):
-            raise CliError(
+            raise CommandError(
+                ExitStatus.USAGE,
                 f"{recording.name}: the recorded auth payload was redacted; give it with "
                 "--auth JSON|@FILE or $SIOCLI_AUTH (or record with --no-redact)",
-                ExitStatus.USAGE,
             )
     run = ReplayRun(
         recordings=kwargs["recordings"],
@@ -656,11 +643,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         (render.write_json if run.as_json else render.write_human)(report, sys.stdout)
     if run.junit:
         render.write_junit(reports, run.junit)
-    if any(r.error for r in reports) and all(r.error for r in reports if not r.ok):
-        status = ExitStatus.CONNECT_FAILED
-    else:
-        status = ExitStatus.OK if all(r.ok for r in reports) else ExitStatus.REPLAY_MISMATCH
-    ctx.exit(int(status))
+    ctx.exit(int(replay_status(reports)))
 
 
 def _load_recordings(paths: tuple[str, ...]) -> list[Recording]:
@@ -671,7 +654,7 @@ def _load_recordings(paths: tuple[str, ...]) -> list[Recording]:
     try:
         recordings = [load_recording(path) for path in paths]
     except RecordingError as exc:
-        raise CliError(str(exc), ExitStatus.USAGE) from None
+        raise CommandError(ExitStatus.USAGE, str(exc)) from None
     for recording in recordings:
         for problem in recording.problems:
             sys.stderr.write(f"siocli: {problem.source}: {problem.message}\n")
@@ -1001,11 +984,8 @@ def main(argv: list[str] | None = None) -> None:
         status = ExitStatus.USAGE
     except click.exceptions.Abort:
         status = ExitStatus.INTERRUPTED
-    except CliError as exc:
-        if show_traceback:
-            raise
-        _error(str(exc))
-        status = exc.status
+    except CommandError as exc:  # a failure the command explains: never a traceback
+        status = report(exc, sys.stderr)
     except KeyboardInterrupt:
         if show_traceback:
             raise
@@ -1017,13 +997,14 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # a bug: say so in one line unless asked for more
         if show_traceback:
             raise
-        _error(f"internal error: {type(exc).__name__}: {exc} (run with --traceback)")
-        status = ExitStatus.INTERNAL
+        status = report(
+            CommandError(
+                ExitStatus.INTERNAL,
+                f"internal error: {type(exc).__name__}: {exc} (run with --traceback)",
+            ),
+            sys.stderr,
+        )
     sys.exit(int(status or 0))
-
-
-def _error(message: str) -> None:
-    click.echo(f"siocli: {message}", err=True)
 
 
 def _silence_stdout() -> None:

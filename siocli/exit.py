@@ -1,4 +1,4 @@
-"""siocli's exit codes: one table, one code per failure class.
+"""siocli's exit codes and its one error ladder.
 
 ==== ======================= ==========================================================
 code name                    meaning
@@ -15,13 +15,21 @@ code name                    meaning
 70   INTERNAL                a bug in siocli (please report it, with ``--traceback``)
 130  INTERRUPTED             Ctrl-C
 ==== ======================= ==========================================================
+
+A command that cannot go on raises :class:`CommandError` (status, message, hint);
+:func:`report` is the one place that prints one (``siocli.cli.main`` calls it).
+:func:`from_transport` is the one table from transport failures to statuses.
 """
 
 from __future__ import annotations
 
 import enum
+from typing import IO, TYPE_CHECKING
 
-__all__ = ["ExitStatus"]
+if TYPE_CHECKING:
+    from .transports.errors import TransportError
+
+__all__ = ["CommandError", "ExitStatus", "cannot_listen", "from_transport", "report"]
 
 
 class ExitStatus(enum.IntEnum):
@@ -35,3 +43,41 @@ class ExitStatus(enum.IntEnum):
     SERVER_ERROR = 7
     INTERNAL = 70
     INTERRUPTED = 130
+
+
+class CommandError(Exception):
+    """Why a command stops: its exit status, a message for stderr (``None``: nothing to
+    say) and the fix that usually helps."""
+
+    def __init__(
+        self, status: ExitStatus, message: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message or status.name)
+        self.status = status
+        self.message = message
+        self.hint = hint
+
+
+def from_transport(exc: TransportError) -> CommandError:
+    """The status of a transport failure: no answer in time is a timeout; anything else
+    that kept a session from opening is a failed connection."""
+    from .transports.errors import Timeout
+
+    status = ExitStatus.TIMEOUT if isinstance(exc, Timeout) else ExitStatus.CONNECT_FAILED
+    return CommandError(status, exc.message, exc.hint)
+
+
+def cannot_listen(host: str, port: int, exc: OSError) -> CommandError:
+    """A server command could not bind its address (in use, not ours): the command line
+    asked for what cannot be."""
+    return CommandError(ExitStatus.USAGE, f"cannot listen on {host}:{port}: {exc.strerror}")
+
+
+def report(error: CommandError, err: IO[str]) -> ExitStatus:
+    """Print ``error`` (``siocli: message``, then its hint) and return its status."""
+    if error.message:
+        err.write(f"siocli: {error.message}\n")
+    if error.hint:
+        err.write(f"  hint: {error.hint}\n")
+    err.flush()
+    return error.status

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .arguments import ArgumentError, parse_command_line, parse_value, split_arguments
-from .exit import ExitStatus
+from .exit import CommandError, ExitStatus, from_transport
 from .protocol.errors import LocalProtocolError
 from .protocol.recovery import granted_pid
 from .protocol.session import (
@@ -66,18 +66,6 @@ class LiveOptions:
     redact: bool = True
 
 
-class Outcome(Exception):
-    """How a live command ends: a status and a message for stderr."""
-
-    def __init__(
-        self, status: ExitStatus, message: str | None = None, hint: str | None = None
-    ) -> None:
-        super().__init__(message or status.name)
-        self.status = status
-        self.message = message
-        self.hint = hint
-
-
 @dataclass(slots=True)
 class LiveClient:
     options: LiveOptions
@@ -114,7 +102,7 @@ class LiveClient:
         return self.namespaces[0]
 
     async def start(self) -> None:
-        """Connect and join every namespace; :class:`Outcome` if that fails."""
+        """Connect and join every namespace; :class:`CommandError` if that fails."""
         connection = Connection(self.options.connect, tap=self.tap)
         self.connection = connection
         self.sessions += 1
@@ -124,8 +112,7 @@ class LiveClient:
             await connection.open()
         except TransportError as exc:
             await connection.close(grace=0)
-            status = ExitStatus.TIMEOUT if isinstance(exc, Timeout) else ExitStatus.CONNECT_FAILED
-            raise Outcome(status, exc.message, exc.hint) from None
+            raise from_transport(exc) from None
         self.recovering.clear()
         self.recovered.clear()
         for namespace in self.namespaces:
@@ -163,7 +150,7 @@ class LiveClient:
                 self.joined[event.namespace] = True
             elif isinstance(event, NamespaceRejected) and event.namespace in pending:
                 self.print_queued()  # what came with the refusal (other namespaces' answers)
-                raise Outcome(
+                raise CommandError(
                     ExitStatus.NAMESPACE_REJECTED,
                     f"the server refused {event.namespace}: {event.message}"
                     + (f" (data: {_json(event.data)})" if event.data is not None else ""),
@@ -174,7 +161,7 @@ class LiveClient:
     async def next_event(
         self, timeout: float | None = None, *, waiting: str = "", within: float | None = None
     ) -> SessionEvent:
-        """The next event, printed; :class:`Outcome` when the session ends and cannot be
+        """The next event, printed; :class:`CommandError` when the session ends and cannot be
         brought back, or after ``timeout`` (the rest of ``within``, the user's --timeout, when
         waiting for ``waiting`` took several events)."""
         if self.early:
@@ -193,7 +180,7 @@ class LiveClient:
             try:
                 event = await connection.next_event(timeout)
             except Timeout:
-                raise Outcome(
+                raise CommandError(
                     ExitStatus.TIMEOUT,
                     f"no answer for {waiting} within {within or timeout:g} s"
                     if waiting
@@ -292,11 +279,11 @@ class LiveClient:
                             recovered=all(self.recovered.values()),
                         )
                     return
-                except Outcome as exc:
+                except CommandError as exc:
                     self.printer.note("reconnect_failed", attempt=attempt, message=exc.message)
-            raise Outcome(ExitStatus.CONNECT_FAILED, "could not reconnect")
+            raise CommandError(ExitStatus.CONNECT_FAILED, "could not reconnect")
         if self.kicked and not any(self.joined.values()):
-            raise Outcome(
+            raise CommandError(
                 ExitStatus.SERVER_ERROR, "the server disconnected the client (io server disconnect)"
             )
         message = f"the session ended: {event.reason}" + (
@@ -304,7 +291,7 @@ class LiveClient:
         )
         hint = failure.hint if failure is not None else _close_hint(event)
         status = ExitStatus.TIMEOUT if event.reason == "ping timeout" else ExitStatus.SERVER_ERROR
-        raise Outcome(status, message, hint)
+        raise CommandError(status, message, hint)
 
     @property
     def session(self) -> Any:
@@ -327,7 +314,7 @@ class LiveClient:
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise Outcome(ExitStatus.TIMEOUT, f"no ack {ack_id} within {timeout:g} s")
+                raise CommandError(ExitStatus.TIMEOUT, f"no ack {ack_id} within {timeout:g} s")
             event = await self.next_event(remaining, waiting=f"ack {ack_id}", within=timeout)
             if (
                 isinstance(event, AckMessage)
@@ -350,7 +337,7 @@ class LiveClient:
 
     async def finish_sending(self, timeout: float) -> None:
         """Wait until what was emitted has left, and print what came meanwhile;
-        :class:`Outcome` if that ended the session (a POST refused with 413, say). Over
+        :class:`CommandError` if that ended the session (a POST refused with 413, say). Over
         WebSocket, a written frame is all a client can know without an ack."""
         assert self.connection is not None
         await self.connection.drain(timeout)
@@ -480,7 +467,7 @@ async def _with_client(
         try:
             recording = open(options.record, "w", encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as exc:
-            raise Outcome(
+            raise CommandError(
                 ExitStatus.USAGE, f"cannot write the recording {options.record}: {exc.strerror}"
             ) from None
         recorder = RecordingWriter(
@@ -498,7 +485,7 @@ async def _with_client(
     try:
         await client.start()
         status = await body(client)
-    except Outcome as exc:
+    except CommandError as exc:
         if options.as_json:  # a script reading the stream learns why it ended
             fields = {"status": int(exc.status), "message": exc.message, "hint": exc.hint}
             printer.note("error", **{k: v for k, v in fields.items() if v is not None})
@@ -604,7 +591,7 @@ async def listen_main(
             if event is None:
                 try:
                     event = await client.next_event(remaining)
-                except Outcome as exc:
+                except CommandError as exc:
                     if exc.status is ExitStatus.TIMEOUT and deadline is not None:
                         break
                     raise
@@ -614,7 +601,7 @@ async def listen_main(
                     and event.reason == "io server disconnect"
                     and not any(client.joined.values())
                 ):
-                    raise Outcome(
+                    raise CommandError(
                         ExitStatus.SERVER_ERROR,
                         f"the server disconnected the client from {event.namespace}, "
                         "its last namespace (io server disconnect)",
@@ -716,7 +703,7 @@ class _Prompt:
         return ExitStatus.USAGE if self.failed and not self.interactive else ExitStatus.OK
 
     def _next_event(self) -> SessionEvent:
-        event = self.events.result()  # printed by next_event; raises Outcome at the end
+        event = self.events.result()  # printed by next_event; raises CommandError at the end
         self.events = asyncio.ensure_future(self.client.next_event())
         return event
 
@@ -843,8 +830,9 @@ async def _stdin_lines(stdin: IO[bytes]) -> Any:
             loop.remove_reader(fd)
 
 
-def run_live(main: Any, err: IO[str]) -> ExitStatus:
-    """Run a command's coroutine: Ctrl-C disconnects cleanly and exits 130."""
+def run_live(main: Any) -> ExitStatus:
+    """Run a command's coroutine: Ctrl-C disconnects cleanly and exits 130 (a
+    :class:`CommandError`, as every other way a command fails)."""
     import signal
 
     async def guarded() -> ExitStatus:
@@ -856,13 +844,6 @@ def run_live(main: Any, err: IO[str]) -> ExitStatus:
         try:
             return await main
         except asyncio.CancelledError:
-            err.write("siocli: interrupted\n")
-            return ExitStatus.INTERRUPTED
-        except Outcome as exc:
-            if exc.message:
-                err.write(f"siocli: {exc.message}\n")
-            if exc.hint:
-                err.write(f"  hint: {exc.hint}\n")
-            return exc.status
+            raise CommandError(ExitStatus.INTERRUPTED, "interrupted") from None
 
     return asyncio.run(guarded())

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .exit import ExitStatus
+from .exit import ExitStatus, cannot_listen
 from .protocol.engine_server import WireSeen
 from .protocol.server import (
     ClientAck,
@@ -601,8 +601,7 @@ async def serve_recording(
     try:
         port = await front.start()
     except OSError as exc:
-        err.write(f"siocli: cannot listen on {options.host}:{options.port}: {exc.strerror}\n")
-        return ExitStatus.USAGE
+        raise cannot_listen(options.host, options.port, exc) from None
     status = EventPrinter(err if options.as_json else out, as_json=options.as_json)
     status.note(
         "serving",

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .exit import ExitStatus
 from .protocol.dissect import Dissector
 from .protocol.recovery import granted_pid
 from .protocol.session import (
@@ -719,3 +720,11 @@ async def replay_all(run: ReplayRun, recordings: list[Recording]) -> list[Replay
             return report
 
     return list(await asyncio.gather(*(one(r) for r in recordings)))
+
+
+def replay_status(reports: list[ReplayReport]) -> ExitStatus:
+    """0 when every recording was answered as recorded; 3 when the only failures are
+    servers that could not be reached; else 6."""
+    if any(r.error for r in reports) and all(r.error for r in reports if not r.ok):
+        return ExitStatus.CONNECT_FAILED
+    return ExitStatus.OK if all(r.ok for r in reports) else ExitStatus.REPLAY_MISMATCH

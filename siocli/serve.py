@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .exit import ExitStatus
+from .exit import ExitStatus, cannot_listen
 from .protocol.engine_server import EngineServer, MessageReceived, WireSeen
 from .protocol.server import (
     AppEvent,
@@ -239,8 +239,7 @@ async def serve(
     try:
         port = await front.start()
     except OSError as exc:
-        err.write(f"siocli: cannot listen on {options.host}:{options.port}: {exc.strerror}\n")
-        return ExitStatus.USAGE
+        raise cannot_listen(options.host, options.port, exc) from None
     paths = ", ".join(e.path for e in endpoints)
     printer.write(  # even with -q: it says where (with --port 0, which port)
         {

@@ -47,7 +47,7 @@ def run_doctor(
 
     printer = DoctorPrinter(out, as_json=options.as_json, no_color=no_color)
     runner = CheckRunner(options, sessions, printer, err)
-    return run_live(runner.main(), err)
+    return run_live(runner.main())
 
 
 class CheckRunner:
