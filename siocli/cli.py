@@ -639,8 +639,8 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         junit=kwargs["junit"],
     )
     reports = asyncio.run(replay_all(run, recordings))
-    for report in reports:
-        (render.write_json if run.as_json else render.write_human)(report, sys.stdout)
+    for each in reports:
+        (render.write_json if run.as_json else render.write_human)(each, sys.stdout)
     if run.junit:
         render.write_junit(reports, run.junit)
     ctx.exit(int(replay_status(reports)))

@@ -43,6 +43,7 @@ from .protocol.server import (
 )
 from .protocol.types import Direction, Handshake
 from .recording import REDACTED, Recording, replace_in_strings
+from .render.tap import WireView
 from .replay import (
     ENGINE_SID,
     Normaliser,
@@ -55,7 +56,6 @@ from .replay import (
     script_of,
     socket_id_role,
 )
-from .serve import WireView
 
 __all__ = ["MockApp", "MockOptions", "Play", "Playback", "Script", "run_mock"]
 

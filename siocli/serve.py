@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import time
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -33,8 +32,8 @@ from .protocol.server import (
     SocketServer,
 )
 from .render.events import EventPrinter
+from .render.tap import WireView
 from .transports.server import Endpoint, FrontEnd
-from .wire import WireMessage
 
 __all__ = ["PROFILES", "ServeOptions", "run_serve"]
 
@@ -281,30 +280,6 @@ async def _emit_every(
         for sid, namespace in server.joined():
             server.emit(sid, namespace, event, *args)
         front.pump(endpoint)
-
-
-class WireView:
-    """``-v``: every wire message, per session, dissected and shown as decode shows it."""
-
-    def __init__(self, err: IO[str]) -> None:
-        self.err = err
-        self.taps: dict[str, Any] = {}
-        self.last: str | None = None  # the session of the last message shown
-
-    def seen(self, event: WireSeen, eio: int) -> None:
-        from .live import make_tap
-
-        tap = self.taps.get(event.sid)
-        if tap is None:
-            tap = self.taps[event.sid] = make_tap(True, self.err)
-        assert tap is not None
-        if event.sid != self.last:  # sessions interleave: say whose messages follow
-            self.last = event.sid
-            self.err.write(f"── client {event.sid}\n")
-        tap(WireMessage(event.data, event.direction, event.transport, time.time(), eio, event.sid))
-
-    def forget(self, sid: str) -> None:
-        self.taps.pop(sid, None)
 
 
 def run_serve(options: ServeOptions, out: IO[str], err: IO[str]) -> ExitStatus:

@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
-from ..live import LiveOptions, make_tap
+from ..live import LiveOptions
+from ..render.tap import make_tap
 from ..transports.config import ConnectOptions, parse_target
 from ..transports.errors import Timeout, TransportError
 from ..wire import WireMessage
