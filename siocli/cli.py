@@ -663,7 +663,7 @@ def _load_recordings(paths: tuple[str, ...]) -> list[Recording]:
 
 def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
     """``replay --serve``: one recording, played as the server."""
-    from .mock import MockOptions, run_mock
+    from .recorded_server import RecordedServerOptions, run_recorded_server
 
     if len(kwargs["recordings"]) != 1:
         raise click.UsageError("--serve plays one recording")
@@ -674,7 +674,7 @@ def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
                 "server: point the client under test at it"
             )
     (recording,) = _load_recordings(kwargs["recordings"][:1])
-    options = MockOptions(
+    options = RecordedServerOptions(
         host=kwargs["host"],
         port=kwargs["port"],
         path=kwargs["path"],
@@ -688,7 +688,7 @@ def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
         junit=kwargs["junit"],
         traceback=traceback,
     )
-    return run_mock(recording, options, sys.stdout, sys.stderr)
+    return run_recorded_server(recording, options, sys.stdout, sys.stderr)
 
 
 EPILOG_DOCTOR = """\b

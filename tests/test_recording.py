@@ -257,7 +257,7 @@ _lines = st.one_of(
 def test_a_recording_of_any_shape_is_refused_or_ready_to_replay(
     header: dict[str, Any], lines: list[Any]
 ) -> None:
-    from siocli.mock import Script
+    from siocli.recorded_server import Script
     from siocli.replay import ReplayRun, _options_for
 
     with tempfile.TemporaryDirectory() as directory:

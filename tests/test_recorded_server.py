@@ -1,6 +1,6 @@
 """``siocli replay RECORDING --serve``: the recorded server, played to real clients.
 
-The sans-I/O :class:`~siocli.mock.Playback` is checked step by step on the example
+The sans-I/O :class:`~siocli.recorded_server.Playback` is checked step by step on the example
 recordings; the command is checked with the real clients — socket.io-client 4.x and 2.x
 (Node) and python-socketio — over polling, WebSocket and the upgrade, including a session
 recorded against python-socketio and played to the Node client.
@@ -22,9 +22,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from siocli.mock import Playback, Script
 from siocli.protocol.server import Refusal
 from siocli.protocol.types import Direction
+from siocli.recorded_server import Playback, Script
 from siocli.recording import Recording, load_recording
 from siocli.replay import Step, StepResult
 

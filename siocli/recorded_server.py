@@ -18,7 +18,8 @@ played). Every client session gets its own :class:`Playback`:
 What the client does that the recording did not expect — other args, another order within a
 namespace, events or namespaces it never had — is a divergence; recorded client steps never
 done are reported when the session ends. :class:`Playback` is sans-I/O (actions in, steps to
-play out); :class:`MockApp` drives it from a :class:`~siocli.protocol.server.SocketServer`.
+play out); :class:`RecordedServerApp` drives it from a
+:class:`~siocli.protocol.server.SocketServer`.
 """
 
 from __future__ import annotations
@@ -57,13 +58,20 @@ from .replay import (
     socket_id_role,
 )
 
-__all__ = ["MockApp", "MockOptions", "Play", "Playback", "Script", "run_mock"]
+__all__ = [
+    "Play",
+    "Playback",
+    "RecordedServerApp",
+    "RecordedServerOptions",
+    "Script",
+    "run_recorded_server",
+]
 
 _ANSWERS = ("connect", "connect_error")  # server steps the CONNECT handling itself plays
 
 
 @dataclass(frozen=True, slots=True)
-class MockOptions:
+class RecordedServerOptions:
     host: str = "127.0.0.1"
     port: int = 3000
     path: str | None = None  # default: the recording's handshake path
@@ -378,7 +386,7 @@ Report = Callable[[Playback, "StepResult | Play"], None]
 
 
 @dataclass
-class MockApp:
+class RecordedServerApp:
     """The application behind the front end: a :class:`Playback` per client session."""
 
     script: Script
@@ -494,7 +502,7 @@ class MockApp:
 class _LiveView:
     """What clients do, step by step, as it happens; a verdict per client session."""
 
-    def __init__(self, out: IO[str], options: MockOptions) -> None:
+    def __init__(self, out: IO[str], options: RecordedServerOptions) -> None:
         from .render.events import EventPrinter
 
         self.out = out
@@ -560,7 +568,7 @@ class _LiveView:
 
 async def serve_recording(
     recording: Recording,
-    options: MockOptions,
+    options: RecordedServerOptions,
     out: IO[str],
     err: IO[str],
     *,
@@ -589,7 +597,7 @@ async def serve_recording(
         max_payload=(handshake.max_payload if handshake else None) or 1_000_000,
         wire=options.verbose,
     )
-    app = MockApp(script, options.fast, view.step, ended)
+    app = RecordedServerApp(script, options.fast, view.step, ended)
     app.server = SocketServer(engine, app.authorize)
     app.wire = WireView(err) if options.verbose else None
     path = options.path or str((recording.header.get("options") or {}).get("path") or "/socket.io/")
@@ -627,7 +635,9 @@ async def serve_recording(
     return _summary(view.reports, options, err if options.as_json else out)
 
 
-def _summary(reports: list[ReplayReport], options: MockOptions, out: IO[str]) -> ExitStatus:
+def _summary(
+    reports: list[ReplayReport], options: RecordedServerOptions, out: IO[str]
+) -> ExitStatus:
     diverged = [r for r in reports if not r.ok]
     if options.junit:
         from .render.replay import write_junit
@@ -645,5 +655,7 @@ def _summary(reports: list[ReplayReport], options: MockOptions, out: IO[str]) ->
     return ExitStatus.REPLAY_MISMATCH if options.strict and diverged else ExitStatus.OK
 
 
-def run_mock(recording: Recording, options: MockOptions, out: IO[str], err: IO[str]) -> ExitStatus:
+def run_recorded_server(
+    recording: Recording, options: RecordedServerOptions, out: IO[str], err: IO[str]
+) -> ExitStatus:
     return asyncio.run(serve_recording(recording, options, out, err))
