@@ -24,12 +24,13 @@ A command that cannot go on raises :class:`CommandError` (status, message, hint)
 from __future__ import annotations
 
 import enum
-from typing import IO, TYPE_CHECKING
+from collections.abc import Coroutine
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .transports.errors import TransportError
 
-__all__ = ["CommandError", "ExitStatus", "cannot_listen", "from_transport", "report"]
+__all__ = ["CommandError", "ExitStatus", "cannot_listen", "from_transport", "report", "run_command"]
 
 
 class ExitStatus(enum.IntEnum):
@@ -81,3 +82,24 @@ def report(error: CommandError, err: IO[str]) -> ExitStatus:
         err.write(f"  hint: {error.hint}\n")
     err.flush()
     return error.status
+
+
+def run_command(main: Coroutine[Any, Any, ExitStatus]) -> ExitStatus:
+    """Run a command's coroutine: Ctrl-C cancels it (it disconnects cleanly) and becomes
+    ``CommandError(INTERRUPTED)``, exit 130, as every other way a command fails."""
+    import asyncio
+    import contextlib
+    import signal
+
+    async def guarded() -> ExitStatus:
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, task.cancel)
+        try:
+            return await main
+        except asyncio.CancelledError:
+            raise CommandError(ExitStatus.INTERRUPTED, "interrupted") from None
+
+    return asyncio.run(guarded())

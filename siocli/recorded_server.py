@@ -45,7 +45,7 @@ from .protocol.server import (
 from .protocol.types import Direction, Handshake
 from .recording import REDACTED, Recording, replace_in_strings
 from .render.tap import WireView
-from .replay import (
+from .script import (
     ENGINE_SID,
     Normaliser,
     ReplayReport,

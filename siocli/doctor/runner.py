@@ -12,8 +12,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import IO, TYPE_CHECKING
 
-from ..exit import ExitStatus
-from ..live import LiveOptions, run_live
+from ..exit import ExitStatus, run_command
+from ..live import LiveOptions
 from ..transports.config import transport_of
 from .findings import Findings
 from .handshake import check_handshake
@@ -47,7 +47,7 @@ def run_doctor(
 
     printer = DoctorPrinter(out, as_json=options.as_json, no_color=no_color)
     runner = CheckRunner(options, sessions, printer, err)
-    return run_live(runner.main())
+    return run_command(runner.main())
 
 
 class CheckRunner:

@@ -4,7 +4,6 @@ the ``--json`` error line, the recording closed whatever happens)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fnmatch
 import time
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from typing import IO, Any
 
 from ..arguments import parse_command_line
 from ..exit import CommandError, ExitStatus
+from ..exit import run_command as run_live
 from ..protocol.session import (
     EventMessage,
     NamespaceDisconnected,
@@ -158,22 +158,3 @@ async def listen_main(
         return ExitStatus.OK
 
     return await with_client(options, out, err, body, matches)
-
-
-def run_live(main: Any) -> ExitStatus:
-    """Run a command's coroutine: Ctrl-C disconnects cleanly and exits 130 (a
-    :class:`CommandError`, as every other way a command fails)."""
-    import signal
-
-    async def guarded() -> ExitStatus:
-        task = asyncio.current_task()
-        assert task is not None
-        loop = asyncio.get_running_loop()
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, task.cancel)
-        try:
-            return await main
-        except asyncio.CancelledError:
-            raise CommandError(ExitStatus.INTERRUPTED, "interrupted") from None
-
-    return asyncio.run(guarded())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import IO, Any
 
-from ..replay import ReplayReport, StepResult
+from ..script import ReplayReport, StepResult
 
 __all__ = [
     "result_lines",

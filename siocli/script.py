@@ -1,0 +1,344 @@
+"""A recording read as a script: its Socket.IO packets as steps (what the client did,
+what the server did), and how a recorded step and an actual one are compared (session ids,
+ack ids, secrets and ``--ignore``d paths normalised). ``replay`` plays the client steps
+against a server; ``replay --serve`` (:mod:`siocli.recorded_server`) plays the server steps
+to a client."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .protocol.dissect import Dissector
+from .protocol.recovery import granted_pid
+from .protocol.types import Direction, Handshake, SocketPacket, SocketType
+from .recording import REDACTED, Recording, replace_in_strings
+
+__all__ = [
+    "ENGINE_SID",
+    "OFFSET",
+    "Normaliser",
+    "ReplayReport",
+    "Step",
+    "StepResult",
+    "collect_recorded_sids",
+    "comparable",
+    "handshake_of",
+    "parse_ignore",
+    "script_of",
+    "socket_id_role",
+]
+
+_EVENT_TYPES = (SocketType.EVENT, SocketType.BINARY_EVENT)
+_ACK_TYPES = (SocketType.ACK, SocketType.BINARY_ACK)
+
+
+@dataclass(slots=True)
+class Step:
+    """One Socket.IO packet of the recording: an action (``c2s``) or an expectation."""
+
+    number: int
+    direction: Direction
+    time: float
+    kind: str  # connect, connect_error, disconnect, event, ack, close
+    namespace: str
+    name: Any = None  # the event name
+    args: list[Any] = field(default_factory=list)
+    ack_id: int | None = None  # as recorded
+    auth: Any = None  # connect: the payload (protocol 5) or query (protocol 4)
+    answers: Step | None = None  # an ack: the event step it answers
+    question: str | None = None  # an ack: the event name it answers
+
+    def label(self) -> str:
+        arrow = ">" if self.direction is Direction.C2S else "<"
+        text = f"{arrow} {self.kind} {self.namespace}"
+        if self.kind == "event":
+            text += f" {json.dumps(self.name, ensure_ascii=False)}"
+        if self.kind == "ack" and self.question is not None:
+            text += f" (answer to {json.dumps(self.question, ensure_ascii=False)})"
+        return text
+
+
+@dataclass(slots=True)
+class StepResult:
+    step: Step
+    ok: bool
+    message: str = ""
+    expected: Any = None
+    actual: Any = None
+    normalised: str = ""  # what both sides had replaced before comparing, said in the diff
+
+    def diff(self) -> str:
+        import difflib
+
+        if self.expected is None and self.actual is None:
+            return ""
+        said = f"; {self.normalised}" if self.normalised else ""
+        lines = difflib.unified_diff(
+            _pretty(self.expected).splitlines(),
+            _pretty(self.actual).splitlines(),
+            f"expected (recorded{said})",
+            "actual",
+            lineterm="",
+        )
+        return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class ReplayReport:
+    recording: str
+    results: list[StepResult] = field(default_factory=list)
+    unexpected: list[StepResult] = field(default_factory=list)
+    error: str | None = None  # could not run at all (unreachable server...)
+    hint: str | None = None
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(r.ok for r in self.results) and not self.unexpected
+
+
+# --- from recording to script ------------------------------------------------------------------
+
+
+def script_of(recording: Recording) -> list[Step]:
+    """The recording's Socket.IO packets, in order, as replay steps (first session only)."""
+    dissector = Dissector(recording.eio, check=False)
+    steps: list[Step] = []
+    first_session = recording.messages[0].session if recording.messages else None
+    asked: dict[tuple[Direction, str, int], Step] = {}
+    for message in recording.messages:
+        if message.session != first_session:
+            break  # a reconnection: replay follows the first session
+        report = dissector.receive(message.direction, message.transport, message.data, message.time)
+        for packet in report.packets:
+            if packet.complete is None or message.direction is None:
+                continue
+            step = _step(
+                len(steps) + 1,
+                message.direction,
+                message.time or 0.0,
+                packet.complete,
+                recording.eio,
+                asked,
+            )
+            if step is not None:
+                steps.append(step)
+    for event in recording.events:
+        if event.get("type") == "close" and event.get("reason") not in (
+            "io client disconnect",
+            None,
+        ):
+            steps.append(
+                Step(
+                    len(steps) + 1,
+                    Direction.S2C,
+                    float(event.get("t") or 0.0),
+                    "close",
+                    "/",
+                    name=event.get("reason"),
+                )
+            )
+            break
+    return steps
+
+
+def _step(
+    number: int,
+    direction: Direction,
+    t: float,
+    packet: SocketPacket,
+    eio: int,
+    asked: dict[tuple[Direction, str, int], Step],
+) -> Step | None:
+    ptype = packet.type
+    namespace = packet.namespace
+    if ptype is SocketType.CONNECT:
+        auth: Any = packet.data
+        if eio == 3 and "?" in namespace:
+            namespace, _, query = namespace.partition("?")
+            from urllib.parse import parse_qsl
+
+            auth = dict(parse_qsl(query, keep_blank_values=True))
+        return Step(number, direction, t, "connect", namespace, auth=auth)
+    if ptype is SocketType.CONNECT_ERROR:
+        return Step(number, direction, t, "connect_error", namespace, args=[packet.data])
+    if ptype is SocketType.DISCONNECT:
+        return Step(number, direction, t, "disconnect", namespace)
+    if ptype in _EVENT_TYPES:
+        data = packet.data or [None]
+        step = Step(number, direction, t, "event", namespace, data[0], list(data[1:]), packet.id)
+        if packet.id is not None:
+            asked[(direction, namespace, packet.id)] = step
+        return step
+    if ptype in _ACK_TYPES:
+        other = Direction.S2C if direction is Direction.C2S else Direction.C2S
+        question = asked.get((other, namespace, packet.id)) if packet.id is not None else None
+        return Step(
+            number,
+            direction,
+            t,
+            "ack",
+            namespace,
+            None,
+            list(packet.data or []),
+            packet.id,
+            answers=question,
+            question=question.name if question is not None else None,
+        )
+    return None
+
+
+# --- normalising -------------------------------------------------------------------------------
+
+_IGNORE = re.compile(r"^(?P<event>[^\[.]+)(?P<path>(\[\d+\]|\.[^.\[]+)*)$")
+_PART = re.compile(r"\[(\d+)\]|\.([^.\[]+)")
+
+
+def parse_ignore(spec: str) -> tuple[str, list[int | str]]:
+    """``tick[0].time`` -> ("tick", [0, "time"]); ``ValueError`` if malformed."""
+    match = _IGNORE.match(spec)
+    if match is None:
+        raise ValueError(f"{spec!r}: expected EVENT[INDEX].key.path, e.g. tick[0].time")
+    path: list[int | str] = [
+        int(index) if index else key for index, key in _PART.findall(match.group("path"))
+    ]
+    return match.group("event"), path
+
+
+def _mask(args: list[Any], path: list[int | str]) -> list[Any]:
+    """A copy of ``args`` with the value at ``path`` (args[i].key...) replaced."""
+    if not path:
+        return args
+    result = json.loads(json.dumps(args, default=_binary_for_json))
+    target: Any = result
+    for part in path[:-1]:
+        try:
+            target = target[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return result
+    last = path[-1]
+    if (isinstance(target, list) and isinstance(last, int) and last < len(target)) or (
+        isinstance(target, dict) and last in target
+    ):
+        target[last] = "<ignored>"  # type: ignore[index]
+    return result
+
+
+def _binary_for_json(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray)):
+        return {"$binary": bytes(value).hex()}
+    raise TypeError(type(value).__name__)
+
+
+ENGINE_SID = "engine sid"
+"""The role of the Engine.IO session id; ids are shown by role in comparisons: <engine sid>."""
+
+
+def socket_id_role(namespace: str) -> str:
+    """The role of a namespace's socket id (Socket.IO 2.x: the engine sid for '/')."""
+    return f"socket id on {namespace}"
+
+
+OFFSET = "<offset>"
+"""What an event's offset (connection state recovery) is compared as: each run has its own."""
+
+
+class Normaliser:
+    """Values that always differ between two sessions, made equal: sids, ignored paths, and
+    with connection state recovery, pids and event offsets."""
+
+    def __init__(self, ignore: tuple[str, ...], secrets: frozenset[str] = frozenset()) -> None:
+        self.ignore = [parse_ignore(spec) for spec in ignore]
+        self.sids: dict[str, str] = {}  # a session id (recorded or actual) -> its role
+        self.secrets = set(secrets)
+        self.recovering: set[str] = set()  # namespaces granted a pid: their events' offsets
+
+    def sid(self, value: str | None, role: str) -> None:
+        if value:
+            self.sids[value] = role
+
+    def granted(self, namespace: str, data: Any) -> None:
+        """A CONNECT answer: its pid, if any, is an id like the sids, and from then on the
+        namespace's events end with an offset."""
+        pid = granted_pid(data)
+        if pid is not None:
+            self.sid(pid, f"pid on {namespace}")
+            self.recovering.add(namespace)
+
+    def event_args(self, namespace: str, ack_id: int | None, args: list[Any]) -> list[Any]:
+        """``args`` with the offset a recovery-enabled server appended (to the events it
+        stores: those without an ack) replaced by :data:`OFFSET`."""
+        if namespace in self.recovering and ack_id is None and args and args[-1].__class__ is str:
+            return [*args[:-1], OFFSET]
+        return args
+
+    def describe(self) -> str:
+        """What this normaliser replaces, for a diff's header."""
+        roles = sorted(set(self.sids.values()))
+        said = ", ".join(f"<{role}>" for role in roles)
+        if self.recovering:
+            said += (", " if said else "") + f"event offsets as {OFFSET}"
+        return f"normalised: {said}" if said else ""
+
+    def secret(self, value: str) -> None:
+        """A value the recording shows redacted: show it redacted here too."""
+        if value and value != REDACTED:
+            self.secrets.add(value)
+
+    def args(self, event: Any, args: list[Any]) -> Any:
+        value = json.loads(json.dumps(args, default=_binary_for_json))
+        for name, path in self.ignore:
+            if name == event or name == "*":
+                value = _mask(value, path)
+        replacements = {sid: f"<{role}>" for sid, role in self.sids.items()}
+        replacements.update(dict.fromkeys(self.secrets, REDACTED))
+        return replace_in_strings(value, replacements)
+
+
+def handshake_of(recording: Recording) -> Handshake | None:
+    """The recorded server's handshake (its open packet), if the recording has it."""
+    from .protocol.annotate import annotate_message
+
+    for message in recording.messages[:3]:
+        for packet in annotate_message(message.data, recording.eio, message.transport).packets:
+            if packet.handshake is not None:
+                return packet.handshake
+    return None
+
+
+def collect_recorded_sids(recording: Recording, steps: list[Step], into: Normaliser) -> None:
+    """Teach ``into`` the recorded session ids: the Engine.IO sid, each namespace's."""
+    handshake = handshake_of(recording)
+    if handshake is not None:
+        into.sid(handshake.sid, ENGINE_SID)
+    for step in steps:
+        if (
+            step.kind == "connect"
+            and step.direction is Direction.S2C
+            and isinstance(step.auth, dict)
+        ):
+            into.sid(step.auth.get("sid"), socket_id_role(step.namespace))
+            into.granted(step.namespace, step.auth)
+
+
+def comparable(kind: str, name: Any, args: list[Any], question: Any, normaliser: Normaliser) -> Any:
+    if kind == "event":
+        return {"event": name, "args": normaliser.args(name, args)}
+    if kind == "ack":
+        return {"args": normaliser.args(question, args)}
+    if kind == "connect_error":
+        # protocol 5 sends {"message", "data"}, protocol 4 a string: one shape for both
+        error = args[0] if args else None
+        if not isinstance(error, dict):
+            error = {"message": error}
+        return {"error": normaliser.args(None, [error])}
+    if kind == "close":
+        return {"reason": name}
+    return {}
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
