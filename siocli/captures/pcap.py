@@ -40,6 +40,7 @@ from .tcp import ACK, FIN, RST, SYN, Gap, Segment, Stream, segment_of
 __all__ = ["read_pcap"]
 
 C2S, S2C = Direction.C2S, Direction.S2C
+_new = tuple.__new__
 POLLING, WEBSOCKET = Transport.POLLING, Transport.WEBSOCKET
 _Out = list[WireMessage | InputProblem]
 _CLOSE_CODES = {
@@ -191,7 +192,7 @@ class _Connection:
         flags = segment.flags
         if flags & SYN:
             outgoing.syn(segment.seq)
-        if flags & ACK and incoming.next is not None:
+        if flags & ACK and segment.ack != incoming.next and incoming.next is not None:
             for chunk in incoming.acked(segment.ack):
                 self._chunk(segment.destination == self.client, chunk, time, out)
         payload = segment.payload
@@ -203,7 +204,7 @@ class _Connection:
         if flags & FIN:
             outgoing.syn(segment.seq - 1)  # a FIN-only connection start: it ends at once
             outgoing.fin = (segment.seq + len(payload) + segment.missing) % (1 << 32)
-        if flags & RST or (outgoing.complete and incoming.complete):
+        if flags & RST or (outgoing.fin is not None and outgoing.complete and incoming.complete):
             self.ended = True
         return out
 
@@ -485,8 +486,10 @@ class _Connection:
         data: str | bytes = item.data
         if opcode == 1:
             data = item.data.decode("utf-8", "replace")
-        wire = WireMessage(
-            data, C2S if from_client else S2C, WEBSOCKET, item.time, self.eio, self.session, where
+        direction = C2S if from_client else S2C
+        wire = _new(  # WireMessage(...) costs 4x more: see siocli.wire.WireMessage
+            WireMessage,
+            (data, direction, WEBSOCKET, item.time, self.eio, self.session, where, (), None),
         )
         if self.deciding is None:
             out.append(wire)

@@ -381,7 +381,6 @@ class WebSocketParser:
         if self.lost:
             return out
         if isinstance(chunk, Gap):
-            self._run(time, out)
             if self.header is not None and not self.buffer and chunk.length <= self.remaining:
                 self.remaining -= chunk.length
                 self.offset += chunk.length
@@ -401,8 +400,10 @@ class WebSocketParser:
             )
             self.lost = True
             return out
-        self.buffer += chunk
-        self._run(time, out)
+        if self.buffer:
+            chunk = bytes(self.buffer) + chunk
+            self.buffer.clear()
+        self._run(chunk, time, out)
         return out
 
     def finish(self) -> list[WsMessage | Problem]:
@@ -410,57 +411,70 @@ class WebSocketParser:
             return []
         return [Problem("the stream ends inside a WebSocket message", self.message_offset)]
 
-    def _run(self, time: float, out: list[WsMessage | Problem]) -> None:
-        buffer = self.buffer
-        while buffer and not self.lost:
+    def _run(self, data: bytes, time: float, out: list[WsMessage | Problem]) -> None:
+        """Read ``data`` from its start; what does not make a whole header waits."""
+        position = 0
+        end = len(data)
+        base = self.offset
+        while position < end:
             if self.header is None:
-                size = len(buffer)
-                if size < 2:
-                    return
-                b0, b1 = buffer[0], buffer[1]
+                if end - position < 2:
+                    break
+                b0 = data[position]
+                b1 = data[position + 1]
                 length = b1 & 0x7F
-                start = 2
+                start = position + 2
                 if length == 126:
-                    if size < 4:
-                        return
-                    length = int.from_bytes(buffer[2:4], "big")
-                    start = 4
+                    if end < start + 2:
+                        break
+                    length = int.from_bytes(data[start : start + 2], "big")
+                    start += 2
                 elif length == 127:
-                    if size < 10:
-                        return
-                    length = int.from_bytes(buffer[2:10], "big")
-                    start = 10
+                    if end < start + 8:
+                        break
+                    length = int.from_bytes(data[start : start + 8], "big")
+                    start += 8
                     if length > _MAX_BODY:
-                        self._lose(f"a frame length of {length} bytes", out)
+                        self._lose(f"a frame length of {length} bytes", base + position, out)
                         return
                 mask = None
                 if b1 & 0x80:
-                    if size < start + 4:
-                        return
-                    mask = bytes(buffer[start : start + 4])
+                    if end < start + 4:
+                        break
+                    mask = data[start : start + 4]
                     start += 4
                 opcode = b0 & 0x0F
                 if opcode not in (0, 1, 2, 8, 9, 10):
-                    self._lose(f"a frame with the reserved opcode {opcode}", out)
+                    self._lose(f"a frame with the reserved opcode {opcode}", base + position, out)
                     return
-                self.header = (b0, length, mask, self.offset)
+                stop = start + length
+                if stop <= end and b0 & 0xC0 == 0x80 and 0 < opcode < 3 and not self.message:
+                    # the common case: a whole, final, uncompressed data frame
+                    payload = data[start:stop]
+                    if mask is not None and payload:
+                        payload = unmask(payload, mask)
+                    out.append(WsMessage(opcode, payload, None, base + position, time, bool(mask)))
+                    position = stop
+                    continue
+                self.header = (b0, length, mask, base + position)
                 self.remaining = length
                 self.payload = []
                 self.frame_damaged = None
-                del buffer[:start]
-                self.offset += start
-            take = min(self.remaining, len(buffer))
+                position = start
+            take = min(self.remaining, end - position)
             if take:
-                self.payload.append(bytes(buffer[:take]))
-                del buffer[:take]
-                self.offset += take
+                self.payload.append(data[position : position + take])
+                position += take
                 self.remaining -= take
             if self.remaining:
-                return
+                break
             self._frame_done(time, out)
+        self.offset = base + position
+        if position < end:
+            self.buffer += data[position:]
 
-    def _lose(self, why: str, out: list[WsMessage | Problem]) -> None:
-        out.append(Problem(f"{why}: the WebSocket framing is lost from here", self.offset))
+    def _lose(self, why: str, offset: int, out: list[WsMessage | Problem]) -> None:
+        out.append(Problem(f"{why}: the WebSocket framing is lost from here", offset))
         self.lost = True
 
     def _frame_done(self, time: float, out: list[WsMessage | Problem]) -> None:

@@ -43,6 +43,7 @@ _VLANS = (0x8100, 0x88A8, 0x9100)
 _IPV6_EXTENSIONS = (0, 43, 60)  # hop-by-hop, routing, destination options: skippable
 _u16 = struct.Struct("!H").unpack_from
 _tcp = struct.Struct("!HHIIBB").unpack_from
+_ip4 = struct.Struct("!BxHxxHxBxx4s4s").unpack_from  # version/IHL, length, fragment, protocol
 
 
 class Segment(NamedTuple):
@@ -102,17 +103,14 @@ def segment_of(linktype: int, frame: bytes) -> Segment | str | None:
 def _ipv4(frame: bytes, start: int) -> Segment | str | None:
     if len(frame) < start + 20:
         return "an IPv4 header cut short"
-    header = (frame[start] & 0x0F) * 4
-    if frame[start + 9] != 6:
+    version, total, fragment, protocol, source, destination = _ip4(frame, start)
+    if protocol != 6:
         return None
-    total = _u16(frame, start + 2)[0]
-    if _u16(frame, start + 6)[0] & 0x3FFF:  # more fragments, or a fragment offset
+    if fragment & 0x3FFF:  # more fragments, or a fragment offset
         return "a fragmented IPv4 packet (fragments are not reassembled)"
-    source = frame[start + 12 : start + 16]
-    destination = frame[start + 16 : start + 20]
     # total == 0: TCP segmentation offload wrote no length; trust the frame
     end = start + total if total else len(frame)
-    return _tcp_segment(frame, start + header, end, source, destination)
+    return _tcp_segment(frame, start + (version & 0x0F) * 4, end, source, destination)
 
 
 def _ipv6(frame: bytes, start: int) -> Segment | str | None:
@@ -179,6 +177,10 @@ class Stream:
             self.next = (seq + 1) % _MOD
 
     def add(self, seq: int, payload: bytes, missing: int = 0) -> list[bytes | Gap]:
+        if seq == self.next and not missing and not self.pending:  # the common case
+            self.delivered += len(payload)
+            self.next = (seq + len(payload)) & 0xFFFFFFFF
+            return [payload]
         if self.next is None:
             self.next = seq
         ahead = (seq - self.next) % _MOD
@@ -213,7 +215,7 @@ class Stream:
     def acked(self, ack: int) -> list[bytes | Gap]:
         """The peer acknowledged every byte before ``ack``: what was not captured of them
         never will be."""
-        if self.next is None:
+        if ack == self.next or self.next is None:
             return []
         ahead = (ack - self.next) % _MOD
         if ahead == 0 or ahead >= _HALF:
