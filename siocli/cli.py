@@ -773,6 +773,14 @@ Examples:
     help="Emit EVENT to every client every SECONDS (repeatable).",
 )
 @click.option(
+    "--recover",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Connection state recovery (socket.io >= 4.6) with this maxDisconnectionDuration: "
+    "answers carry a pid, events an offset, and a client back within SECONDS gets its "
+    "socket id and what it missed.",
+)
+@click.option(
     "--profile",
     type=click.Choice(["protocol-test-suite"]),
     help="protocol-test-suite: the configuration and behaviour the official "
@@ -823,6 +831,7 @@ def serve(ctx: click.Context, **kwargs: Any) -> None:
         ping_timeout=kwargs["ping_timeout"],
         max_payload=kwargs["max_payload"],
         emit_every=tuple(every),
+        recover=kwargs["recover"],
         profile=kwargs["profile"],
         as_json=kwargs["as_json"],
         verbose=kwargs["verbose"],

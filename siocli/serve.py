@@ -52,6 +52,7 @@ class ServeOptions:
     ping_timeout: int = 20000
     max_payload: int = 1_000_000
     emit_every: tuple[tuple[float, str, tuple[Any, ...]], ...] = ()
+    recover: float | None = None  # connection state recovery: maxDisconnectionDuration (s)
     profile: str | None = None
     as_json: bool = False
     verbose: bool = False
@@ -120,13 +121,20 @@ class _EchoApp:
     def _record(self, event: AppEvent) -> dict[str, Any]:
         """What a client did, for the live view."""
         if isinstance(event, ClientJoined):
-            return {
+            joined: dict[str, Any] = {
                 "type": "join",
                 "sid": event.socket_id,
                 "nsp": event.namespace,
                 "auth": event.auth,
                 "eio": event.eio,
             }
+            if event.recovered is not None:  # the client asked to recover a session
+                joined["recovered"] = event.recovered
+                if event.recovered:
+                    joined["missed"] = event.missed  # sent again, before the answer
+                else:
+                    joined["why"] = event.why
+            return joined
         if isinstance(event, ClientEvent):
             return {
                 "type": "event",
@@ -153,12 +161,15 @@ class _EchoApp:
         if isinstance(event, ClientBroke):
             return {"type": "protocol_error", "sid": event.sid, "reason": event.reason}
         assert isinstance(event, ClientLeft)
-        return {
+        left: dict[str, Any] = {
             "type": "leave",
             "sid": event.socket_id,
             "nsp": event.namespace,
             "reason": event.reason,
         }
+        if event.kept:
+            left["kept_for"] = self.options.recover  # seconds it may come back and recover
+        return left
 
 
 def _satisfies(auth: Any, required: dict[str, Any]) -> bool:
@@ -212,7 +223,9 @@ def build(options: ServeOptions, printer: EventPrinter, err: IO[str]) -> list[En
 
     suite = options.profile == "protocol-test-suite"
     app = _EchoApp(None, printer, options)  # type: ignore[arg-type]
-    server = SocketServer(engine(), app.authorize, connect_timeout=1.0 if suite else 45.0)
+    server = SocketServer(
+        engine(), app.authorize, connect_timeout=1.0 if suite else 45.0, recover=options.recover
+    )
     app.server = server
     app.wire = WireView(err) if options.verbose else None
     if suite:
@@ -251,9 +264,11 @@ async def serve(
     )
     if ready is not None:
         ready.set_result(port)
+    configured = _configured(options)
+    namespaces = ("/", *(n for n in configured.namespaces if n != "/"))
     streams = [
-        asyncio.ensure_future(_emit_every(front, endpoints[0], every))
-        for every in _configured(options).emit_every
+        asyncio.ensure_future(_emit_every(front, endpoints[0], every, namespaces))
+        for every in configured.emit_every
     ]
     stop = asyncio.get_running_loop().create_future()
     with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -270,15 +285,19 @@ async def serve(
 
 
 async def _emit_every(
-    front: FrontEnd, endpoint: Endpoint, every: tuple[float, str, tuple[Any, ...]]
+    front: FrontEnd,
+    endpoint: Endpoint,
+    every: tuple[float, str, tuple[Any, ...]],
+    namespaces: tuple[str, ...],
 ) -> None:
     seconds, event, args = every
     server = endpoint.server
     assert isinstance(server, SocketServer)
     while True:
         await asyncio.sleep(seconds)
-        for sid, namespace in server.joined():
-            server.emit(sid, namespace, event, *args)
+        for namespace in namespaces:
+            # to sockets away too: with --recover they get it when they come back
+            server.broadcast(namespace, event, *args)
         front.pump(endpoint)
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 from siocli.protocol.dissect import Dissector, MessageReport
-from siocli.protocol.recovery import Recovery, event_offset, offset_order, recovery_request
+from siocli.protocol.recovery import (
+    Recovery,
+    RecoveryStore,
+    Restored,
+    event_offset,
+    offset_order,
+    recovery_request,
+)
 from siocli.protocol.socketio import decode_packet
 from siocli.protocol.types import Direction, Transport
 
@@ -204,3 +211,32 @@ def test_stale_pid_and_offsets_going_backwards() -> None:
     twice = client.send(S2C, '42["tick",1,"OeKf2Lk"]')
     assert sorted(codes(twice)) == ["sio.offset-backwards", "sio.recovery-replay"]
     assert "gets this packet twice" in messages(twice)
+
+
+def test_the_server_store_recovers_as_socket_io_does() -> None:
+    ids = iter(f"id{n}" for n in range(100))
+    store = RecoveryStore(30.0, lambda: next(ids), packets=3)
+    pid = store.open("/", "S1")
+    first = store.stamp(pid, ["tick", 1])
+    assert first[:2] == ["tick", 1] and isinstance(first[2], str)
+    # still connected: socket.io keeps a session only once it closed
+    assert store.restore(pid, first[2], "/", 1.0) == "that session is still connected"
+    assert store.left(pid, "transport close", 1.0)
+    assert store.missed("/", ["tick", 2], 2.0) == 1
+    assert store.missed("/admin", ["tick", 9], 2.0) == 0
+    restored = store.restore(pid, first[2], "/", 3.0)
+    assert isinstance(restored, Restored)
+    assert restored.socket_id == "S1"
+    assert [data[:2] for data in restored.missed] == [["tick", 2]]
+    # offsets grow: decode orders them
+    assert offset_order(first[2]) < offset_order(restored.missed[0][2])  # type: ignore[operator]
+    # gone for good, too long away, an offset no longer kept, an unknown pid
+    assert not store.left(pid, "client namespace disconnect", 4.0)
+    assert store.restore(pid, first[2], "/", 5.0) == "unknown or expired pid"
+    pid = store.open("/", "S2")
+    offsets = [store.stamp(pid, ["tick", n])[-1] for n in range(5)]
+    store.left(pid, "ping timeout", 10.0)
+    assert "is not among the last 3 events kept" in str(store.restore(pid, offsets[0], "/", 11))
+    assert isinstance(store.restore(pid, offsets[3], "/", 12.0), Restored)
+    store.left(pid, "ping timeout", 20.0)
+    assert store.restore(pid, offsets[4], "/", 51.0) == "unknown or expired pid"

@@ -14,12 +14,17 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
+from siocli.protocol.recovery import offset_order
+
 from .faults.relay import Relay, run_relay
-from .realservers import RunningServer, run_server
+from .realservers import RunningServer, node, run_server
+
+CLIENTS = Path(__file__).parent / "clients"
 
 TICKS = 40  # events the client waits for; the cut comes after CUT_AFTER of them
 CUT_AFTER = 8
@@ -184,3 +189,65 @@ def test_replay_normalises_offsets_and_pids(tmp_path: Any) -> None:
         "event offsets as <offset>)" in replayed.stdout
     )
     assert replayed.stdout.count("differs from the recording") == 1  # the ack, not offsets
+
+
+def node_client(url: str, transport: str) -> tuple[subprocess.Popen[bytes], Log]:
+    process = subprocess.Popen(
+        [
+            node(),
+            str(CLIENTS / "recovery_client.js"),
+            json.dumps(
+                {"url": url, "transports": [transport], "count": TICKS, "reconnectionDelay": 1000}
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    return process, Log(process.stdout)
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_the_node_client_recovers_from_siocli_serve(transport: str) -> None:
+    """socket.io-client 4.8 against ``siocli serve --recover 30``, through the same relay:
+    it comes back with its socket id and gets what it missed, once, in order."""
+    command = [
+        *("serve", "--port", "0", "--recover", "30", "--emit-every", "0.04 tick", "--json"),
+        *("--ping-interval", "200", "--ping-timeout", "200"),
+    ]
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "siocli", *command], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert serve.stdout is not None
+        port = int(json.loads(serve.stdout.readline())["url"].rsplit(":", 1)[1])
+        log = Log(serve.stdout)
+        with run_relay(port, b"tick") as relay:
+            process, out = node_client(f"http://127.0.0.1:{relay.port}", transport)
+            out.wait(lambda r: len([e for e in out.records if e.get("type") == "event"]) >= 8)
+            relay.arm()
+            assert relay.wait_cut(10), "the relay never cut"
+            assert process.wait(30) == 0
+            records = out.wait(lambda r: "eof" in r)
+            for stream in (process.stdout, process.stderr):
+                stream.close()  # type: ignore[union-attr]
+        joins = log.wait(lambda r: r.get("type") == "join" and "recovered" in r)
+    finally:
+        serve.terminate()
+        serve.wait(10)
+        for stream in (serve.stdout, serve.stderr):
+            if stream is not None:
+                stream.close()
+    connects = [r for r in records if r.get("type") == "connect"]
+    assert [c["recovered"] for c in connects] == [False, True]
+    assert connects[0]["id"] == connects[1]["id"]
+    # the only argument is the offset: siocli's are a counter, so nothing missed or twice
+    offsets = [offset_order(r["args"][-1]) for r in records if r.get("type") == "event"]
+    assert len(offsets) == TICKS
+    counts = [order[0] for order in offsets if order is not None]
+    assert counts == list(range(counts[0], counts[0] + TICKS))
+    left = [r for r in joins if r.get("type") == "leave"]
+    assert left[0]["kept_for"] == 30
+    join = next(r for r in joins if "recovered" in r)
+    assert join["recovered"] is True and join["missed"] >= 1
+    assert join["sid"] == connects[0]["id"]

@@ -406,3 +406,141 @@ def explain(
         return spans
     replaced = Span(span.start, span.end, span.kind, meaning)
     return (*spans[:index], replaced, *extra, *spans[index + 1 :])
+
+
+# --- the server's side -----------------------------------------------------------------------
+
+RECOVERABLE = frozenset(
+    (
+        "transport error",
+        "transport close",
+        "forced close",
+        "ping timeout",
+        "server shutting down",
+        "forced server close",
+    )
+)
+"""The reasons a socket closes for which socket.io keeps its state for recovery; a client's
+or the server's DISCONNECT of the namespace, or a parse error, end it for good."""
+
+PACKETS_KEPT = 1000
+"""Events remembered per socket for recovery (socket.io keeps every packet of
+``maxDisconnectionDuration``; a debugging server keeps a bounded number, oldest dropped: an
+offset older than that cannot be recovered from, as an expired one)."""
+
+SESSIONS_KEPT = 10_000
+"""Disconnected sessions kept for recovery at most, the oldest dropped first."""
+
+
+@dataclass(slots=True)
+class _Kept:
+    namespace: str
+    socket_id: str
+    history: deque[tuple[str, list[Any]]]  # (offset, event data with its offset), in order
+    disconnected_at: float | None = None
+
+
+class Restored(NamedTuple):
+    """A recovered socket: its id, and the events it missed (their data, offset last)."""
+
+    socket_id: str
+    missed: list[list[Any]]
+
+
+class RecoveryStore:
+    """Connection state recovery on a server, as socket.io does it (sans I/O: times are
+    given). Each socket granted a pid keeps its latest events; when it disconnects for a
+    recoverable reason, it is kept ``max_disconnection`` seconds, and events meant for its
+    namespace meanwhile are kept for it (:meth:`broadcast`). A reconnecting client's pid and
+    offset restore the socket id and give the events after that offset."""
+
+    def __init__(
+        self, max_disconnection: float, new_id: Any, *, packets: int = PACKETS_KEPT
+    ) -> None:
+        self.max_disconnection = max_disconnection
+        self.packets = packets
+        self._new_id = new_id
+        self._kept: dict[str, _Kept] = {}  # pid -> its socket, connected or not
+        self._away: dict[str, None] = {}  # pids of disconnected sockets, oldest first
+        self._count = 0
+
+    def open(self, namespace: str, socket_id: str) -> str:
+        """A socket joined afresh: its pid."""
+        pid: str = self._new_id()
+        self._kept[pid] = _Kept(namespace, socket_id, deque(maxlen=self.packets))
+        return pid
+
+    def stamp(self, pid: str, data: list[Any]) -> list[Any]:
+        """An event for the socket of ``pid`` (without an ack: those are not kept): its
+        data with a new offset appended, remembered."""
+        kept = self._kept.get(pid)
+        if kept is None:
+            return data
+        stamped = [*data, self._offset()]
+        kept.history.append((stamped[-1], stamped))
+        return stamped
+
+    def missed(self, namespace: str, data: list[Any], now: float) -> int:
+        """An event for every socket of ``namespace``: kept for those away (the connected
+        ones get it through :meth:`stamp`). Returns how many keep it."""
+        self.expire(now)
+        count = 0
+        for pid in self._away:
+            kept = self._kept[pid]
+            if kept.namespace == namespace:
+                kept.history.append((offset := self._offset(), [*data, offset]))
+                count += 1
+        return count
+
+    def left(self, pid: str, reason: str, now: float) -> bool:
+        """The socket of ``pid`` is gone: kept for recovery if ``reason`` allows it."""
+        kept = self._kept.get(pid)
+        if kept is None:
+            return False
+        if reason not in RECOVERABLE:
+            del self._kept[pid]
+            return False
+        kept.disconnected_at = now
+        self._away[pid] = None
+        if len(self._away) > SESSIONS_KEPT:
+            self._drop(next(iter(self._away)))
+        return True
+
+    def restore(self, pid: str, offset: str, namespace: str, now: float) -> Restored | str:
+        """The socket of ``pid`` again, with what it missed after ``offset``; or why not."""
+        self.expire(now)
+        kept = self._kept.get(pid)
+        if kept is None or kept.namespace != namespace:
+            return "unknown or expired pid"
+        if kept.disconnected_at is None:
+            # socket.io keeps a session only once it closed: a client faster than the
+            # server's ping timeout finds none
+            return "that session is still connected"
+        offsets = [entry[0] for entry in kept.history]
+        if offset not in offsets:
+            return f"offset {offset!r} is not among the last {self.packets} events kept"
+        missed = [data for _, data in list(kept.history)[offsets.index(offset) + 1 :]]
+        kept.disconnected_at = None
+        del self._away[pid]
+        return Restored(kept.socket_id, missed)
+
+    def expire(self, now: float) -> None:
+        threshold = now - self.max_disconnection
+        while self._away:
+            pid = next(iter(self._away))
+            if self._kept[pid].disconnected_at >= threshold:  # type: ignore[operator]
+                return
+            self._drop(pid)
+
+    def _drop(self, pid: str) -> None:
+        del self._away[pid]
+        del self._kept[pid]
+
+    def _offset(self) -> str:
+        # ordered as socket.io's are (see offset_order): a counter in yeast's alphabet
+        self._count += 1
+        value, text = self._count, ""
+        while value:
+            value, digit = divmod(value, 64)
+            text = _YEAST_ALPHABET[digit] + text
+        return text

@@ -31,6 +31,7 @@ from .engine_server import (
     WireSeen,
 )
 from .errors import DecodeError
+from .recovery import RecoveryStore, Restored, recovery_request
 from .types import Parser, SocketPacket, SocketType, socket_protocol
 
 __all__ = [
@@ -47,12 +48,19 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ClientJoined:
+    """A socket joined. With connection state recovery, to a client that asked to recover:
+    ``recovered``, then ``missed`` (the events sent again before the answer), or ``why`` it
+    could not be."""
+
     sid: str  # the Engine.IO session
     namespace: str
     socket_id: str
     auth: Any
     eio: int
     query: dict[str, str]
+    recovered: bool | None = None
+    missed: int = 0
+    why: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,7 @@ class ClientLeft:
     namespace: str
     reason: str
     socket_id: str = ""
+    kept: bool = False  # kept for connection state recovery
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +139,7 @@ class _Client:
     query: dict[str, str]
     assembler: socketio.PacketAssembler
     sockets: dict[str, str] = field(default_factory=dict)  # namespace -> socket id
+    pids: dict[str, str] = field(default_factory=dict)  # namespace -> pid (recovery)
     next_ack: dict[str, int] = field(default_factory=dict)
     asked: set[tuple[str, int]] = field(default_factory=set)  # our acks awaited
 
@@ -149,6 +159,7 @@ class SocketServer:
         connect_timeout: float = 45.0,
         new_id: Callable[[], str] | None = None,
         parser: Parser = Parser.DEFAULT,
+        recover: float | None = None,
     ) -> None:
         self.engine = engine
         self.parser = parser
@@ -162,6 +173,9 @@ class SocketServer:
         self._events: list[AppEvent] = []
         self._now = 0.0  # the time of the latest input
         self._new_id = new_id or (lambda: _secrets.token_urlsafe(15))
+        # connection state recovery (socket.io's connectionStateRecovery), protocol 5 only:
+        # ``recover`` is its maxDisconnectionDuration, in seconds
+        self.recovery = RecoveryStore(recover, self._new_id) if recover is not None else None
 
     # --- the front end's side: same as EngineServer, Socket.IO handled on the way --------
 
@@ -228,12 +242,24 @@ class SocketServer:
         if client is None or namespace not in client.sockets:
             return None
         ack_id = None
+        data = [event, *args]
         if ack:
             ack_id = client.next_ack.get(namespace, 0)
             client.next_ack[namespace] = ack_id + 1
             client.asked.add((namespace, ack_id))
-        self._send(client, SocketPacket(SocketType.EVENT, namespace, [event, *args], ack_id))
+        elif self.recovery is not None and namespace in client.pids:
+            data = self.recovery.stamp(client.pids[namespace], data)  # its offset appended
+        self._send(client, SocketPacket(SocketType.EVENT, namespace, data, ack_id))
         return ack_id
+
+    def broadcast(self, namespace: str, event: str, *args: Any) -> None:
+        """Send an event to every socket of ``namespace``; with recovery, sockets away
+        keep it for when they come back."""
+        for sid, client in self.clients.items():
+            if namespace in client.sockets:
+                self.emit(sid, namespace, event, *args)
+        if self.recovery is not None:
+            self.recovery.missed(namespace, [event, *args], self._now)
 
     def ack(self, sid: str, namespace: str, ack_id: int, *args: Any) -> None:
         client = self.clients.get(sid)
@@ -248,6 +274,7 @@ class SocketServer:
         if namespace in client.sockets:
             self._send(client, SocketPacket(SocketType.DISCONNECT, namespace))
             socket_id = client.sockets.pop(namespace)
+            self._left(client, namespace, "server namespace disconnect")
             self._events.append(
                 ClientLeft(sid, namespace, "server namespace disconnect", socket_id)
             )
@@ -298,7 +325,17 @@ class SocketServer:
         self._join_by.pop(event.sid, None)
         if client is not None:
             for namespace, socket_id in client.sockets.items():
-                self._events.append(ClientLeft(client.sid, namespace, event.reason, socket_id))
+                kept = self._left(client, namespace, event.reason)
+                self._events.append(
+                    ClientLeft(client.sid, namespace, event.reason, socket_id, kept)
+                )
+
+    def _left(self, client: _Client, namespace: str, reason: str) -> bool:
+        """The socket is gone; with recovery, kept if ``reason`` allows: whether it is."""
+        pid = client.pids.pop(namespace, None)
+        if pid is not None and self.recovery is not None:
+            return self.recovery.left(pid, reason, self._now)
+        return False
 
     def _message(self, client: _Client, data: str | bytes) -> None:
         try:
@@ -336,6 +373,7 @@ class SocketServer:
             return
         if ptype is SocketType.DISCONNECT:
             socket_id = client.sockets.pop(namespace)
+            self._left(client, namespace, "client namespace disconnect")
             self._events.append(
                 ClientLeft(client.sid, namespace, "client namespace disconnect", socket_id)
             )
@@ -359,6 +397,16 @@ class SocketServer:
         self.engine.close(client.sid, "parse error")
 
     def _connect(self, client: _Client, namespace: str, auth: Any) -> None:
+        request = None
+        if self.recovery is not None and client.protocol == 5:
+            request = recovery_request(auth)
+        why = None
+        if request is not None:
+            restored = self.recovery.restore(*request, namespace, self._now)  # type: ignore[union-attr]
+            if isinstance(restored, Restored):
+                self._recovered(client, namespace, auth, request[0], restored)
+                return
+            why = restored
         try:
             refusal = self.authorize(client.sid, namespace, auth)
         except KeyError:
@@ -375,14 +423,44 @@ class SocketServer:
         if client.protocol == 5:
             socket_id = self._new_id()
             answer = {"sid": socket_id}
+            if self.recovery is not None:
+                answer["pid"] = client.pids[namespace] = self.recovery.open(namespace, socket_id)
         else:  # Socket.IO 2.x: the engine sid, '/nsp#sid' elsewhere
             socket_id = client.sid if namespace == "/" else f"{namespace}#{client.sid}"
             answer = None
         client.sockets[namespace] = socket_id
         self._join_by.pop(client.sid, None)
         self._send(client, SocketPacket(SocketType.CONNECT, namespace, answer))
+        recovered = None if request is None else False
         self._events.append(
-            ClientJoined(client.sid, namespace, socket_id, auth, client.eio, client.query)
+            ClientJoined(
+                client.sid, namespace, socket_id, auth, client.eio, client.query, recovered, 0, why
+            )
+        )
+
+    def _recovered(
+        self, client: _Client, namespace: str, auth: Any, pid: str, restored: Restored
+    ) -> None:
+        """As socket.io: the missed events first, then the CONNECT answer with the same
+        socket id and pid; the authorization is not asked again (skipMiddlewares)."""
+        for data in restored.missed:
+            self._send(client, SocketPacket(SocketType.EVENT, namespace, data))
+        client.sockets[namespace] = restored.socket_id
+        client.pids[namespace] = pid
+        self._join_by.pop(client.sid, None)
+        answer = {"sid": restored.socket_id, "pid": pid}
+        self._send(client, SocketPacket(SocketType.CONNECT, namespace, answer))
+        self._events.append(
+            ClientJoined(
+                client.sid,
+                namespace,
+                restored.socket_id,
+                auth,
+                client.eio,
+                client.query,
+                True,
+                len(restored.missed),
+            )
         )
 
     @staticmethod
