@@ -259,3 +259,144 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
         capture_output=True,
     )
     return cert, key
+
+
+# --- the live view -------------------------------------------------------------------------------
+
+
+@pytest.mark.node
+def test_json_gives_decode_json_lines_with_the_session_label() -> None:
+    with run_server("node4") as server, run_proxy(server.url, "--json") as proxy:
+        node_app(4, proxy.url)
+        output = proxy.stop()
+    lines = [json.loads(line) for line in output.splitlines()]
+    messages = [line for line in lines if "type" not in line]
+    notes = [line for line in lines if "type" in line]
+    decode_keys = {"index", "dir", "transport", "eio", "time", "eio_type", "raw", "findings"}
+    assert messages and all(decode_keys | {"session", "sid"} <= set(m) for m in messages)
+    assert {m["session"] for m in messages} == {"c1", "c2", "c3", "c4"}
+    # the same wire message decodes to the same object as `siocli decode --json` gives
+    hello = next(m for m in messages if m.get("event") == "hello" and m["dir"] == "c2s")
+    decoded = subprocess.run(
+        [sys.executable, "-m", "siocli", "decode", "--json", "--eio", "4", hello["raw"]],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    alone = json.loads(decoded.stdout.splitlines()[0])
+    for key in ("eio_type", "sio_type", "nsp", "id", "data", "event", "args"):
+        assert hello[key] == alone[key]
+    assert {"open", "close", "upgrade"} <= {n["type"] for n in notes}
+    assert all(n["session"] in {"c1", "c2", "c3", "c4"} for n in notes if n["type"] == "open")
+
+
+@pytest.mark.node
+def test_quiet_with_a_glob_and_a_namespace_shows_only_those() -> None:
+    with run_server("node4") as server:
+        with run_proxy(server.url, "-q", "hel*") as proxy:
+            node_app(4, proxy.url)
+            globbed = proxy.stop()
+        with run_proxy(server.url, "-q", "-n", "/admin") as proxy:
+            node_app(4, proxy.url)
+            admin = proxy.stop()
+    shown = [line for line in globbed.splitlines() if " > " in line or " < " in line]
+    assert shown and all('"hello"' in line or " ack " in line for line in shown), globbed
+    assert any('> event / "hello" 1, "two"' in line for line in shown)
+    assert any('< ack   / id=0 "hi", 1' in line for line in shown)  # the answer to hello
+    assert "echo" not in globbed and "whoami" not in globbed
+    shown = [line for line in admin.splitlines() if " > " in line or " < " in line]
+    assert shown and all("/admin" in line for line in shown)
+    assert any("✗ refused /admin" in line for line in shown)
+
+
+# --- recordings ----------------------------------------------------------------------------------
+
+
+def node_recorded(version: int, url: str, **spec: Any) -> list[dict[str, Any]]:
+    """tests/clients/node_recorded_client.js (recordings/record.sh's scenario)."""
+    done = subprocess.run(
+        [
+            realservers.node(),
+            str(CLIENTS / "node_recorded_client.js"),
+            json.dumps({"version": version, "url": url, **spec}),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert records and {"type": "timeout"} not in records, (records, done.stderr)
+    return records
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("transport", ["upgrade", "websocket"])
+@pytest.mark.parametrize("kind", ["node4", "node2"])
+def test_proxy_recordings_replay_and_serve_as_the_server(
+    kind: str, transport: str, tmp_path: Path
+) -> None:
+    version = VERSION[kind]
+    with run_server(kind) as server:
+        with run_proxy(server.url, "--record", str(tmp_path), "-q") as proxy:
+            node_recorded(version, proxy.url, transports=TRANSPORTS[transport])
+            proxy.stop()
+        [recording] = list(tmp_path.glob("c1-*.jsonl"))
+        text = recording.read_text()
+        assert "secret-token" not in text and "[redacted]" in text  # redacted by default
+        replayed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "siocli",
+                "replay",
+                str(recording),
+                "--fast",
+                "--auth",
+                AUTH,
+                "--ignore",
+                "clock[0].time",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert re.search(r"PASS: (\d+)/\1 steps as recorded", replayed.stdout)
+    # the same recording, played as the server to the Node client
+    mock = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "siocli",
+            "replay",
+            str(recording),
+            "--serve",
+            "--port",
+            "0",
+            "--fast",
+            "--strict",
+            "--clients",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert mock.stdout is not None
+        match = re.search(r"(http://127\.0\.0\.1:\d+)", mock.stdout.readline())
+        assert match
+        played = node_recorded(version, match.group(1), transports=TRANSPORTS[transport])
+        out, err = mock.communicate(timeout=20)
+    finally:
+        if mock.poll() is None:
+            mock.kill()
+            mock.communicate()
+    assert mock.returncode == 0, out + err
+    assert re.search(r"PASS: (\d+)/\1 steps as recorded", out)
+    seen = {f"{r['type']} {r.get('event', '')}": r for r in played}
+    assert seen["ack hello"]["args"] == ["hi", 1, "two", {"three": [3]}]
+    assert seen["ack whoami"]["args"] == [{"token": "secret-token"}]
