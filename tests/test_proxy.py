@@ -46,10 +46,11 @@ class RunningProxy:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            self.output, self.errors = self.process.communicate(timeout=10)
+            self.output, errors = self.process.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.output, self.errors = self.process.communicate()
+            self.output, errors = self.process.communicate()
+        self.errors += errors
         return self.output
 
 
@@ -70,7 +71,7 @@ def run_proxy(target: str, *options: str) -> Iterator[RunningProxy]:
         process.kill()
         out, err = process.communicate()
         pytest.fail(f"the proxy did not start: {first}{err}{out}")
-    running = RunningProxy(match.group(1), process)
+    running = RunningProxy(match.group(1), process, errors=first)
     try:
         yield running
     finally:
@@ -400,3 +401,73 @@ def test_proxy_recordings_replay_and_serve_as_the_server(
     seen = {f"{r['type']} {r.get('event', '')}": r for r in played}
     assert seen["ack hello"]["args"] == ["hi", 1, "two", {"three": [3]}]
     assert seen["ack whoami"]["args"] == [{"token": "secret-token"}]
+
+
+# --- faults --------------------------------------------------------------------------------------
+
+HEARTBEAT = {"pingInterval": 300, "pingTimeout": 300}
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("cut", ["6", "300ms"])
+@pytest.mark.parametrize("kind", ["node4", "node2"])
+def test_cut_after_makes_the_client_reconnect(kind: str, cut: str) -> None:
+    with run_server(kind) as server, run_proxy(server.url, "--cut-after", cut, "-q") as proxy:
+        records = node_app(VERSION[kind], proxy.url, "reconnect")
+        view = proxy.stop()
+    assert [r["type"] for r in records][:3] == ["connect", "disconnect", "connect"], records
+    assert records[1]["reason"] in ("transport close", "transport error")
+    assert "(--cut-after)" in view and "c2 ◆ open" in view  # a second session: it reconnected
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("kind", ["node4", "node2"])
+def test_no_upgrade_keeps_the_client_on_polling(kind: str) -> None:
+    with run_server(kind) as server, run_proxy(server.url, "--no-upgrade", "-q") as proxy:
+        records = node_app(VERSION[kind], proxy.url, "upgrade")
+        view = proxy.stop()
+    assert {"type": "upgrade_error", "transport": "polling"} in records
+    assert records[-1]["type"] == "ack" and records[-1]["transport"] == "polling"
+    assert "WebSocket refused with 403 (--no-upgrade)" in view
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("transport", ["upgrade", "polling"])
+@pytest.mark.parametrize("kind", ["node4", "node2"])
+def test_stall_heartbeat_makes_the_client_time_out(kind: str, transport: str) -> None:
+    with (
+        run_server(kind, **HEARTBEAT) as server,
+        run_proxy(server.url, "--stall-heartbeat", "-q") as proxy,
+    ):
+        records = node_app(VERSION[kind], proxy.url, "heartbeat", transports=TRANSPORTS[transport])
+        view = proxy.stop()
+    assert records == [{"type": "connect"}, {"type": "disconnect", "reason": "ping timeout"}]
+    assert "swallowed (--stall-heartbeat)" in view
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+@pytest.mark.parametrize("kind", ["node4", "node2"])
+def test_dropped_events_never_reach_the_client(kind: str, transport: str) -> None:
+    spec = {"transports": TRANSPORTS[transport]}
+    with run_server(kind) as server:
+        with run_proxy(server.url, "-q") as proxy:  # the same scenario, nothing dropped
+            [kept] = node_app(VERSION[kind], proxy.url, "drop", **spec)
+        with run_proxy(server.url, "--drop", "s2c:tick", "--drop", "c2s:ech*", "-q") as proxy:
+            [dropped] = node_app(VERSION[kind], proxy.url, "drop", **spec)
+            view = proxy.stop()
+    assert kept["seen"] == {"tick": 3, "echo": 1}
+    assert dropped["seen"] == {"tick": 0, "echo": 0}
+    assert dropped["args"] == ["hi", "last"]  # the rest went through
+    assert view.count("< event 'tick' dropped (--drop tick)") == 3
+    assert view.count("> event 'echo' dropped (--drop ech*)") == 1
+
+
+@pytest.mark.node
+def test_latency_delays_each_direction_and_changes_nothing_else() -> None:
+    with run_server("node4") as server, run_proxy(server.url, "--latency", "40±10") as proxy:
+        direct = node_app(4, server.url)
+        relayed = node_app(4, proxy.url)
+        proxy.stop()
+    assert unordered(relayed) == unordered(direct)
+    assert "(latency 40±10 ms)" in proxy.errors

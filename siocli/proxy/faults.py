@@ -1,6 +1,12 @@
 """Which relayed Engine.IO packets a fault keeps from their peer (``--drop``,
 ``--stall-heartbeat``), and polling bodies rebuilt without them.
 
+``--stall-heartbeat`` keeps the server's heartbeat from the client only: in revision 4 the
+relay answers the server's pings itself (see :mod:`.relay`), so that the client, not the
+server, is the one to time out, as the fault is meant to show (engine.io-protocol,
+"Heartbeat": a client that gets no ping within pingInterval + pingTimeout closes with
+"ping timeout"; in revision 3 it waits pingTimeout for the pong to its own ping).
+
 A dropped binary event takes its attachments with it: in the Socket.IO protocol they
 follow it as separate binary Engine.IO messages, as many as its header announces
 (socket.io-protocol, "Packet encoding"), and a peer that gets them alone would misread them.
@@ -25,7 +31,10 @@ def verdict(
     """Why ``packet`` is dropped, or ``None`` to relay it."""
     ptype = packet.type
     if faults.stall_heartbeat and ptype in (EngineType.PING, EngineType.PONG):
-        if packet.data != "probe":  # the upgrade's probe is not a heartbeat
+        # The server's half of the heartbeat is kept from the client: the ping in revision
+        # 4, the pong in revision 3 (where the client pings). The probe is no heartbeat.
+        heartbeat = EngineType.PING if session.eio == 4 else EngineType.PONG
+        if direction is Direction.S2C and ptype is heartbeat and packet.data != "probe":
             return f"heartbeat {ptype.label} swallowed (--stall-heartbeat)"
         return None
     if not faults.drop or ptype is not EngineType.MESSAGE:

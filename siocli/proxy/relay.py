@@ -138,6 +138,7 @@ class Proxy:
         self.upstream_tls = _client_tls(options) if options.target.tls else None
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._cut_sids: set[str] = set()  # sessions --cut-after cut: refused from then on
 
     async def start(self) -> int:
         listen_tls = None
@@ -193,6 +194,14 @@ class Proxy:
             return
         except asyncio.CancelledError:
             return
+        except Exception as exc:  # a bug: said in one line, the other clients relayed on
+            if self.options.traceback:
+                raise
+            self.err.write(
+                f"siocli: internal error while relaying: {type(exc).__name__}: {exc} "
+                "(a bug: please report it; --traceback shows where)\n"
+            )
+            self.err.flush()
         finally:
             self._tasks.discard(task)
             upstream.close()
@@ -274,12 +283,12 @@ class Proxy:
         query = dict(parse_qsl(parts.query))
         eio = 3 if query.get("EIO") == "3" else 4
         sid = query.get("sid")
+        if sid in self._cut_sids:
+            _abort(writer.transport)  # --cut-after: this session's transport is gone
+            return False
         session = self.view.find(sid) if sid else None
         if sid and session is None:  # under way before the proxy saw it
             session = self._new_session(eio, _POLLING, sid)
-        if session is not None and session.cut:
-            _abort(writer.transport)  # --cut-after: this session's transport is gone
-            return False
         headers = self._headers_up(request)
         request_type = _header(request.headers, b"content-type")
         if session is not None and method == "POST" and body:
@@ -317,6 +326,9 @@ class Proxy:
                     if self.faults.rewrites:
                         kept, reasons = filter_body(self.faults, session, _S2C, data)
                         self._fired(session, _S2C, reasons)
+                        if any(_is_ping(why, session) for why in reasons):
+                            self._spawn(self._post_pong(request, headers))
+                            self.view.note(session, "fault", _PONG_NOTE, fault="stall-heartbeat")
                         if reasons and not kept:
                             self.view.flush()
                             continue  # nothing left for the client: poll again
@@ -465,7 +477,7 @@ class Proxy:
             )
             await writer.drain()
             return
-        if session is not None and session.cut:
+        if sid in self._cut_sids:
             _abort(writer.transport)
             return
         await self._delay()
@@ -569,6 +581,7 @@ class Proxy:
                         deflate is not None, bool(deflate and deflate.server_no_context_takeover)
                     ),
                     closes,
+                    upstream.writer,
                 )
             ),
         ]
@@ -605,6 +618,7 @@ class Proxy:
         early: bytes,
         assembler: MessageAssembler,
         closes: dict[Direction, str],
+        answer: asyncio.StreamWriter | None = None,
     ) -> None:
         """One direction of a WebSocket: bytes relayed as they came (frame by frame, when a
         fault may keep one back), and each message shown."""
@@ -644,6 +658,9 @@ class Proxy:
                         why = _ws_verdict(faults, session, direction, message.data)
                         if why is not None:
                             self._fired(session, direction, [why])
+                            if answer is not None and _is_ping(why, session):
+                                answer.write(_masked_pong())
+                                view.note(session, "fault", _PONG_NOTE, fault="stall-heartbeat")
                             continue
                         out.extend(message.frames)
                     view.message(session, direction, _WEBSOCKET, message.data)
@@ -669,6 +686,34 @@ class Proxy:
 
     # --- faults --------------------------------------------------------------------------
 
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post_pong(self, request: Any, headers: list[tuple[bytes, bytes]]) -> None:
+        """--stall-heartbeat over polling: the pong the client would have sent, POSTed to
+        the server on the client's session (its cookies and headers kept)."""
+        upstream = _Upstream(self)
+        headers = [
+            (k, v)
+            for k, v in headers
+            if k.lower() not in (b"content-length", b"content-type", b"transfer-encoding")
+        ]
+        headers += [(b"Content-Type", b"text/plain;charset=UTF-8"), (b"Content-Length", b"1")]
+        try:
+            await upstream.ready()
+            await upstream.send(
+                h11.Request(method=b"POST", target=request.target, headers=headers),
+                h11.Data(data=b"3"),
+                h11.EndOfMessage(),
+            )
+            await _read_response(upstream)
+        except (ProxyError, OSError, h11.ProtocolError):
+            pass  # the session is gone: its ping timeout will say so
+        finally:
+            upstream.close()
+
     def _new_session(self, eio: int, transport: Transport, sid: str | None = None) -> ClientSession:
         session = self.view.new_session(eio, transport, sid)
         seconds = self.faults.cut_seconds
@@ -688,6 +733,8 @@ class Proxy:
         if session.cut or session.ended:
             return
         session.cut = True
+        if session.sid is not None:
+            self._cut_sids.add(session.sid)
         self.view.note(session, "fault", f"transport cut after {why} (--cut-after)", fault="cut")
         self.view.flush()
         for client, upstream in list(session.connections):
@@ -781,6 +828,23 @@ def _ws_verdict(
     if packet.type is EngineType.NOOP:
         return None
     return verdict(faults, session, direction, packet)
+
+
+_PONG_NOTE = "the proxy answered the server's ping for the client (--stall-heartbeat)"
+
+
+def _is_ping(why: str, session: ClientSession) -> bool:
+    """A swallowed ping of revision 4, which the proxy answers upstream itself."""
+    return session.eio == 4 and why.startswith("heartbeat ping")
+
+
+def _masked_pong() -> bytes:
+    """An Engine.IO pong as a client frames it: a masked text frame "3" (RFC 6455 §5.3:
+    every client frame is masked)."""
+    import os
+
+    mask = os.urandom(4)
+    return bytes((0x81, 0x81)) + mask + bytes((ord("3") ^ mask[0],))
 
 
 async def _send_later(

@@ -115,7 +115,7 @@ class LiveView:
         self.note(
             session,
             "open",
-            f"Engine.IO {session.eio} over {session.transport.value}",
+            f"sid {sid}, Engine.IO {session.eio} over {session.transport.value}",
             transport=session.transport.value,
             eio=session.eio,
         )
