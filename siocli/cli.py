@@ -71,6 +71,21 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
     ctx.obj["no_color"] = no_color
 
 
+def parser_option(default: str | None) -> Any:
+    """``--parser``: the Socket.IO packet encoding (the Socket.IO docs' "custom parser")."""
+    return click.option(
+        "--parser",
+        type=click.Choice(["default", "msgpack"]),
+        default=default,
+        show_default=default is not None,
+        envvar="SIOCLI_PARSER",
+        help="The Socket.IO packet encoding: default, or msgpack (socket.io-msgpack-parser, "
+        "python-socketio's serializer='msgpack')"
+        + ("" if default else "; without it, detected")
+        + ". Also $SIOCLI_PARSER.",
+    )
+
+
 @cli.command(epilog=EPILOG_DECODE)
 @click.argument("inputs", nargs=-1, metavar="[MESSAGE|FILE]...")
 @click.option("--sample", is_flag=True, help="Decode the Socket.IO docs' sample session.")
@@ -91,13 +106,7 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
     type=click.Choice(["websocket", "polling"]),
     help="Bare messages are WebSocket messages or polling bodies (default: guessed).",
 )
-@click.option(
-    "--parser",
-    type=click.Choice(["default", "msgpack"]),
-    envvar="SIOCLI_PARSER",
-    help="The Socket.IO packet encoding: default, or msgpack (socket.io-msgpack-parser); "
-    "default: detected. Env: SIOCLI_PARSER.",
-)
+@parser_option(None)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per Engine.IO packet.")
 @click.option("--full", is_flag=True, help="Do not elide long payloads.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any finding is a protocol violation.")
@@ -220,6 +229,7 @@ def connection_options(command: Any) -> Any:
             show_default=True,
             help="Engine.IO revision (3: Socket.IO 2.x servers).",
         ),
+        parser_option("default"),
         click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates."),
         click.option(
             "--cacert",
@@ -334,6 +344,7 @@ def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
         cert=params["cert"],
         key=params["key"],
         proxy=params["proxy"],
+        parser=Parser(params["parser"]),
     )
     try:
         parse_target(connect)
@@ -368,6 +379,7 @@ _LIVE_PARAMS = (
     "queries",
     "transport",
     "eio",
+    "parser",
     "insecure",
     "cacert",
     "cert",

@@ -40,7 +40,7 @@ from siocli.wire import WireMessage
 from . import realservers
 from .realservers import RunningServer, run_server
 from .strategies import any_json
-from .test_live import joined, until
+from .test_live import joined, siocli, until
 
 JUDGE = Path(__file__).parent / "vectors" / "msgpack_judge.js"
 UNDEFINED = msgpack.ExtType(0, b"\x00")  # notepack.io's undefined (d4 00 00)
@@ -549,3 +549,77 @@ def test_siocli_parser_env_forces_the_parser() -> None:
     )
     record = json.loads(result.stdout)
     assert "uses the MessagePack parser" in record["error"]["message"]
+
+
+# --- connect, emit, listen: --parser msgpack, and a mismatch named --------------------------
+
+USES_MSGPACK = "siocli: this server looks like it uses the MessagePack parser: add --parser msgpack"
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket", "auto"])
+def test_emit_listen_connect_with_parser_msgpack(
+    msgpack_server: RunningServer, transport: str
+) -> None:
+    url = msgpack_server.url
+    common = ("--parser", "msgpack", "--transport", transport, "--json")
+    emitted = siocli("emit", f"{url}/admin", "binary", "--ack", "--auth", json.dumps(AUTH), *common)
+    assert emitted.returncode == 0, emitted.stderr
+    ack = next(r for r in map(json.loads, emitted.stdout.splitlines()) if r["type"] == "ack")
+    assert ack["args"] == [{"$binary": "AQID"}, {"nested": {"$binary": "BAU="}}]
+
+    listened = siocli(
+        "listen", url, "echo", "--count", "1", "--emit", 'echo hex:0908 {"k":1}', *common
+    )
+    assert listened.returncode == 0, listened.stderr
+    echo = next(r for r in map(json.loads, listened.stdout.splitlines()) if r["type"] == "event")
+    assert echo["args"] in ([{"$binary": "CQg="}, {"k": 1}], [[{"$binary": "CQg="}, {"k": 1}]])
+
+    script = 'emit --ack hello 1\njoin /admin {"token": "secret-token"}\nuse /admin\n'
+    script += "emit --ack whoami\n"
+    connected = siocli("connect", url, *common, stdin=script)
+    assert connected.returncode == 0, connected.stderr
+    acks = [r["args"] for r in map(json.loads, connected.stdout.splitlines()) if r["type"] == "ack"]
+    assert acks == [["hi", 1], [AUTH]]
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_a_node_msgpack_server_closing_after_a_text_connect_is_named(transport: str) -> None:
+    # Before: "the session ended: transport close (the server closed the session)", exit 7,
+    # and nothing about the parser (issue 14).
+    with run_server("node4", parser="msgpack") as server:
+        result = siocli("emit", server.url, "hello", "--ack", "--transport", transport)
+    assert result.returncode == 7
+    assert USES_MSGPACK in result.stderr
+    assert "cannot decode text" in result.stderr
+
+
+def test_a_python_socketio_msgpack_server_that_never_answers_gets_the_hint() -> None:
+    with run_server("psio", parser="msgpack") as server:
+        result = siocli("emit", server.url, "hello", "--timeout", "2")
+    assert result.returncode == 5
+    assert "try --parser msgpack" in result.stderr
+
+
+def test_msgpack_frames_from_a_socketio_2_server_are_named() -> None:
+    # socket.io 2.x with socket.io-msgpack-parser 2.x: the main namespace's CONNECT comes as
+    # JSON text, events as MessagePack. Before: an internal error (exit 70).
+    with run_server("node2", parser="msgpack") as server:
+        result = siocli("emit", server.url, "hello", "--timeout", "3")
+    assert result.returncode == 7, result.stderr
+    assert USES_MSGPACK in result.stderr
+
+
+def test_parser_msgpack_against_a_default_server_is_named() -> None:
+    with run_server("node4") as server:
+        result = siocli("emit", server.url, "hello", "--parser", "msgpack")
+    assert result.returncode == 7
+    assert "uses the default parser, not MessagePack: drop --parser msgpack" in result.stderr
+
+
+def test_a_msgpack_event_on_a_default_session_is_named_not_misread() -> None:
+    # A binary message holding a MessagePack map, to a client of the default parser: before,
+    # "got binary data when no binary packet awaits attachments".
+    assembler = socketio.PacketAssembler(5)
+    frame = pack({"type": 2, "nsp": "/", "data": ["tick", 1]})
+    with pytest.raises(DecodeError, match="the peer uses the MessagePack parser"):
+        assembler.receive_message(frame)

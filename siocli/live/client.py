@@ -15,6 +15,7 @@ from ..protocol.recovery import granted_pid
 from ..protocol.session import (
     AckMessage,
     Closed,
+    EngineState,
     EventMessage,
     NamespaceConnected,
     NamespaceDisconnected,
@@ -32,7 +33,7 @@ from ..transports.errors import (
     TransportError,
 )
 from ..wire import WireMessage
-from .hints import close_hint, rejection_hint
+from .hints import close_hint, parser_mismatch, rejection_hint, silence_hint
 
 __all__ = ["LiveClient", "LiveOptions"]
 
@@ -103,6 +104,8 @@ class LiveClient:
         self.recovering.clear()
         self.recovered.clear()
         for namespace in self.namespaces:
+            if connection.session.state is EngineState.CLOSED:
+                break  # already (a first message it could not read): _wait_joined says why
             # A Socket.IO 2.x server joins '/' by itself, maybe already (a client that
             # forced --eio 4 on one does not know it): not asked twice.
             if connection.session.namespace_state(namespace) is NamespaceState.DISCONNECTED:
@@ -172,6 +175,9 @@ class LiveClient:
                     f"no answer for {waiting} within {within or timeout:g} s"
                     if waiting
                     else "timed out",
+                    silence_hint(self.options.connect.parser)
+                    if waiting == "the namespaces" and self._first_connect_unanswered()
+                    else None,
                 ) from None
         self._take(event)
         if isinstance(event, Closed) and not self.closing:
@@ -273,12 +279,21 @@ class LiveClient:
             raise CommandError(
                 ExitStatus.SERVER_ERROR, "the server disconnected the client (io server disconnect)"
             )
+        mismatch = parser_mismatch(
+            event, self.options.connect.parser, self._first_connect_unanswered()
+        )
+        if mismatch is not None:
+            raise CommandError(ExitStatus.SERVER_ERROR, *mismatch)
         message = f"the session ended: {event.reason}" + (
             f" ({event.detail})" if event.detail else ""
         )
         hint = failure.hint if failure is not None else close_hint(event)
         status = ExitStatus.TIMEOUT if event.reason == "ping timeout" else ExitStatus.SERVER_ERROR
         raise CommandError(status, message, hint)
+
+    def _first_connect_unanswered(self) -> bool:
+        """The first session of a protocol 5 server, no namespace answered yet."""
+        return not self.joined and self.sessions == 1 and self.session.eio == 4
 
     @property
     def session(self) -> Any:

@@ -206,7 +206,12 @@ def _quirky_type(text: str, start: int, protocol: int, trace: Trace | None) -> S
             )
         return _CONNECT
     reason = f"unknown Socket.IO packet type {first!r}"
-    if protocol == 4:
+    if first == "{":  # {"type":0,"nsp":"/"}
+        reason += (
+            " (a JSON object: socket.io-msgpack-parser 2.x sends CONNECT, DISCONNECT and "
+            "ERROR so, the other packets as MessagePack)"
+        )
+    elif protocol == 4:
         reason += " (socket.io 2.x ignores such packets; 3.x/4.x close the session)"
     raise _layer_error(reason, start, _EXPECTED_TYPE)
 

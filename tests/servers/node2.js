@@ -19,6 +19,11 @@ const server = io(httpServer, {
   pingTimeout: options.pingTimeout || 5000,
   maxHttpBufferSize: options.maxHttpBufferSize || 1e6,
   transports: options.transports || ["polling", "websocket"],
+  // "parser": "msgpack" -> socket.io-msgpack-parser 2.x (CONNECT, DISCONNECT and ERROR as
+  // JSON text, the other packets as MessagePack maps)
+  ...(options.parser === "msgpack"
+    ? { parser: require(path.join(modules, "socket.io-msgpack-parser-v2")) }
+    : {}),
 });
 
 function common(socket) {
