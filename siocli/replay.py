@@ -135,11 +135,16 @@ class _Runner:
         self.actual.sid(session.sid, ENGINE_SID)
         start = time.monotonic()
         base = self.steps[0].time if self.steps else 0.0
+        # Every expectation is known from the start: an answer the recording got late (a
+        # race) may come early here, and is still the recorded one.
         for step in self.steps:
             if step.direction is Direction.S2C:
                 self.pending.setdefault(step.namespace, []).append(step)
+        for step in self.steps:
+            if step.direction is Direction.S2C:
                 continue
-            # causality: what the server had sent before this, it must send first
+            # causality: what the server had sent before this, it must send first (but
+            # not what the recorded client did not wait for)
             await self._drain(until=step.number)
             if not self.options.fast:
                 delay = (step.time - base) - (time.monotonic() - start)
@@ -151,7 +156,10 @@ class _Runner:
         await self._take(timeout=0.2 if self.options.fast else 0.5, quiet=True)
         for steps in self.pending.values():
             for step in steps:
-                self._fail(step, "the server never sent it", self._expected(step), None)
+                if step.moved_on is not None:
+                    self._race(step, "not received this time")
+                else:
+                    self._fail(step, "the server never sent it", self._expected(step), None)
 
     def _act(self, step: Step) -> None:
         session = self.connection.session
@@ -175,6 +183,9 @@ class _Runner:
                 question = step.answers
                 actual_id = self.server_ids.get(question.number) if question else None
                 if actual_id is None:
+                    if question is not None and question.moved_on is not None:
+                        self._race(question, "not received this time, so not answered")
+                        return
                     self._fail(step, "cannot answer: the server never asked this ack", None, None)
                     return
                 act(session.ack, actual_id, *step.args, namespace=step.namespace)
@@ -201,7 +212,7 @@ class _Runner:
                 s
                 for steps in self.pending.values()
                 for s in steps
-                if until is None or s.number < until
+                if s.moved_on is None and (until is None or s.number < until)
             ]
             if not waiting:
                 return
@@ -236,40 +247,31 @@ class _Runner:
         expected_steps = self.pending.get(namespace) or self.pending.get(
             "/" if kind == "close" else namespace, []
         )
-        step = expected_steps[0] if expected_steps else None
-        if (
-            step is not None
-            and step.kind == kind
-            and (kind != "event" or step.name == actual.get("name"))
-        ):
-            expected_steps.pop(0)
-            self._compare(step, actual, event)
+        # the first expectation of the namespace, but the races of the recording (answers
+        # it got late) may come in any order
+        step = next((s for s in expected_steps if s.moved_on is None), None)
+        found = next((s for s in expected_steps if _same(s, actual)), None)
+        if found is not None:
+            expected_steps.remove(found)
+            self._compare(found, actual, event)
+            if step is not None and found is not step and found.moved_on is None:
+                self._fail(
+                    found,
+                    f"arrived before step {step.number} (order per namespace differs)",
+                    None,
+                    None,
+                )
             return
-        # out of order, or not in the recording at all
-        later = next(
-            (
-                s
-                for s in expected_steps
-                if s.kind == kind and (kind != "event" or s.name == actual.get("name"))
-            ),
-            None,
-        )
-        if later is not None:
-            expected_steps.remove(later)
-            self._compare(later, actual, event)
-            self._fail(
-                later,
-                f"arrived before step {step.number if step else '?'} (order per namespace differs)",
-                None,
-                None,
-            )
+        if kind == "ack" and self._late_answer(event):
             return
-        if kind == "close" and step is None:
+        if kind == "close":
+            reason = actual.get("name") or "closed"
+            detail = actual.get("detail")
             self.report.unexpected.append(
                 StepResult(
-                    Step(0, Direction.S2C, 0.0, "close", "/", name=actual.get("reason")),
+                    Step(0, Direction.S2C, 0.0, "close", "/", name=reason),
                     False,
-                    f"the server ended the session: {actual.get('reason')}",
+                    f"the server ended the session: {reason}" + (f" ({detail})" if detail else ""),
                 )
             )
             return
@@ -280,6 +282,59 @@ class _Runner:
                 "not in the recording",
                 None,
                 self._shown(actual),
+            )
+        )
+
+    def _late_answer(self, event: SessionEvent) -> bool:
+        """An ack the recording never got, to a question its client moved on from: the
+        other outcome of the race the recording holds."""
+        if not isinstance(event, AckMessage):
+            return False
+        number = next((n for n, i in self.ack_ids.items() if i == event.ack_id), None)
+        question = next((s for s in self.steps if s.number == number), None)
+        if question is None or question.namespace != event.namespace:
+            return False
+        recorded = any(s.answers is question for s in self.steps)
+        moved_on = any(
+            s.direction is Direction.C2S and s.number > question.number for s in self.steps
+        )
+        if recorded or not moved_on:
+            return False
+        answer = Step(
+            0,
+            Direction.S2C,
+            0.0,
+            "ack",
+            event.namespace,
+            None,
+            list(event.args),
+            answers=question,
+            question=question.name,
+        )
+        self.report.results.append(
+            StepResult(
+                answer,
+                True,
+                "race in the recording: its client moved on before this answer came, and "
+                "the recording never got it; received this time",
+                None,
+                self._shown(_actual(event) or {"kind": "ack"}),
+                race=True,
+            )
+        )
+        return True
+
+    def _race(self, step: Step, what: str) -> None:
+        assert step.moved_on is not None
+        self.report.results.append(
+            StepResult(
+                step,
+                True,
+                f"race in the recording: it came after step {step.moved_on.number} "
+                f"({step.moved_on.label()}), which did not wait for it; {what}",
+                self._expected(step),
+                None,
+                race=True,
             )
         )
 
@@ -319,6 +374,12 @@ class _Runner:
         )
 
 
+def _same(step: Step, actual: dict[str, Any]) -> bool:
+    """Can ``actual`` be the server's answer recorded as ``step`` (compared later)?"""
+    kind = actual["kind"]
+    return step.kind == kind and (kind != "event" or step.name == actual.get("name"))
+
+
 def _actual(event: SessionEvent) -> dict[str, Any] | None:
     if isinstance(event, EventMessage):
         return {
@@ -347,7 +408,7 @@ def _actual(event: SessionEvent) -> dict[str, Any] | None:
     if isinstance(event, NamespaceDisconnected) and event.reason == "io server disconnect":
         return {"kind": "disconnect", "namespace": event.namespace}
     if isinstance(event, Closed) and event.reason != "io client disconnect":
-        return {"kind": "close", "namespace": "/", "name": event.reason}
+        return {"kind": "close", "namespace": "/", "name": event.reason, "detail": event.detail}
     return None
 
 

@@ -50,6 +50,10 @@ class Step:
     auth: Any = None  # connect: the payload (protocol 5) or query (protocol 4)
     answers: Step | None = None  # an ack: the event step it answers
     question: str | None = None  # an ack: the event name it answers
+    # An answer the recording received only after the client had moved on (sent something
+    # else after the question, or left the namespace): a race in the recording. It is
+    # compared when it comes, and not waited for.
+    moved_on: Step | None = None
 
     def label(self) -> str:
         arrow = ">" if self.direction is Direction.C2S else "<"
@@ -69,6 +73,7 @@ class StepResult:
     expected: Any = None
     actual: Any = None
     normalised: str = ""  # what both sides had replaced before comparing, said in the diff
+    race: bool = False  # the outcome of a race in the recording: said, not a failure
 
     def diff(self) -> str:
         import difflib
@@ -98,6 +103,10 @@ class ReplayReport:
     @property
     def ok(self) -> bool:
         return self.error is None and all(r.ok for r in self.results) and not self.unexpected
+
+    @property
+    def races(self) -> int:
+        return sum(r.race for r in self.results)
 
 
 # --- from recording to script ------------------------------------------------------------------
@@ -142,7 +151,38 @@ def script_of(recording: Recording) -> list[Step]:
                 )
             )
             break
+    _mark_races(steps)
     return steps
+
+
+def _mark_races(steps: list[Step]) -> None:
+    """Mark the answers the recorded client did not wait for (``Step.moved_on``).
+
+    The recording shows one order of a race: the client sent X, then Y without waiting for
+    X's answer, and the answer came after Y. Replayed, Y may stop the answer (a leave: the
+    server drops what it still owed the namespace) or come after it. Such an answer is a
+    race in the recording, not the server's contract."""
+    last_sent: Step | None = None
+    left: dict[str, Step] = {}  # namespace -> the client's DISCONNECT not followed by a CONNECT
+    for step in steps:
+        if step.direction is Direction.C2S:
+            last_sent = step
+            if step.kind == "disconnect":
+                left[step.namespace] = step
+            elif step.kind == "connect":
+                left.pop(step.namespace, None)
+            continue
+        if step.kind == "close":
+            continue
+        if step.namespace in left:
+            step.moved_on = left[step.namespace]
+        elif (
+            step.kind == "ack"
+            and step.answers is not None
+            and last_sent is not None
+            and last_sent.number > step.answers.number
+        ):
+            step.moved_on = last_sent
 
 
 def _step(

@@ -152,3 +152,143 @@ def test_ids_in_a_diff_are_named_by_what_they_are() -> None:
     assert result.returncode == 6
     assert '-      "sid": "<socket id on />"' in result.stdout
     assert '+      "sid": "<engine sid>"' in result.stdout
+
+
+# --- causality: what the recorded client did not wait for is a race, not the contract ----------
+
+RACE_SCRIPT = """emit --ack hello 1
+emit --ack binary
+join /admin {"token": "secret-token"}
+emit --ack whoami
+leave /admin
+emit --ack hello bye
+"""
+
+
+def record(url: str, script: str, path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "siocli",
+            "connect",
+            url,
+            "--record",
+            str(path),
+            "-q",
+            "--timeout",
+            "3",
+        ],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("kind", ["node4", "node2"])
+def test_a_fresh_recording_replays_twenty_times_in_twenty(kind: str, tmp_path: Path) -> None:
+    """The issue's script (acks, a join with auth, leave), recorded and replayed 20 times
+    in a row against the same server: every replay passes, and says no `None`."""
+    with run_server(kind) as server:
+        for run in range(20):
+            path = tmp_path / f"{run}.jsonl"
+            recorded = record(server.url, RACE_SCRIPT, path)
+            assert path.stat().st_size > 0, recorded.stderr
+            result = replay(str(path), "--url", server.url)
+            assert result.returncode == 0, f"run {run}:\n{result.stdout}{result.stderr}"
+            assert "None" not in result.stdout + result.stderr
+
+
+def _recording(
+    path: Path, eio: int, frames: list[tuple[str, str]], close: str | None, gap: float = 0.001
+) -> None:
+    """A WebSocket-only recording of ``frames`` ((dir, text)), ``gap`` seconds apart."""
+    lines: list[dict[str, object]] = [
+        {
+            "format": "siocli-recording",
+            "version": 1,
+            "start": "2026-01-01T00:00:00.000Z",
+            "url": "http://127.0.0.1:1",
+            "eio": eio,
+            "options": {"path": "/socket.io/", "transport": "websocket"},
+        },
+        {"t": 0.0, "type": "session", "number": 1},
+    ]
+    lines += [
+        {"t": n * gap, "dir": d, "transport": "websocket", "text": text}
+        for n, (d, text) in enumerate(frames)
+    ]
+    if close is not None:
+        lines.append({"t": len(frames) * gap, "type": "close", "reason": close, "detail": None})
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+
+
+OPEN4 = '0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1e6}'
+ADMIN = [
+    ("s2c", OPEN4),
+    ("c2s", "40"),
+    ("s2c", '40{"sid":"s1"}'),
+    ("s2c", '42["welcome",{"sid":"s1","nsp":"/"}]'),
+    ("c2s", '40/admin,{"token":"secret-token"}'),
+    ("s2c", '40/admin,{"sid":"s2"}'),
+    ("s2c", '42/admin,["welcome",{"sid":"s2","nsp":"/admin"}]'),
+]
+
+
+def test_an_answer_recorded_after_the_client_left_is_a_race_not_a_mismatch(
+    tmp_path: Path,
+) -> None:
+    # The recorded client asked, left without waiting, and the answer came after: the
+    # server never owed it. Replayed, no answer comes: said as a race, and the replay passes.
+    path = tmp_path / "race.jsonl"
+    _recording(
+        path,
+        4,
+        [
+            *ADMIN,
+            ("c2s", '42/admin,0["nobody-acks-this"]'),
+            ("c2s", "41/admin,"),
+            ("s2c", '43/admin,0["late"]'),
+        ],
+        None,
+    )
+    with run_server("node4") as server:
+        human = replay(str(path), "--url", server.url, "--timeout", "1")
+        as_json = replay(str(path), "--url", server.url, "--timeout", "1", "--json")
+    assert human.returncode == 0, human.stdout
+    assert "~   9 < ack /admin" in human.stdout and "race in the recording" in human.stdout
+    assert "1 race(s) in the recording" in human.stdout
+    [race] = [json.loads(line) for line in as_json.stdout.splitlines() if '"race": true' in line]
+    assert race["ok"] and race["step"] == 9 and race["expected"] == {"args": ["late"]}
+
+
+def test_an_answer_the_recording_never_got_is_a_race_when_it_comes(tmp_path: Path) -> None:
+    # The reverse outcome: the recorded client left before its ack came, and the recording
+    # has no answer. Replayed at the recorded pace, the answer comes before the leave: a
+    # race, not "unexpected".
+    path = tmp_path / "never.jsonl"
+    frames = [*ADMIN, ("c2s", '42/admin,0["whoami"]'), ("c2s", "41/admin,")]
+    _recording(path, 4, frames, None, gap=0.05)
+    with run_server("node4") as server:
+        result = subprocess.run(
+            [sys.executable, "-m", "siocli", "replay", str(path), "--url", server.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 0, result.stdout
+    assert "~  +  < ack /admin" in result.stdout and "never got it" in result.stdout
+
+
+def test_a_session_the_server_ends_is_said_with_its_reason_never_none(tmp_path: Path) -> None:
+    path = tmp_path / "kick.jsonl"
+    frames = [*ADMIN[:4], ("c2s", '42["kick"]'), ("s2c", '42["never"]')]
+    _recording(path, 4, frames, None)
+    with run_server("node4") as server:
+        result = replay(str(path), "--url", server.url, "--timeout", "1")
+    assert result.returncode == 6
+    assert "None" not in result.stdout
+    assert "the server ended the session: transport close" in result.stdout

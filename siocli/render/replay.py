@@ -33,7 +33,7 @@ def write_human(report: ReplayReport, out: IO[str]) -> None:
 def result_lines(result: StepResult, first: str = "   ") -> str:
     """A step's line (``+`` for what was not in the recording), then what differs."""
     step = result.step
-    mark = "✓" if result.ok else "✗"
+    mark = "~" if result.race else "✓" if result.ok else "✗"
     number = f"{step.number:>3}" if step.number else " + "
     text = f"{first}{mark} {number} {step.label()}: {result.message}\n"
     if result.ok:
@@ -56,6 +56,7 @@ def write_verdict(report: ReplayReport, out: IO[str], first: str = "   ") -> Non
     out.write(
         f"{first}{verdict}: {passed}/{len(report.results)} steps as recorded"
         + (f", {len(report.unexpected)} unexpected" if report.unexpected else "")
+        + (f", {report.races} race(s) in the recording (~)" if report.races else "")
         + f" ({report.duration:.2f} s)\n"
     )
 
@@ -71,6 +72,7 @@ def step_record(recording: str, result: StepResult, unexpected: bool = False) ->
         "nsp": step.namespace,
         "event": step.name if step.kind == "event" else None,
         "ok": result.ok,
+        "race": result.race,
         "message": result.message,
         "expected": result.expected,
         "actual": result.actual,
