@@ -746,6 +746,24 @@ Examples:
 """
 
 
+def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--cors``: origins as a browser sends them (scheme://host[:port], no path)."""
+    from urllib.parse import urlsplit
+
+    origins = []
+    for value in values:
+        for origin in filter(None, (o.strip() for o in value.split(","))):
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or parts.path:
+                raise click.BadParameter(
+                    f"{origin!r} is not an origin: scheme://host[:port], no path "
+                    "(e.g. http://localhost:8080)",
+                    param_hint="--cors",
+                )
+            origins.append(origin)
+    return tuple(origins)
+
+
 @cli.command(epilog=EPILOG_SERVE)
 @click.option(
     "--host",
@@ -776,6 +794,15 @@ Examples:
 )
 @click.option(
     "--max-payload", type=click.IntRange(min=1), default=1_000_000, show_default=True, help="bytes"
+)
+@click.option(
+    "--cors",
+    "cors",
+    multiple=True,
+    metavar="ORIGIN[,ORIGIN...]",
+    callback=lambda ctx, param, values: _origins(values),
+    help="Only these page origins may read the answers (repeatable). Default: any origin, "
+    "reflected, for local testing.",
 )
 @click.option(
     "--emit-every",
@@ -842,6 +869,7 @@ def serve(ctx: click.Context, **kwargs: Any) -> None:
         ping_interval=kwargs["ping_interval"],
         ping_timeout=kwargs["ping_timeout"],
         max_payload=kwargs["max_payload"],
+        cors=kwargs["cors"],
         emit_every=tuple(every),
         recover=kwargs["recover"],
         profile=kwargs["profile"],

@@ -33,6 +33,7 @@ from .protocol.server import (
 )
 from .render.events import EventPrinter
 from .render.tap import WireView
+from .transports.cors import CorsPolicy, CorsSeen
 from .transports.server import Endpoint, FrontEnd
 
 __all__ = ["PROFILES", "ServeOptions", "run_serve"]
@@ -51,6 +52,7 @@ class ServeOptions:
     ping_interval: int = 25000
     ping_timeout: int = 20000
     max_payload: int = 1_000_000
+    cors: tuple[str, ...] = ()  # the page origins allowed; empty: any (reflected)
     emit_every: tuple[tuple[float, str, tuple[Any, ...]], ...] = ()
     recover: float | None = None  # connection state recovery: maxDisconnectionDuration (s)
     profile: str | None = None
@@ -247,7 +249,16 @@ async def serve(
 ) -> ExitStatus:
     printer = EventPrinter(out, as_json=options.as_json, quiet=options.quiet)
     endpoints = build(options, printer, err)
-    front = FrontEnd(endpoints, options.host, options.port, errors=err, traceback=options.traceback)
+    cors = CorsPolicy(options.cors)
+    front = FrontEnd(
+        endpoints,
+        options.host,
+        options.port,
+        errors=err,
+        traceback=options.traceback,
+        cors=cors,
+        cors_seen=CorsView(printer, err if options.verbose else None).seen,
+    )
     try:
         port = await front.start()
     except OSError as exc:
@@ -260,8 +271,12 @@ async def serve(
             "url": f"http://{options.host}:{port}",
             "paths": paths,
             "eio": options.eio if options.eio else "3 and 4",
+            "cors": cors.describe(),
         }
     )
+    if options.verbose:
+        err.write(f"── CORS: {cors.describe()}\n")
+        err.flush()
     if ready is not None:
         ready.set_result(port)
     configured = _configured(options)
@@ -299,6 +314,34 @@ async def _emit_every(
             # to sockets away too: with --recover they get it when they come back
             server.broadcast(namespace, event, *args)
         front.pump(endpoint)
+
+
+@dataclass
+class CorsView:
+    """What browsers asked of CORS: a refusal in the live view (even with -q: it is why a
+    page cannot connect), and with -v every preflight on stderr."""
+
+    printer: EventPrinter
+    verbose: IO[str] | None = None
+
+    def seen(self, seen: CorsSeen) -> None:
+        if seen.refused is not None:
+            record: dict[str, Any] = {
+                "t": self.printer.elapsed(),
+                "type": "cors_refused",
+                "origin": seen.origin,
+                "method": seen.method,
+                "preflight": seen.preflight,
+                "reason": seen.refused,
+            }
+            if seen.headers:
+                record["headers"] = seen.headers
+            self.printer.write(record)
+        if self.verbose is not None and seen.preflight:
+            asked = f"{seen.method}" + (f" with headers {seen.headers}" if seen.headers else "")
+            verdict = f"refused: {seen.refused}" if seen.refused else "allowed"
+            self.verbose.write(f"── CORS preflight from {seen.origin} for {asked}: {verdict}\n")
+            self.verbose.flush()
 
 
 def run_serve(options: ServeOptions, out: IO[str], err: IO[str]) -> ExitStatus:

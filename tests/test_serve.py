@@ -25,23 +25,29 @@ AUTH = '{"token": "secret-token"}'
 
 
 @contextmanager
-def siocli_serve(*args: str) -> Iterator[str]:
+def serving(*args: str) -> Iterator[tuple[str, LiveView]]:
+    """``siocli serve --json ARGS`` on a free port: its URL, and its live view."""
     process = subprocess.Popen(
         [sys.executable, "-m", "siocli", "serve", "--port", "0", "--json", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    assert process.stdout is not None
+    view = LiveView(process.stdout)  # read as it comes: a full pipe would stop the server
     try:
-        assert process.stdout is not None
-        ready = json.loads(process.stdout.readline())
-        assert ready["type"] == "listening"
-        yield ready["url"]
+        yield view.wait_for(lambda r: r["type"] == "listening")["url"], view
     finally:
         process.terminate()
-        process.wait(5)
-        if process.stdout is not None:
-            process.stdout.close()
+        process.wait(10)
+        view.rest()
+        process.stdout.close()
+
+
+@contextmanager
+def siocli_serve(*args: str) -> Iterator[str]:
+    with serving(*args) as (url, _):
+        yield url
 
 
 class LiveView:
@@ -331,7 +337,9 @@ def test_the_live_view_quiet_and_verbose() -> None:
     # every wire message, annotated as decode shows it, on stderr
     assert '=> Engine.IO "open" packet type' in wire
     assert '420["hello",1]' in wire and "430[1]" in wire
-    assert wire.startswith("── client ")  # whose messages follow (sessions interleave)
+    policy, first = wire.splitlines()[:2]
+    assert policy == "── CORS: any origin (reflected, with credentials; --cors ORIGIN restricts it)"
+    assert first.startswith("── client ")  # whose messages follow (sessions interleave)
 
 
 def test_a_bug_while_serving_a_client_is_one_line_not_a_traceback() -> None:
@@ -382,36 +390,22 @@ def test_the_wire_view_shows_what_goes_out_when_it_goes_out() -> None:
 
 
 def test_the_live_view_tells_refusals_and_protocol_errors() -> None:
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "siocli", "serve", "--port", "0", "--json"),
-            *("-n", "/admin", "--auth", AUTH),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    url = json.loads(process.stdout.readline())["url"]
-    for namespace, auth in (("/nope", "{}"), ("/admin", '{"token": "wrong"}')):
-        refused = subprocess.run(
-            [sys.executable, "-m", "siocli", "emit", url + namespace, "x", "--auth", auth],
-            capture_output=True,
-            timeout=20,
-            check=False,
-        )
-        assert refused.returncode == 4
-    sid = handshake(url)
-    params = {"EIO": "4", "transport": "polling", "sid": sid}
-    # the CONNECT after the invalid packet is dropped: no join follows the error
-    body = b"4zzz\x1e40"
-    assert httpx.post(url + "/socket.io/", params=params, content=body, timeout=5).text == "ok"
-    view = LiveView(process.stdout)
-    broke = view.wait_for(lambda r: r["type"] == "protocol_error")
-    process.terminate()
-    process.wait(10)
-    records = view.rest()
-    process.stdout.close()
+    with serving("-n", "/admin", "--auth", AUTH) as (url, view):
+        for namespace, auth in (("/nope", "{}"), ("/admin", '{"token": "wrong"}')):
+            refused = subprocess.run(
+                [sys.executable, "-m", "siocli", "emit", url + namespace, "x", "--auth", auth],
+                capture_output=True,
+                timeout=20,
+                check=False,
+            )
+            assert refused.returncode == 4
+        sid = handshake(url)
+        params = {"EIO": "4", "transport": "polling", "sid": sid}
+        # the CONNECT after the invalid packet is dropped: no join follows the error
+        body = b"4zzz\x1e40"
+        assert httpx.post(url + "/socket.io/", params=params, content=body, timeout=5).text == "ok"
+        broke = view.wait_for(lambda r: r["type"] == "protocol_error")
+    records = view.seen
     refusals = [(r["nsp"], r["message"]) for r in records if r["type"] == "refuse"]
     assert refusals == [("/nope", "Invalid namespace"), ("/admin", "not authorized")]
     assert broke["sid"] == sid and "unknown Socket.IO packet type 'z'" in broke["reason"]

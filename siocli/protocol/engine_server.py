@@ -215,7 +215,6 @@ class EngineServer:
         ping_timeout: int = 20000,
         max_payload: int = 1_000_000,
         transports: tuple[str, ...] = ("polling", "websocket"),
-        cors: bool = True,
         new_sid: Callable[[], str] | None = None,
         wire: bool = False,
     ) -> None:
@@ -224,7 +223,6 @@ class EngineServer:
         self.ping_timeout = ping_timeout
         self.max_payload = max_payload
         self.transports = transports
-        self.cors = cors
         self.sessions: dict[str, _Session] = {}
         self._by_conn: dict[int, _Session] = {}
         self._outputs: list[Output] = []
@@ -238,7 +236,6 @@ class EngineServer:
         # after every input, and receive_timeout then never visit every session.
         self._timers: list[tuple[float, str]] = []
         self._next_conn = 0
-        self._origins: dict[int, str | None] = {}  # CORS: a held poll's Origin
         self._receiving: dict[int, _Session] = {}  # POSTs whose body is coming in
         self._new_sid = new_sid or _new_sid
         self.wire = wire
@@ -317,7 +314,7 @@ class EngineServer:
         """An HTTP request on the handshake path. Next: :meth:`events_received`, then
         :meth:`data_to_send` (the answer may wait: a pending poll)."""
         if request.method == "OPTIONS":
-            self._respond(request, 204, ())
+            self._respond(request, 204, ())  # CORS preflights are the front end's
             return
         query = request.query
         transport = query.get("transport")
@@ -368,13 +365,8 @@ class EngineServer:
         status: int,
         headers: tuple[tuple[str, str], ...],
         body: bytes = b"",
-        origin: str | None = None,
     ) -> None:
         request_id = request if isinstance(request, int) else request.id
-        if self.cors:
-            if origin is None and not isinstance(request, int):
-                origin = request.headers.get("origin")
-            headers = (*headers, *_cors(origin))
         self._outputs.append(HttpResponse(request_id, status, headers, body))
 
     def _handshake(self, request: HttpRequest, transport: Transport, now: float) -> _Session:
@@ -402,7 +394,6 @@ class EngineServer:
         self._plan(session)
         if transport is Transport.POLLING:
             session.poll = request.id
-            self._origins[request.id] = request.headers.get("origin")
         self._events.append(
             SessionOpened(sid, eio, transport, dict(request.query), dict(request.headers))
         )
@@ -418,7 +409,6 @@ class EngineServer:
             return
         session.poll = request.id
         self._pending[session.sid] = session  # packets queued meanwhile answer it
-        self._origins[request.id] = request.headers.get("origin")
         if session.candidate is not None and session.probed:
             session.noop_due = True  # an upgrade is under way: release polls at once
 
@@ -518,9 +508,7 @@ class EngineServer:
         if self.wire:
             self._events.append(WireSeen(session.sid, Direction.S2C, Transport.POLLING, body))
         request, session.poll = session.poll, None
-        self._respond(
-            request, 200, _BINARY if binary else _TEXT, data, self._origins.pop(request, None)
-        )
+        self._respond(request, 200, _BINARY if binary else _TEXT, data)
         if session.closing is not None:
             self._end(session, session.closing)
 
@@ -689,20 +677,9 @@ class EngineServer:
             session.outbox = []
             body = engineio.encode_payload(packets, session.eio)
             data = body if isinstance(body, bytes) else body.encode("utf-8")
-            self._respond(session.poll, 200, _TEXT, data, self._origins.pop(session.poll, None))
+            self._respond(session.poll, 200, _TEXT, data)
             session.poll = None
         self._events.append(SessionClosed(session.sid, reason))
-
-
-def _cors(origin: str | None) -> tuple[tuple[str, str], ...]:
-    if origin:
-        return (
-            ("Access-Control-Allow-Origin", origin),
-            ("Access-Control-Allow-Credentials", "true"),
-            ("Access-Control-Allow-Methods", "GET, POST, OPTIONS"),
-            ("Access-Control-Allow-Headers", "Content-Type"),
-        )
-    return (("Access-Control-Allow-Origin", "*"),)
 
 
 def _new_sid() -> str:

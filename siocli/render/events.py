@@ -194,6 +194,13 @@ def _human(record: dict[str, Any], ack_advice: bool = False) -> str:
     if kind == "close":
         detail = f": {record['detail']}" if record.get("detail") else ""
         return head + f"closed   {record['reason']}{detail}"
+    if kind == "cors_refused":  # serve: the browser will keep the answer from the page
+        asked = "a preflight for " if record["preflight"] else "a "
+        headers = f" with headers {record['headers']}" if record.get("headers") else ""
+        return head + (
+            f"✗ CORS   {asked}{record['method']}{headers} from {record['origin']}"
+            f" refused: {record['reason']}"
+        )
     rest = " ".join(
         f"{k}={format_value(v) if not isinstance(v, str) else escape_text(v)}"
         for k, v in record.items()

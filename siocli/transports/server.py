@@ -34,6 +34,7 @@ from ..protocol.engine_server import (
     WsReject,
     WsSend,
 )
+from .cors import CorsPolicy, CorsSeen, CorsVerdict
 
 __all__ = ["Endpoint", "FrontEnd", "SansServer"]
 
@@ -90,8 +91,12 @@ class FrontEnd:
         *,
         errors: IO[str] | None = None,
         traceback: bool = False,
+        cors: CorsPolicy | None = None,
+        cors_seen: Callable[[CorsSeen], None] | None = None,
     ) -> None:
         self.endpoints = endpoints
+        self.cors = cors or CorsPolicy()  # default: any origin, for local testing
+        self.cors_seen = cors_seen  # told every preflight, and every origin refused
         self.host = host
         self.port = port
         self.errors = errors  # where a bug in serving one client is told (the rest go on)
@@ -248,6 +253,14 @@ class FrontEnd:
         if endpoint is None:
             await _write(connection, writer, 404, (("Content-Type", "text/plain"),), b"Not Found")
             return False
+        if method == "OPTIONS":
+            verdict = self.cors.preflight(headers)
+            self._tell_cors(method, headers, verdict)
+            await _write(connection, writer, 204, verdict.headers, b"")
+            return False
+        cors = self.cors.answer(headers) if not upgrade else None  # WebSocket: no CORS
+        if cors is not None and cors.refused is not None:
+            self._tell_cors(method, headers, cors)
         request = HttpRequest(
             next(self._ids),
             method,
@@ -280,7 +293,8 @@ class FrontEnd:
         if isinstance(output, HttpAbort):
             return True  # dropped with no answer: the connection closes
         if isinstance(output, HttpResponse):
-            await _write(connection, writer, output.status, output.headers, output.body)
+            extra = cors.headers if cors is not None else ()
+            await _write(connection, writer, output.status, (*output.headers, *extra), output.body)
             return False
         if isinstance(output, WsReject):
             await _write(
@@ -294,6 +308,17 @@ class FrontEnd:
         assert isinstance(output, WsAccept)
         await _WebSocket(self, endpoint, output.conn, connection, writer).run(target, headers)
         return True
+
+    def _tell_cors(self, method: str, headers: dict[str, str], verdict: CorsVerdict) -> None:
+        origin = headers.get("origin")
+        if self.cors_seen is None or origin is None:
+            return
+        if method == "OPTIONS":  # a preflight: what it asks for
+            asked = headers.get("access-control-request-method", "")
+            wanted = headers.get("access-control-request-headers", "")
+            self.cors_seen(CorsSeen(origin, asked, True, wanted, verdict.refused))
+        else:
+            self.cors_seen(CorsSeen(origin, method, False, "", verdict.refused))
 
     async def _receive_body(
         self,
