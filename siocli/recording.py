@@ -148,13 +148,20 @@ def _redact_packet(
             secrets.update(secrets_of(dict(pairs)))
             namespace = path + "?" + urlencode([(k, REDACTED) for k, _ in pairs], safe="[]")
         if isinstance(data, dict):
-            secrets.update(secrets_of(sio.data))
-            data = dict.fromkeys(data, REDACTED)
+            # Connection state recovery's pid and offset are the protocol's state, not the
+            # user's secrets: the server's CONNECT answer and events hold them in the clear
+            # already (and the pid expires with maxDisconnectionDuration).
+            auth = {k: v for k, v in sio.data.items() if k not in _RECOVERY_KEYS}
+            secrets.update(secrets_of(auth))
+            data = {k: v if k in _RECOVERY_KEYS else REDACTED for k, v in data.items()}
     if namespace == sio.namespace and data == sio.data:
         return packet
     return EnginePacket(
         EngineType.MESSAGE, socketio.encode_packet(sio._replace(namespace=namespace, data=data))
     )
+
+
+_RECOVERY_KEYS = frozenset(("pid", "offset"))
 
 
 def _scrub(value: Any, secrets: set[str]) -> Any:

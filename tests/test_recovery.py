@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from siocli.protocol.dissect import Dissector, MessageReport
 from siocli.protocol.recovery import (
@@ -240,3 +243,64 @@ def test_the_server_store_recovers_as_socket_io_does() -> None:
     assert isinstance(store.restore(pid, offsets[3], "/", 12.0), Restored)
     store.left(pid, "ping timeout", 20.0)
     assert store.restore(pid, offsets[4], "/", 51.0) == "unknown or expired pid"
+
+
+# --- decode of real sessions (tests/captures/recovery.py made them) ---------------------------
+
+CAPTURES = Path(__file__).parent / "data" / "captures"
+
+
+@pytest.mark.parametrize("name", ["recovery-websocket", "recovery-polling", "recovery-expired"])
+def test_decode_of_recovery_sessions_is_pinned(name: str) -> None:
+    from .test_decode_cli import assert_golden, run
+
+    code, out, _ = run(str(CAPTURES / f"{name}.jsonl"))
+    assert code == 0
+    assert_golden(f"{name}.txt", out.replace(str(CAPTURES) + "/", ""))
+
+
+@pytest.mark.parametrize("name", ["recovery-websocket", "recovery-polling"])
+def test_decode_of_a_recovered_session(name: str) -> None:
+    from .test_decode_cli import records
+
+    lines = records(str(CAPTURES / f"{name}.jsonl"))
+    found = [f["code"] for r in lines for f in r["findings"]]
+    assert "sio.event-before-connect" not in found
+    assert found.count("sio.recovered") == 1 and "sio.recovery-failed" not in found
+    answers = [r for r in lines if r.get("sio_type") == "CONNECT" and r["dir"] == "s2c"]
+    assert len(answers) == 2 and answers[0]["data"] == answers[1]["data"]  # same sid and pid
+    ticks = [r for r in lines if r.get("event") == "tick"]
+    # decode --json: the args as on the wire, the offset beside them
+    assert all(r["offset"] == r["args"][-1] for r in ticks)
+    numbers = [r["args"][0] for r in ticks]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # none lost, none twice
+    replayed = [r for r in ticks if any(f["code"] == "sio.recovery-replay" for f in r["findings"])]
+    # before the answer: in earlier messages, or earlier in the same polling body
+    assert replayed and all(r["index"] <= answers[1]["index"] for r in replayed)
+
+
+def test_decode_of_an_expired_session() -> None:
+    from .test_decode_cli import records
+
+    lines = records(str(CAPTURES / "recovery-expired.jsonl"))
+    failed = [f for r in lines for f in r["findings"] if f["code"] == "sio.recovery-failed"]
+    assert len(failed) == 1
+    assert "It could have, from what the capture shows" in failed[0]["message"]
+
+
+def test_recordings_keep_pid_and_offset_and_redact_the_auth() -> None:
+    """The pid and offset are the protocol's state (the server's answer and events show
+    them anyway); the auth beside them is the user's secret."""
+    from siocli.recording import redact_message
+
+    secrets: set[str] = set()
+    data, changed = redact_message(
+        '40{"pid":"P1xxxxxx","offset":"Q9HiqL3","token":"secret-token"}',
+        C2S,
+        Transport.WEBSOCKET,
+        4,
+        secrets,
+    )
+    assert changed
+    assert data == '40{"pid":"P1xxxxxx","offset":"Q9HiqL3","token":"[redacted]"}'
+    assert secrets == {"secret-token"}

@@ -48,6 +48,7 @@ OFFSETS_KEPT = 4096
 """Offsets remembered per namespace, to tell whether the one a client sends back is one the
 server sent: enough for any reconnection a capture shows, bounded for long captures."""
 
+_REDACTED = "[redacted]"  # what recordings made before they kept pids show instead
 _C2S = Direction.C2S
 _S2C = Direction.S2C
 _CONNECT = SocketType.CONNECT
@@ -203,7 +204,7 @@ class Recovery:
             return (), None
         pid, offset = request
         findings = []
-        if socket.pid is not None and pid != socket.pid:
+        if socket.pid is not None and pid != socket.pid and pid != _REDACTED:
             findings.append(
                 Finding(
                     Severity.WARNING,
@@ -280,6 +281,8 @@ class Recovery:
                 "(python-socketio has none; socket.io needs the connectionStateRecovery "
                 "option)"
             )
+        if attempt.pid == _REDACTED:
+            return "The recording redacted the pid asked for, so whether it could have is unknown"
         if attempt.pid not in socket.grants:
             return (
                 f"The capture does not show pid {attempt.pid!r} granted, so whether it could "
@@ -316,9 +319,10 @@ class Recovery:
         gone = f" {away:.1f} s after its previous session's last packet" if away is not None else ""
         return (
             "It could have, from what the capture shows: the pid and the offset are ones the "
-            f"server sent, and the client came back{gone}; the server lost the state (a "
-            "restart, another node without a shared adapter, or a shorter "
-            "maxDisconnectionDuration)"
+            f"server sent, and the client came back{gone}. The server had lost the state (a "
+            "restart, another node without a shared adapter, a shorter "
+            "maxDisconnectionDuration), or had not closed the previous session yet (a poll cut "
+            "after the server answered it is noticed only at its ping timeout)"
         )
 
     def _event(
