@@ -661,3 +661,21 @@ def test_a_post_cut_short_closes_the_session(either: str) -> None:
 
     assert asyncio.run(scenario()) == (200, b"1")
     assert get(either, EIO="4", transport="polling", sid=sid).json()["code"] == 1
+
+
+def test_a_post_answered_before_its_body_is_not_waited_for(serve4: str) -> None:
+    """``Expect: 100-continue`` and an answer at once (an unknown sid): the client need not
+    send its body (RFC 9110 §10.1.1), so the connection closes instead of waiting for it."""
+
+    async def scenario() -> tuple[tuple[int, bytes] | None, tuple[int, bytes] | None]:
+        post = await RawHttp.open(serve4)
+        target = "/socket.io/?EIO=4&transport=polling&sid=nope"
+        post.send_head("POST", target, {"Content-Length": "5", "Expect": "100-continue"})
+        try:
+            return await post.response(), await post.response()
+        finally:
+            post.close()
+
+    answer, after = asyncio.run(scenario())
+    assert answer is not None and answer[0] == 400
+    assert after is None  # closed

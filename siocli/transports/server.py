@@ -221,6 +221,8 @@ class FrontEnd:
                 )
                 if switched or connection.our_state is not h11.DONE:
                     return
+                if connection.their_state is h11.SEND_BODY and "expect" in headers:
+                    return  # answered before its body, which may never come (RFC 9110 §10.1.1)
                 # answered before the end of its body (a 400 or 413): the rest is read
                 # and dropped, as Node does, and the connection serves on
                 await _discard_body(connection, reader)
