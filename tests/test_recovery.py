@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from siocli.protocol.dissect import Dissector, MessageReport
 from siocli.protocol.recovery import (
+    RECOVERABLE,
     Recovery,
     RecoveryStore,
     Restored,
@@ -304,3 +307,91 @@ def test_recordings_keep_pid_and_offset_and_redact_the_auth() -> None:
     assert changed
     assert data == '40{"pid":"P1xxxxxx","offset":"Q9HiqL3","token":"[redacted]"}'
     assert secrets == {"secret-token"}
+
+
+# --- any peer input: findings and notes, never an exception -----------------------------------
+
+_RECOVERY_TEXT = st.sampled_from(
+    [
+        "0",
+        '0{"token":"t"}',
+        '0{"pid":"P1","offset":"OeKf2Lk"}',
+        '0{"pid":"P2","offset":"1700000000000-1"}',
+        '0{"pid":"[redacted]","offset":"x"}',
+        '0{"sid":"S1","pid":"P1"}',
+        '0{"sid":"S2","pid":"P2"}',
+        '0{"sid":"S3"}',
+        '0/a,{"sid":"S1","pid":"P1"}',
+        "1",
+        '2["tick",1,"OeKf2Lk"]',
+        '2["tick",2,"OeKf2Lj.3"]',
+        '2/a,["tick","é\\"]"]',
+        '21["ask","OeKf2Lm"]',
+        '2["tick"]',
+        '51-["b",{"_placeholder":true,"num":0},"OeKf2Ln"]',
+    ]
+)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.booleans(),  # a new Engine.IO session first
+            st.sampled_from([Direction.C2S, Direction.S2C, None]),
+            st.one_of(_RECOVERY_TEXT.map(lambda t: "4" + t), st.text(max_size=12)),
+            st.floats(min_value=0, max_value=500),
+        ),
+        max_size=20,
+    )
+)
+def test_recovery_takes_any_sequence_of_packets(
+    messages: list[tuple[bool, Direction | None, str, float]],
+) -> None:
+    recovery = Recovery()
+    dissector = Dissector(4, recovery=recovery)
+    time = 0.0
+    for new, direction, raw, after in messages:
+        if new:
+            dissector = Dissector(4, recovery=recovery)
+        time += after
+        report = dissector.receive(direction, Transport.WEBSOCKET, raw, time)
+        for packet in report.packets:
+            note = packet.recovery
+            if note is not None and note.offset is not None:
+                assert packet.breakdown.socket is not None
+                assert packet.breakdown.socket.data[-1] == note.offset
+    dissector.end()
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["open", "stamp", "left", "missed", "restore"]),
+            st.integers(0, 3),
+            st.sampled_from([*sorted(RECOVERABLE), "client namespace disconnect"]),
+            st.floats(min_value=0, max_value=40),
+        ),
+        max_size=30,
+    )
+)
+def test_the_server_store_takes_any_sequence(steps: list[tuple[str, int, str, float]]) -> None:
+    counter = iter(range(10_000))
+    store = RecoveryStore(30.0, lambda: f"id{next(counter)}", packets=4)
+    pids: list[str] = []
+    offsets: list[str] = ["none"]
+    now = 0.0
+    for action, which, reason, after in steps:
+        now += after
+        pid = pids[which % len(pids)] if pids else "unknown"
+        if action == "open":
+            pids.append(store.open("/", f"S{len(pids)}"))
+        elif action == "stamp":
+            offsets.append(store.stamp(pid, ["tick"])[-1])
+        elif action == "left":
+            store.left(pid, reason, now)
+        elif action == "missed":
+            store.missed("/", ["tick"], now)
+        else:
+            restored = store.restore(pid, offsets[which % len(offsets)], "/", now)
+            if isinstance(restored, Restored):
+                assert len(restored.missed) < 4  # bounded

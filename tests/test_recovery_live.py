@@ -251,3 +251,23 @@ def test_the_node_client_recovers_from_siocli_serve(transport: str) -> None:
     join = next(r for r in joins if "recovered" in r)
     assert join["recovered"] is True and join["missed"] >= 1
     assert join["sid"] == connects[0]["id"]
+
+
+def test_python_socketio_takes_a_recovery_request_as_auth() -> None:
+    """python-socketio has no connection state recovery: a CONNECT with a pid and an offset
+    is accepted as any auth (the app's connect handler gets them), with a new socket id, no
+    pid, and events without offsets. -v says the server did not recover, and why."""
+    auth = {"token": "secret-token", "pid": "P-from-before", "offset": "Q9HiqL3"}
+    with run_server("psio") as server:
+        result = siocli(
+            "connect", server.url + "/admin", "--auth", json.dumps(auth), "--json", "-v",
+            stdin="emit --ack whoami\n",
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    ack = next(json.loads(line) for line in result.stdout.splitlines() if '"ack"' in line)
+    assert ack["args"] == [auth]  # the app saw pid and offset as auth fields
+    err = " ".join(result.stderr.split())
+    assert "recovery request: pid 'P-from-before' and offset 'Q9HiqL3'" in err
+    assert "[sio.recovery-failed] the server did not recover '/admin'" in err
+    assert "It could not: its answer has no pid" in err
+    assert "python-socketio has none" in err
