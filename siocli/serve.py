@@ -210,7 +210,9 @@ def _configured(options: ServeOptions) -> ServeOptions:
     return options
 
 
-def build(options: ServeOptions, printer: EventPrinter, err: IO[str]) -> list[Endpoint]:
+def build(
+    options: ServeOptions, printer: EventPrinter, wire: WireView | None = None
+) -> list[Endpoint]:
     """The endpoints (paths and their servers) ``options`` describes."""
     options = _configured(options)
 
@@ -229,7 +231,7 @@ def build(options: ServeOptions, printer: EventPrinter, err: IO[str]) -> list[En
         engine(), app.authorize, connect_timeout=1.0 if suite else 45.0, recover=options.recover
     )
     app.server = server
-    app.wire = WireView(err) if options.verbose else None
+    app.wire = wire
     if suite:
         app.on_join_emit = "auth"
         app.echo_as = {"message": "message-back"}
@@ -248,7 +250,8 @@ async def serve(
     options: ServeOptions, out: IO[str], err: IO[str], *, ready: asyncio.Future[int] | None = None
 ) -> ExitStatus:
     printer = EventPrinter(out, as_json=options.as_json, quiet=options.quiet)
-    endpoints = build(options, printer, err)
+    wire = WireView(err) if options.verbose else None
+    endpoints = build(options, printer, wire)
     cors = CorsPolicy(options.cors)
     front = FrontEnd(
         endpoints,
@@ -257,7 +260,7 @@ async def serve(
         errors=err,
         traceback=options.traceback,
         cors=cors,
-        cors_seen=CorsView(printer, err if options.verbose else None).seen,
+        cors_seen=CorsView(printer, wire).seen,
     )
     try:
         port = await front.start()
@@ -274,9 +277,8 @@ async def serve(
             "cors": cors.describe(),
         }
     )
-    if options.verbose:
-        err.write(f"── CORS: {cors.describe()}\n")
-        err.flush()
+    if wire is not None:
+        wire.note(f"── CORS: {cors.describe()}")
     if ready is not None:
         ready.set_result(port)
     configured = _configured(options)
@@ -322,7 +324,7 @@ class CorsView:
     page cannot connect), and with -v every preflight on stderr."""
 
     printer: EventPrinter
-    verbose: IO[str] | None = None
+    wire: WireView | None = None  # -v
 
     def seen(self, seen: CorsSeen) -> None:
         if seen.refused is not None:
@@ -337,11 +339,10 @@ class CorsView:
             if seen.headers:
                 record["headers"] = seen.headers
             self.printer.write(record)
-        if self.verbose is not None and seen.preflight:
+        if self.wire is not None and seen.preflight:
             asked = f"{seen.method}" + (f" with headers {seen.headers}" if seen.headers else "")
             verdict = f"refused: {seen.refused}" if seen.refused else "allowed"
-            self.verbose.write(f"── CORS preflight from {seen.origin} for {asked}: {verdict}\n")
-            self.verbose.flush()
+            self.wire.note(f"── CORS preflight from {seen.origin} for {asked}: {verdict}")
 
 
 def run_serve(options: ServeOptions, out: IO[str], err: IO[str]) -> ExitStatus:

@@ -8,11 +8,13 @@ the tests wait for that request; siocli serve's live view says what it allowed o
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ import pytest
 from .realservers import NODE_MODULES
 from .test_serve import LiveView, serving
 
+PERMISSIVE = "any origin (reflected, with credentials; --cors ORIGIN restricts it)"
 BUNDLE = NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js"
 
 PAGE = b"""<!doctype html>
@@ -188,3 +191,38 @@ def test_a_preflight_gets_the_headers_it_asks_for() -> None:
     assert handshake.status_code == 200 and "access-control-allow-origin" not in handshake.headers
     refusals = [(r["origin"], r["preflight"]) for r in view.seen if r["type"] == "cors_refused"]
     assert refusals == [("http://evil.example", True), ("http://evil.example", False)]
+
+
+def test_verbose_says_the_policy_and_every_preflight() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "siocli", "serve", "--port", "0", "--json", "-v"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        url = json.loads(process.stdout.readline())["url"]
+        # said before the answer goes out: by the time it comes, it is on stderr
+        httpx.options(
+            url + "/socket.io/?EIO=4&transport=polling",
+            headers={
+                "Origin": "http://a.example",
+                "Access-Control-Request-Method": "GET",
+                "Access-Control-Request-Headers": "authorization",
+            },
+        )
+        httpx.get(
+            url + "/socket.io/?EIO=4&transport=polling", headers={"Origin": "http://a.example"}
+        )
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=10)
+    lines = err.splitlines()
+    assert (
+        lines[0] == "── CORS: any origin (reflected, with credentials; --cors ORIGIN restricts it)"
+    )
+    assert lines[1] == (
+        "── CORS preflight from http://a.example for GET with headers authorization: allowed"
+    )
+    assert lines[2].startswith("── client ")  # whose messages follow

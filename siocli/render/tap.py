@@ -80,5 +80,12 @@ class WireView:
             self.err.write(f"── client {event.sid}\n")
         tap(WireMessage(event.data, event.direction, event.transport, time.time(), eio, event.sid))
 
+    def note(self, text: str) -> None:
+        """A line that is no client's message (a CORS preflight, say): the next message
+        says again whose it is."""
+        self.last = None
+        self.err.write(text + "\n")
+        self.err.flush()
+
     def forget(self, sid: str) -> None:
         self.taps.pop(sid, None)
