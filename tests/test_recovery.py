@@ -183,7 +183,8 @@ def test_why_recovery_failed_is_read_from_the_capture() -> None:
     client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}', after=300)
     answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
     assert "away 300 s, more than socket.io's default" in messages(answer)
-    # nothing in the capture prevents it
+    # back sooner than the server could tell the client was gone (pingInterval 25 s +
+    # pingTimeout 20 s): the previous session was probably still open on the server
     client = Client()
     connected(client)
     client.send(S2C, '42["tick",1,"OeKf2Lk"]')
@@ -191,8 +192,17 @@ def test_why_recovery_failed_is_read_from_the_capture() -> None:
     client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}', after=2)
     answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
     assert codes(answer) == ["sio.recovery-failed"]
+    assert "Probably not yet: the client came back 2.1 s after" in messages(answer)
+    assert "within the server's pingInterval + pingTimeout (45 s)" in messages(answer)
+    # nothing in the capture prevents it
+    client = Client()
+    connected(client)
+    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    client.session("e2")
+    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}', after=60)
+    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
     assert "It could have, from what the capture shows" in messages(answer)
-    assert "came back 2.1 s after its previous session's last packet" in messages(answer)
+    assert "came back 60.1 s after its previous session's last packet" in messages(answer)
 
 
 def test_stale_pid_and_offsets_going_backwards() -> None:

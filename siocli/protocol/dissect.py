@@ -239,8 +239,12 @@ class Dissector:
                 socket_findings = tuple(found)
         note = None
         text = breakdown.socket  # an offset or a pid is in the text, even of a binary packet
-        if self.recovery is not None and text is not None and error is None:
-            said, note = self.recovery.packet(self, direction, text, time)
+        recovery = self.recovery
+        if recovery is not None and breakdown.handshake is not None:
+            hs = breakdown.handshake
+            recovery.handshake(self, hs.ping_interval, hs.ping_timeout)
+        if recovery is not None and text is not None and error is None:
+            said, note = recovery.packet(self, direction, text, time)
             if said:
                 findings += said
             if note is not None and breakdown.spans:

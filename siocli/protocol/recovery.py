@@ -142,6 +142,7 @@ class _Socket:
     acked_strings: deque[str] = field(default_factory=lambda: deque(maxlen=64))
     ended: str | None = None  # how the latest session on it ended, when a packet said so
     last_time: float | None = None  # of the latest packet on it
+    heartbeat: float | None = None  # pingInterval + pingTimeout of its latest session (s)
 
 
 @dataclass(slots=True)
@@ -149,6 +150,7 @@ class _Attempt:
     pid: str
     offset: str
     away: float | None  # seconds since the latest packet on that namespace, when known
+    heartbeat: float | None  # the previous session's pingInterval + pingTimeout (s)
     replayed: int = 0
 
 
@@ -164,6 +166,12 @@ class Recovery:
         self.max_disconnection = max_disconnection
         self._sockets: dict[str, _Socket] = {}
         self._attempts: dict[tuple[int, str], _Attempt] = {}  # (id(session), nsp)
+        self._heartbeats: dict[int, float] = {}  # id(session) -> its heartbeat window (s)
+
+    def handshake(self, session: object, ping_interval: int, ping_timeout: int) -> None:
+        """The open packet of ``session``: how long its server waits before it deems a
+        silent client gone (pingInterval + pingTimeout, in ms)."""
+        self._heartbeats[id(session)] = (ping_interval + ping_timeout) / 1000
 
     def packet(
         self,
@@ -193,6 +201,7 @@ class Recovery:
             result = self._event(session, socket, packet)
         if time is not None:
             socket.last_time = time
+        socket.heartbeat = self._heartbeats.get(id(session), socket.heartbeat)
         return result
 
     def _request(
@@ -214,10 +223,9 @@ class Recovery:
                     "send the pid of its latest CONNECT answer (socket.io-client does)",
                 )
             )
+        away = None if time is None or socket.last_time is None else time - socket.last_time
         self._attempts[(id(session), packet.namespace)] = _Attempt(
-            pid,
-            offset,
-            None if time is None or socket.last_time is None else time - socket.last_time,
+            pid, offset, away, socket.heartbeat
         )
         # what the server replays must come after the offset the client asks from
         socket.offset = offset
@@ -315,6 +323,15 @@ class Recovery:
             return (
                 f"Probably not: the client was away {away:.0f} s, more than socket.io's "
                 f"default maxDisconnectionDuration ({self.max_disconnection:.0f} s)"
+            )
+        window = attempt.heartbeat
+        if away is not None and window is not None and away < window:
+            return (
+                f"Probably not yet: the client came back {away:.1f} s after its previous "
+                "session's last packet, within the server's pingInterval + pingTimeout "
+                f"({window:g} s). Unless the server saw that connection close, it still held "
+                "the previous session, and socket.io keeps a session for recovery only once "
+                "it closed it (a poll cut after the server answered it is noticed only then)"
             )
         gone = f" {away:.1f} s after its previous session's last packet" if away is not None else ""
         return (
@@ -501,11 +518,12 @@ class RecoveryStore:
         kept = self._kept.get(pid)
         if kept is None:
             return False
+        self._away.pop(pid, None)
         if reason not in RECOVERABLE:
             del self._kept[pid]
             return False
         kept.disconnected_at = now
-        self._away[pid] = None
+        self._away[pid] = None  # the latest to leave last: expire() goes in this order
         if len(self._away) > SESSIONS_KEPT:
             self._drop(next(iter(self._away)))
         return True
