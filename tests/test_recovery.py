@@ -263,13 +263,40 @@ def test_the_server_store_recovers_as_socket_io_does() -> None:
 CAPTURES = Path(__file__).parent / "data" / "captures"
 
 
-@pytest.mark.parametrize("name", ["recovery-websocket", "recovery-polling", "recovery-expired"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "recovery-websocket.jsonl",
+        "recovery-polling.jsonl",
+        "recovery-expired.jsonl",
+        "serve-recovery-websocket.pcap",
+        "serve-recovery-polling.pcap",
+    ],
+)
 def test_decode_of_recovery_sessions_is_pinned(name: str) -> None:
+    """siocli listen against socket.io 4.8 (recordings), and socket.io-client 4.8 against
+    siocli serve --recover (tcpdump): the cut, the recovery request, the replay, the
+    answer."""
     from .test_decode_cli import assert_golden, run
 
-    code, out, _ = run(str(CAPTURES / f"{name}.jsonl"))
+    code, out, _ = run(str(CAPTURES / name))
     assert code == 0
-    assert_golden(f"{name}.txt", out.replace(str(CAPTURES) + "/", ""))
+    assert_golden(name.rsplit(".", 1)[0] + ".txt", out.replace(str(CAPTURES) + "/", ""))
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_decode_of_the_node_client_recovering_from_serve(transport: str) -> None:
+    from .test_decode_cli import records, run
+
+    _, out, _ = run(str(CAPTURES / f"serve-recovery-{transport}.pcap"))
+    cut = "WebSocket message" if transport == "websocket" else "body of an HTTP 200 response"
+    assert f"the stream ends inside {'a ' if transport == 'websocket' else 'the '}{cut}" in out
+    lines = records(str(CAPTURES / f"serve-recovery-{transport}.pcap"))
+    found = [f["code"] for r in lines for f in r["findings"]]
+    assert found.count("sio.recovered") == 1 and "sio.event-before-connect" not in found
+    offsets = [offset_order(r["offset"]) for r in lines if r.get("event") == "tick"]
+    counts = [o[0] for o in offsets if o is not None]
+    assert counts == list(range(counts[0], counts[0] + len(counts)))  # none lost, none twice
 
 
 @pytest.mark.parametrize("name", ["recovery-websocket", "recovery-polling"])

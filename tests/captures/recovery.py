@@ -2,15 +2,23 @@
 with connection state recovery (tests/servers/recovery.js), through the relay that cuts the
 connection mid-stream (tests/faults/relay.py). Writes tests/data/captures/recovery-*.jsonl.
 
-Usage (from the repository): .venv/bin/python -m tests.captures.recovery
+Also socket.io-client 4.8 (tests/clients/recovery_client.js) against ``siocli serve
+--recover 30`` through the same relay, captured with tcpdump on lo (as root):
+tests/data/captures/serve-recovery-*.pcap.
+
+Usage (from the repository): .venv/bin/python -m tests.captures.recovery [NAME...]
 
 - ``recovery-websocket``, ``recovery-polling``: cut after a few ticks, recovered.
 - ``recovery-expired``: the server keeps a session 300 ms (maxDisconnectionDuration) and the
   client comes back after 1 s: not recovered.
+- ``serve-recovery-websocket``, ``serve-recovery-polling``: the Node client recovers.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +52,57 @@ def make(name: str, transport: str, server_options: dict[str, object]) -> None:
         assert process.wait(30) == 0, name
 
 
+def make_pcap(name: str, transport: str) -> None:
+    serve = [sys.executable, "-m", "siocli", "serve", "--port", "0", "--recover", "30"]
+    serve += ["--emit-every", "0.05 tick", "--json", "--ping-interval", "200"]
+    serve += ["--ping-timeout", "200"]
+    server = subprocess.Popen(serve, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        port = int(json.loads(server.stdout.readline())["url"].rsplit(":", 1)[1])
+        with run_relay(port, b"tick") as relay:
+            capture = [shutil.which("tcpdump") or "tcpdump", "-i", "lo", "-U", "--immediate-mode"]
+            capture += ["-s", "0", "-w", str(OUT / f"{name}.pcap"), "tcp", "port", str(relay.port)]
+            tcpdump = subprocess.Popen(
+                capture,
+                stderr=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+            )
+            assert tcpdump.stderr is not None
+            assert b"listening on" in tcpdump.stderr.readline()
+            spec = {"url": f"http://127.0.0.1:{relay.port}", "transports": [transport]}
+            spec |= {"count": 10, "reconnectionDelay": 1000}
+            node = [shutil.which("node") or "node", str(CLIENTS / "recovery_client.js")]
+            client = subprocess.Popen(
+                [*node, json.dumps(spec)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert client.stdout is not None
+            seen = 0
+            for line in client.stdout:
+                seen += '"type":"event"' in line
+                if seen == 3:
+                    relay.arm()
+                    seen += 1
+            assert client.wait(30) == 0, name
+            tcpdump.send_signal(signal.SIGINT)
+            tcpdump.communicate(timeout=10)
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+CLIENTS = Path(__file__).parent.parent / "clients"
+
 if __name__ == "__main__":
+    only = set(sys.argv[1:])  # names to make (default: all)
     for name, (transport, server_options) in SCENARIOS.items():
-        make(name, transport, server_options)
-        print(f"wrote {OUT / name}.jsonl")
+        if not only or name in only:
+            make(name, transport, server_options)
+            print(f"wrote {OUT / name}.jsonl")
+    for transport in ("websocket", "polling"):
+        name = f"serve-recovery-{transport}"
+        if not only or name in only:
+            make_pcap(name, transport)
+            print(f"wrote {OUT / name}.pcap")
