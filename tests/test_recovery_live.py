@@ -121,9 +121,14 @@ def cut_and_finish(relay: Relay, process: subprocess.Popen[bytes], out: Log) -> 
     return records
 
 
-@pytest.mark.parametrize("transport", ["websocket", "polling"])
-def test_listen_recovers_what_a_cut_lost(transport: str) -> None:
-    with recovery_server() as (server, log), run_relay(server.port, b"tick") as relay:
+@pytest.mark.parametrize(
+    ("transport", "whole"), [("websocket", False), ("polling", False), ("polling", True)]
+)
+def test_listen_recovers_what_a_cut_lost(transport: str, whole: bool) -> None:
+    """``whole``: the poll's answer is lost before its first byte, on a kept-alive
+    connection: not a stale connection to retry on (that lost the events silently), a
+    transport error."""
+    with recovery_server() as (server, log), run_relay(server.port, b"tick", whole) as relay:
         url = f"http://127.0.0.1:{relay.port}"
         process, out = listen(url, "--transport", transport)
         records = cut_and_finish(relay, process, out)

@@ -2,10 +2,10 @@
 
 Every connection accepted is piped to the backend, byte for byte, both ways. Once
 :meth:`Relay.arm` is called, the next server-to-client chunk that holds ``marker`` is
-forwarded only in part (up to the middle of the marker), and then every connection is
-aborted (RST): a WebSocket frame or a long-polling response cut mid-way, with what the
-server already flushed into it lost, as on a flaky network. New connections are relayed
-again afterwards.
+forwarded only in part (up to the middle of the marker; with ``whole=True``, not at all),
+and then every connection is aborted (RST): a WebSocket frame or a long-polling response
+cut mid-way (or lost whole), with what the server already flushed into it lost, as on a
+flaky network. New connections are relayed again afterwards.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ _LINGER_RST = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() sends RST
 
 
 class Relay:
-    def __init__(self, backend: int, marker: bytes) -> None:
+    def __init__(self, backend: int, marker: bytes, whole: bool = False) -> None:
         self.backend = backend
         self.marker = marker
+        self.whole = whole
         self.cuts = 0
         self._armed = threading.Event()
         self._cut = threading.Event()  # set once a cut happened
@@ -67,7 +68,8 @@ class Relay:
             while data := source.recv(65536):
                 if from_server and self._armed.is_set() and self.marker in data:
                     self._armed.clear()
-                    sink.sendall(data[: data.index(self.marker) + len(self.marker) // 2])
+                    if not self.whole:
+                        sink.sendall(data[: data.index(self.marker) + len(self.marker) // 2])
                     self.cuts += 1
                     self._abort_all()
                     self._cut.set()
@@ -102,8 +104,8 @@ class Relay:
 
 
 @contextmanager
-def run_relay(backend: int, marker: bytes) -> Iterator[Relay]:
-    relay = Relay(backend, marker)
+def run_relay(backend: int, marker: bytes, whole: bool = False) -> Iterator[Relay]:
+    relay = Relay(backend, marker, whole)
     try:
         yield relay
     finally:
