@@ -156,53 +156,48 @@ def test_an_event_without_offset_before_the_answer_is_no_replay() -> None:
     assert "It could not: its answer has no pid" in messages(answer)
 
 
-def test_why_recovery_failed_is_read_from_the_capture() -> None:
-    # the client left on purpose: nothing is kept
+@pytest.mark.parametrize(
+    ("before", "offset", "away", "said"),
+    [
+        # the client left on purpose: nothing is kept
+        (["> 41"], "OeKf2Lk", 0.1, "the client left with a DISCONNECT packet"),
+        # the offset is the last argument of an event that asked for an ack
+        (['< 423["ask","yes"]'], "yes", 0.1, "event that asked for an ack, which carries no"),
+        # away for longer than the default maxDisconnectionDuration
+        ([], "OeKf2Lk", 300, "away 300 s, more than socket.io's default"),
+        # back sooner than the server could tell the client was gone (pingInterval 25 s +
+        # pingTimeout 20 s): the previous session was probably still open on the server
+        (
+            [],
+            "OeKf2Lk",
+            2,
+            "Probably not yet: the client came back 2.1 s after its previous session's last "
+            "packet, within the server's pingInterval + pingTimeout (45 s)",
+        ),
+        # nothing in the capture prevents it
+        (
+            [],
+            "OeKf2Lk",
+            60,
+            "It could have, from what the capture shows: the pid and the offset are ones the "
+            "server sent, and the client came back 60.1 s after its previous session's last "
+            "packet",
+        ),
+    ],
+)
+def test_why_recovery_failed_is_read_from_the_capture(
+    before: list[str], offset: str, away: float, said: str
+) -> None:
     client = Client()
     connected(client)
     client.send(S2C, '42["tick",1,"OeKf2Lk"]')
-    client.send(C2S, "41")
+    for line in before:
+        client.send(C2S if line[0] == ">" else S2C, line[2:])
     client.session("e2")
-    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}')
-    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
-    assert "the client left with a DISCONNECT packet" in messages(answer)
-    # the offset is the last argument of an event that asked for an ack
-    client = Client()
-    connected(client)
-    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
-    client.send(S2C, '423["ask","yes"]')
-    client.session("e2")
-    client.send(C2S, '40{"pid":"P1","offset":"yes"}')
-    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
-    assert "event that asked for an ack, which carries no offset" in messages(answer)
-    # away for longer than the default maxDisconnectionDuration
-    client = Client()
-    connected(client)
-    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
-    client.session("e2")
-    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}', after=300)
-    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
-    assert "away 300 s, more than socket.io's default" in messages(answer)
-    # back sooner than the server could tell the client was gone (pingInterval 25 s +
-    # pingTimeout 20 s): the previous session was probably still open on the server
-    client = Client()
-    connected(client)
-    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
-    client.session("e2")
-    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}', after=2)
+    client.send(C2S, json.dumps({"pid": "P1", "offset": offset}).join(["40", ""]), after=away)
     answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
     assert codes(answer) == ["sio.recovery-failed"]
-    assert "Probably not yet: the client came back 2.1 s after" in messages(answer)
-    assert "within the server's pingInterval + pingTimeout (45 s)" in messages(answer)
-    # nothing in the capture prevents it
-    client = Client()
-    connected(client)
-    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
-    client.session("e2")
-    client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}', after=60)
-    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
-    assert "It could have, from what the capture shows" in messages(answer)
-    assert "came back 60.1 s after its previous session's last packet" in messages(answer)
+    assert said in " ".join(messages(answer).split())
 
 
 def test_stale_pid_and_offsets_going_backwards() -> None:

@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.faults.relay import run_relay
+from tests.faults.relay import Relay, run_relay
 from tests.realservers import run_server
 
 OUT = Path(__file__).parent.parent / "data" / "captures"
@@ -41,15 +41,19 @@ def make(name: str, transport: str, server_options: dict[str, object]) -> None:
         command = [sys.executable, "-m", "siocli", "listen", url, "tick", "--count", "10"]
         command += ["--reconnect", "--reconnect-delay", "1", "--transport", transport]
         command += ["--record", str(OUT / f"{name}.jsonl"), "--json"]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-        assert process.stdout is not None
-        seen = 0
-        for line in process.stdout:
-            seen += '"type":"event"' in line
-            if seen == 3:
-                relay.arm()
-                seen += 1
-        assert process.wait(30) == 0, name
+        cut_after_three_events(subprocess.Popen(command, stdout=subprocess.PIPE, text=True), relay)
+
+
+def cut_after_three_events(client: subprocess.Popen[str], relay: Relay) -> None:
+    """Arm the relay once the client said it got three events; wait for the client."""
+    assert client.stdout is not None
+    seen = 0
+    for line in client.stdout:
+        seen += '"type":"event"' in line
+        if seen == 3:
+            relay.arm()
+            seen += 1
+    assert client.wait(30) == 0
 
 
 def make_pcap(name: str, transport: str) -> None:
@@ -73,19 +77,8 @@ def make_pcap(name: str, transport: str) -> None:
             spec = {"url": f"http://127.0.0.1:{relay.port}", "transports": [transport]}
             spec |= {"count": 10, "reconnectionDelay": 1000}
             node = [shutil.which("node") or "node", str(CLIENTS / "recovery_client.js")]
-            client = subprocess.Popen(
-                [*node, json.dumps(spec)],
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            assert client.stdout is not None
-            seen = 0
-            for line in client.stdout:
-                seen += '"type":"event"' in line
-                if seen == 3:
-                    relay.arm()
-                    seen += 1
-            assert client.wait(30) == 0, name
+            client = subprocess.Popen([*node, json.dumps(spec)], stdout=subprocess.PIPE, text=True)
+            cut_after_three_events(client, relay)
             tcpdump.send_signal(signal.SIGINT)
             tcpdump.communicate(timeout=10)
     finally:
