@@ -522,6 +522,7 @@ Examples:
     help="Transport (default: the recording's).",
 )
 @click.option("--eio", type=click.Choice(["auto", "3", "4"]), default="auto", show_default=True)
+@parser_option(None)
 @click.option(
     "--auth",
     envvar="SIOCLI_AUTH",
@@ -626,7 +627,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         if not sep:
             raise click.BadParameter(f"{header!r}: expected 'Name: value'", param_hint="-H")
         headers.append((name.strip(), value.strip()))
-    recordings = _load_recordings(kwargs["recordings"])
+    recordings = _load_recordings(kwargs["recordings"], kwargs["parser"])
     for recording in recordings:
         if auth is None and needs_auth(recording):
             raise CommandError(
@@ -658,9 +659,10 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     ctx.exit(int(replay_status(reports)))
 
 
-def _load_recordings(paths: tuple[str, ...]) -> list[Recording]:
+def _load_recordings(paths: tuple[str, ...], parser: str | None = None) -> list[Recording]:
     """The recordings to replay; what reading them found (a cut last line, a line
-    skipped) is said first, since the replay stops where a recording does."""
+    skipped) is said first, since the replay stops where a recording does. ``parser``
+    (--parser) overrides the one each recording's header names."""
     from .recording import RecordingError, load_recording
 
     try:
@@ -668,6 +670,8 @@ def _load_recordings(paths: tuple[str, ...]) -> list[Recording]:
     except RecordingError as exc:
         raise CommandError(ExitStatus.USAGE, str(exc)) from None
     for recording in recordings:
+        if parser is not None:
+            recording.header["parser"] = parser
         for problem in recording.problems:
             sys.stderr.write(f"siocli: {problem.source}: {problem.message}\n")
     return recordings
@@ -685,7 +689,7 @@ def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
                 f"--{name} is for replaying against a server; with --serve, siocli is the "
                 "server: point the client under test at it"
             )
-    (recording,) = _load_recordings(kwargs["recordings"][:1])
+    (recording,) = _load_recordings(kwargs["recordings"][:1], kwargs["parser"])
     options = RecordedServerOptions(
         host=kwargs["host"],
         port=kwargs["port"],
@@ -775,6 +779,7 @@ def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
     "--port", type=click.IntRange(0, 65535), default=3000, show_default=True, help="0: any."
 )
 @click.option("--path", default="/socket.io/", show_default=True, help="Handshake path.")
+@parser_option("default")
 @click.option(
     "--eio",
     type=click.Choice(["3", "4", "both"]),
@@ -864,6 +869,7 @@ def serve(ctx: click.Context, **kwargs: Any) -> None:
         port=kwargs["port"],
         path=kwargs["path"] if kwargs["path"].endswith("/") else kwargs["path"] + "/",
         eio=None if kwargs["eio"] == "both" else int(kwargs["eio"]),
+        parser=Parser(kwargs["parser"]),
         namespaces=tuple(kwargs["namespaces"]),
         auth=auth,
         ping_interval=kwargs["ping_interval"],

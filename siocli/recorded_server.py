@@ -598,7 +598,7 @@ async def serve_recording(
         wire=options.verbose,
     )
     app = RecordedServerApp(script, options.fast, view.step, ended)
-    app.server = SocketServer(engine, app.authorize)
+    app.server = SocketServer(engine, app.authorize, parser=recording.parser)
     app.wire = WireView(err) if options.verbose else None
     path = options.path or str((recording.header.get("options") or {}).get("path") or "/socket.io/")
     endpoint = Endpoint(path, app.server, app.after, engine.max_payload)

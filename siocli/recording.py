@@ -27,9 +27,17 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from . import __version__
-from .protocol import engineio, socketio
+from .protocol import engineio, msgpack_parser, socketio
 from .protocol.errors import DecodeError
-from .protocol.types import Direction, EnginePacket, EngineType, Severity, SocketType, Transport
+from .protocol.types import (
+    Direction,
+    EnginePacket,
+    EngineType,
+    Parser,
+    Severity,
+    SocketType,
+    Transport,
+)
 from .wire import InputProblem, WireMessage
 
 __all__ = [
@@ -96,6 +104,7 @@ def redact_message(
     transport: Transport,
     eio: int,
     secrets: set[str] | None = None,
+    parser: Parser = Parser.DEFAULT,
 ) -> tuple[str | bytes, bool]:
     """The message with secrets redacted, and whether anything changed: the values of the
     client's CONNECT payloads (in protocol 4, of the namespace's query), and wherever else
@@ -103,12 +112,13 @@ def redact_message(
     collects what the CONNECT payloads held, for the messages after this one. Only what
     decodes is touched: the rest stays byte for byte."""
     secrets = set() if secrets is None else secrets
+    msgpack = parser is Parser.MSGPACK
     text = data if isinstance(data, str) else data.decode("latin-1")
     mentions = any(secret in text for secret in secrets)
     if direction is not Direction.C2S and not mentions:
         return data, False
-    if direction is Direction.C2S and "0" not in text and not mentions:
-        return data, False  # no CONNECT in there
+    if direction is Direction.C2S and "0" not in text and not mentions and not msgpack:
+        return data, False  # no CONNECT in there (a MessagePack CONNECT is binary: 0x00)
     try:
         if transport is Transport.POLLING:
             packets = engineio.decode_payload(data, eio)
@@ -119,7 +129,7 @@ def redact_message(
     changed = False
     out = []
     for packet in packets:
-        redacted = _redact_packet(packet, eio, direction is Direction.C2S, secrets)
+        redacted = _redact_packet(packet, eio, direction is Direction.C2S, secrets, parser)
         changed |= redacted is not packet
         out.append(redacted)
     if not changed:
@@ -130,13 +140,23 @@ def redact_message(
 
 
 def _redact_packet(
-    packet: EnginePacket, eio: int, from_client: bool, secrets: set[str]
+    packet: EnginePacket,
+    eio: int,
+    from_client: bool,
+    secrets: set[str],
+    parser: Parser = Parser.DEFAULT,
 ) -> EnginePacket:
     text = packet.data
-    if packet.type is not EngineType.MESSAGE or not isinstance(text, str):
+    if packet.type is not EngineType.MESSAGE:
+        return packet
+    msgpack = parser is Parser.MSGPACK
+    if msgpack != isinstance(text, bytes):  # not a Socket.IO packet of this parser
         return packet
     try:
-        sio = socketio.decode_packet(text, 4 if eio == 3 else 5)
+        if isinstance(text, bytes):
+            sio = msgpack_parser.decode_packet(text)
+        else:
+            sio = socketio.decode_packet(text, 4 if eio == 3 else 5)
     except DecodeError:
         return packet
     namespace = sio.namespace
@@ -156,9 +176,10 @@ def _redact_packet(
             data = {k: v if k in _RECOVERY_KEYS else REDACTED for k, v in data.items()}
     if namespace == sio.namespace and data == sio.data:
         return packet
-    return EnginePacket(
-        EngineType.MESSAGE, socketio.encode_packet(sio._replace(namespace=namespace, data=data))
-    )
+    redacted = sio._replace(namespace=namespace, data=data)
+    if msgpack:
+        return EnginePacket(EngineType.MESSAGE, msgpack_parser.encode_packet(redacted))
+    return EnginePacket(EngineType.MESSAGE, socketio.encode_packet(redacted))
 
 
 _RECOVERY_KEYS = frozenset(("pid", "offset"))
@@ -221,8 +242,10 @@ class RecordingWriter:
         *,
         redact: bool = True,
         secrets: frozenset[str] = frozenset(),
+        parser: Parser = Parser.DEFAULT,
     ) -> None:
         self.out = out
+        self.parser = parser
         self.redact = redact
         self.secrets = set(secrets)  # grows with every auth payload the client sends
         self.url = redact_url(url) if redact else url
@@ -246,6 +269,7 @@ class RecordingWriter:
             .replace("+00:00", "Z"),
             "url": self.url,
             "eio": eio,
+            "parser": self.parser.value,
             "options": self.options,
             "redacted": self.redact,
         }
@@ -261,7 +285,9 @@ class RecordingWriter:
         data = message.data
         eio = message.eio or self.eio or 4
         if self.redact:
-            data, _ = redact_message(data, message.direction, message.transport, eio, self.secrets)
+            data, _ = redact_message(
+                data, message.direction, message.transport, eio, self.secrets, self.parser
+            )
         record: dict[str, Any] = {
             "t": round((message.time or 0.0) - (self.start or 0.0), 6),
             "dir": message.direction.value if message.direction else None,
@@ -315,6 +341,11 @@ class Recording:
     @property
     def eio(self) -> int:
         return int(self.header.get("eio") or 4)
+
+    @property
+    def parser(self) -> Parser:
+        """The Socket.IO packet encoding recorded (recordings before it say none: default)."""
+        return Parser(self.header.get("parser") or "default")
 
 
 def read_recording(lines: Iterator[str], name: str) -> Iterator[WireMessage | InputProblem]:
@@ -378,6 +409,10 @@ def _check_header(record: Any, name: str) -> dict[str, Any]:
     _check_fields(record.get("options") or {}, _OPTION_FIELDS, f'{name}:1 "options"')
     if record.get("eio") not in (None, 3, 4):
         raise RecordingError(f'{name}:1: "eio" is {record["eio"]!r}; expected 3 or 4')
+    if record.get("parser") not in (None, "default", "msgpack"):
+        raise RecordingError(
+            f'{name}:1: "parser" is {record["parser"]!r}; expected "default" or "msgpack"'
+        )
     headers = (record.get("options") or {}).get("headers") or {}
     if not all(isinstance(value, str) for value in headers.values()):
         raise RecordingError(f'{name}:1: "options" "headers" values must be strings')

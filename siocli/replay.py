@@ -455,6 +455,7 @@ def _options_for(recording: Recording, run: ReplayRun) -> ReplayOptions:
         path=run.path or recorded.get("path") or "/socket.io/",
         transport=run.transport or recorded.get("transport") or "auto",
         eio=run.eio if run.eio is not None else recording.eio,
+        parser=recording.parser,
         headers=tuple(headers.items()),
         timeout=max(run.timeout, 5.0),
         insecure=run.insecure,

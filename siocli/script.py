@@ -114,7 +114,7 @@ class ReplayReport:
 
 def script_of(recording: Recording) -> list[Step]:
     """The recording's Socket.IO packets, in order, as replay steps (first session only)."""
-    dissector = Dissector(recording.eio, check=False)
+    dissector = Dissector(recording.eio, check=False, parser=recording.parser)
     steps: list[Step] = []
     first_session = recording.messages[0].session if recording.messages else None
     asked: dict[tuple[Direction, str, int], Step] = {}

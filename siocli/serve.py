@@ -31,6 +31,7 @@ from .protocol.server import (
     Refusal,
     SocketServer,
 )
+from .protocol.types import Parser
 from .render.events import EventPrinter
 from .render.tap import WireView
 from .transports.cors import CorsPolicy, CorsSeen
@@ -47,6 +48,7 @@ class ServeOptions:
     port: int = 3000
     path: str = "/socket.io/"
     eio: int | None = 4  # 3, 4, or None: both (allowEIO3)
+    parser: Parser = Parser.DEFAULT  # the Socket.IO packet encoding
     namespaces: tuple[str, ...] = ()
     auth: dict[str, Any] | None = None  # required on the -n namespaces
     ping_interval: int = 25000
@@ -161,7 +163,12 @@ class _EchoApp:
                 refused["data"] = event.data
             return refused
         if isinstance(event, ClientBroke):
-            return {"type": "protocol_error", "sid": event.sid, "reason": event.reason}
+            broke = {"type": "protocol_error", "sid": event.sid, "reason": event.reason}
+            if "the peer uses the MessagePack parser" in event.reason:
+                broke["hint"] = "the client speaks MessagePack: serve --parser msgpack"
+            elif "under the MessagePack parser" in event.reason:
+                broke["hint"] = "the client speaks the default parser: serve without --parser"
+            return broke
         assert isinstance(event, ClientLeft)
         left: dict[str, Any] = {
             "type": "leave",
@@ -228,7 +235,11 @@ def build(
     suite = options.profile == "protocol-test-suite"
     app = _EchoApp(None, printer, options)  # type: ignore[arg-type]
     server = SocketServer(
-        engine(), app.authorize, connect_timeout=1.0 if suite else 45.0, recover=options.recover
+        engine(),
+        app.authorize,
+        connect_timeout=1.0 if suite else 45.0,
+        recover=options.recover,
+        parser=options.parser,
     )
     app.server = server
     app.wire = wire

@@ -14,6 +14,7 @@ import random
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ from . import realservers
 from .realservers import RunningServer, run_server
 from .strategies import any_json
 from .test_live import joined, siocli, until
+from .test_recorded_server import CLIENTS, by_event, finish, mock, node_client
+from .test_serve import LiveView
 
 JUDGE = Path(__file__).parent / "vectors" / "msgpack_judge.js"
 UNDEFINED = msgpack.ExtType(0, b"\x00")  # notepack.io's undefined (d4 00 00)
@@ -623,3 +626,133 @@ def test_a_msgpack_event_on_a_default_session_is_named_not_misread() -> None:
     frame = pack({"type": 2, "nsp": "/", "data": ["tick", 1]})
     with pytest.raises(DecodeError, match="the peer uses the MessagePack parser"):
         assembler.receive_message(frame)
+
+
+# --- serve, record, replay, replay --serve ----------------------------------------------------
+
+# "wait welcome" first: the Node client waits for it before it says hello, so the recorded
+# server must have it before hello too
+SCRIPT = """wait welcome
+emit --ack hello 1 "two" {"three": [3]}
+emit --ack binary hex:0102
+emit echo b64:AQID text
+wait echo
+emit ask 7
+wait question
+ack last "yes" hex:07
+wait answered
+join /admin {"token": "secret-token"}
+emit --ack whoami
+emit what-time
+wait clock
+leave /admin
+"""
+
+
+def _node_client_sees_the_recorded_server(records: list[dict[str, Any]]) -> None:
+    seen = by_event(records)
+    connect = seen["connect / "]
+    assert seen["event / welcome"]["args"] == [{"sid": connect["id"], "nsp": "/"}]
+    assert seen["ack / hello"]["args"] == ["hi", 1, "two", {"three": [3]}]
+    assert seen["ack / binary"]["args"] == [{"$binary": "010203"}, {"nested": {"$binary": "0405"}}]
+    assert seen["event / echo"]["args"] == [{"$binary": "010203"}, "text"]
+    assert seen["event / answered"]["args"] == ["yes", {"$binary": "07"}]
+    assert seen["ack / whoami"]["args"] == [{"token": "secret-token"}]
+
+
+def test_record_replay_and_replay_serve_a_msgpack_session(tmp_path: Path) -> None:
+    path = tmp_path / "msgpack.jsonl"
+    with run_server("node4", parser="msgpack") as server:
+        recorded = siocli(
+            "connect", server.url, "--parser", "msgpack", "--record", str(path), "-q", stdin=SCRIPT
+        )
+        assert recorded.returncode == 0, recorded.stderr
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        assert lines[0]["parser"] == "msgpack"
+        binary = [base64.b64decode(r["b64"]) for r in lines[1:] if "b64" in r]
+        texts = [r["text"] for r in lines[1:] if "text" in r]
+        assert binary  # the packets, as MessagePack
+        # the auth, binary in a MessagePack CONNECT, is redacted too
+        assert not any(b"secret-token" in b for b in binary)
+        assert not any("secret-token" in t or "c2VjcmV0LXRva2Vu" in t for t in texts)
+        # decode reads the recording as MessagePack
+        decoded = siocli("decode", "--json", str(path))
+        assert decoded.returncode == 0, decoded.stderr
+        assert "error" not in decoded.stdout
+        # replay against the server: the recording says MessagePack
+        replayed = siocli(
+            *("replay", str(path), "--url", server.url, "--fast", "--auth", json.dumps(AUTH)),
+            *("--ignore", "clock[0].time"),
+        )
+        assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    for transport in ("polling", "websocket"):
+        with mock(path, "--fast", "--strict", "--clients", "1") as (url, process):
+            records = node_client(4, url, transports=[transport], parser="msgpack")
+            status, out = finish(process)
+        assert status == 0, out
+        _node_client_sees_the_recorded_server(records)
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[str, LiveView]]:
+    """``siocli serve --json`` on a free port: its URL, and its lines as they come."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "siocli", "serve", "--port", "0", "--json", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdout is not None
+    view = LiveView(process.stdout)
+    try:
+        yield view.wait_for(lambda r: r["type"] == "listening")["url"], view
+    finally:
+        process.terminate()
+        process.wait(5)
+        process.stdout.close()
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket", None])
+def test_serve_parser_msgpack_with_the_node_client(transport: str | None) -> None:
+    token = json.dumps(AUTH)
+    with serving("--parser", "msgpack", "-n", "/admin", "--auth", token) as (url, view):
+        done = subprocess.run(
+            [
+                realservers.node(),
+                str(CLIENTS / "node_msgpack_client.js"),
+                json.dumps({"url": url, "transports": transport and [transport], **AUTH}),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+        event = view.wait_for(lambda r: r["type"] == "event" and r["event"] == "binary")
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    seen = by_event(records)
+    assert done.returncode == 0, records
+    assert event["args"] == [{"$binary": "AQI="}, {"n": 1}]
+    # serve acks with the args, and echoes events: binary inline both ways
+    assert seen["ack / binary"]["args"] == [{"$binary": "0102"}, {"n": 1}]
+    assert seen["event / echo"]["args"] == ["text", {"$binary": "03"}]
+    assert seen["ack /admin whoami"]["args"] == [7]
+    assert seen["transport / "]["name"] == (transport or "websocket")
+
+
+def test_serve_with_the_default_parser_says_the_client_speaks_msgpack() -> None:
+    with serving() as (url, view):
+        client = subprocess.Popen(
+            [
+                realservers.node(),
+                str(CLIENTS / "node_recorded_client.js"),
+                json.dumps({"version": 4, "url": url, "parser": "msgpack"}),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            broke = view.wait_for(lambda r: r["type"] == "protocol_error")
+        finally:
+            client.kill()
+            client.wait(5)
+    assert "the peer uses the MessagePack parser" in broke["reason"]
+    assert broke["hint"] == "the client speaks MessagePack: serve --parser msgpack"

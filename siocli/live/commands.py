@@ -51,6 +51,7 @@ async def with_client(
             recorded_options(options),
             redact=options.redact,
             secrets=secrets_of(options.auth),
+            parser=options.connect.parser,
         )
         taps.append(recorder.message)
     client = LiveClient(options, printer, fan_out([t for t in taps if t is not None]))

@@ -240,7 +240,7 @@ class HumanRenderer:
         if kind not in _BYTE_KINDS:
             # text inside a binary payload (an Engine.IO 3 text entry): show it as text
             text = piece.decode("utf-8", "replace")
-            if text.isprintable():
+            if text.isprintable() and "\ufffd" not in text:  # else: bytes, not text
                 return escape_text(text)
         return hex_preview(piece, 8) if kind == "binary" else piece.hex(" ")
 

@@ -45,7 +45,8 @@ def make_tap(
         sid = message.session
         new_sid = state["sid"] is not None and sid != state["sid"]
         if state["dissector"] is None or state["eio"] != message.eio or new_sid:
-            state["dissector"] = Dissector(message.eio or 4, recovery=recovery)
+            # the parser is detected: a view of MessagePack frames says what they are
+            state["dissector"] = Dissector(message.eio or 4, recovery=recovery, parser=None)
             state["eio"] = message.eio
             state["sid"] = None
         if sid is not None:

@@ -4,7 +4,8 @@
 //                                       "transports": ["websocket"], "changed": false}'
 // "changed": the client says hello with other args (a divergence the mock reports);
 // "admin": false skips the /admin part (recordings made without it); "adminToken": the
-// token /admin is joined with (default: the right one).
+// token /admin is joined with (default: the right one); "parser": "msgpack" uses
+// socket.io-msgpack-parser (4.x only).
 "use strict";
 const { client, out, show } = require("./common");
 const spec = JSON.parse(process.argv[2]);
@@ -13,8 +14,12 @@ const io = client(spec.version);
 const once = (socket, event) => new Promise((resolve) => socket.once(event, (...args) => resolve(args)));
 const emitWithAck = (socket, ...args) => new Promise((resolve) => socket.emit(...args, (...answer) => resolve(answer)));
 
+const parser = spec.parser === "msgpack"
+  ? { parser: require(require("path").join(__dirname, "..", "..", "node", "node_modules",
+                                           "socket.io-msgpack-parser")) }
+  : {};
 const main = io(spec.url, { transports: spec.transports || ["polling", "websocket"],
-                            forceNew: true, reconnection: false });
+                            forceNew: true, reconnection: false, ...parser });
 // listeners first: the server may send right after the CONNECT
 const welcome = once(main, "welcome");
 main.on("connect", () => out({ type: "connect", nsp: "/", id: main.id }));
