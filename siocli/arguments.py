@@ -16,7 +16,14 @@ from typing import Any
 from .protocol.errors import DecodeError
 from .wire import parse_argument
 
-__all__ = ["ArgumentError", "parse_command_line", "parse_value", "split_arguments"]
+__all__ = [
+    "ArgumentError",
+    "check_event_name",
+    "parse_command_line",
+    "parse_emit",
+    "parse_value",
+    "split_arguments",
+]
 
 
 class ArgumentError(ValueError):
@@ -115,3 +122,28 @@ def parse_command_line(text: str) -> tuple[str, list[Any]]:
     if not isinstance(name, str):
         name = tokens[0]
     return name, [parse_value(t) for t in tokens[1:]]
+
+
+def parse_emit(text: str, verb: bool = False) -> tuple[str, list[Any], bool]:
+    """The prompt's emit syntax, ``[--ack] EVENT [ARG...]`` -> (event, args, ack). With
+    ``verb``, as ``listen --emit`` takes it: the prompt's whole line, ``emit`` optional."""
+    text = text.strip()
+    first, _, rest = text.partition(" ")
+    if verb and first == "emit" and rest.strip():
+        text = rest.strip()
+        first, _, rest = text.partition(" ")
+    ack = first == "--ack"
+    name, args = parse_command_line(rest if ack else text)
+    return name, args, ack
+
+
+def check_event_name(name: str) -> None:
+    """A name socket.io-client keeps for itself (``connect``, ``disconnect``...) is never
+    sent: socket.io-parser 4 refuses such an event, socket.io-client 2 fires it locally."""
+    from .protocol.socketio import RESERVED_EVENTS
+
+    if name in RESERVED_EVENTS:
+        raise ArgumentError(
+            f"{name!r} is a reserved event name (socket.io clients never send it, and "
+            "socket.io 3+ servers refuse it): choose another name"
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -398,11 +399,15 @@ _LIVE_PARAMS = (
 )
 
 
+_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+"""A JSON number: the one kind of argument that starts with '-'."""
+
+
 def _pop_live(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {name: kwargs.pop(name) for name in _LIVE_PARAMS}
 
 
-@cli.command(epilog=EPILOG_EMIT)
+@cli.command(epilog=EPILOG_EMIT, context_settings={"ignore_unknown_options": True})
 @connection_options
 @click.argument("event")
 @click.argument("args", nargs=-1)
@@ -420,9 +425,18 @@ def emit(ctx: click.Context, **kwargs: Any) -> None:
     ARGS are JSON literals, bare words (strings), hex:.. or b64:.. (binary), @FILE (binary).
     Exit 0, 3 connection failed, 4 namespace refused, 5 no ack in time.
     """
-    from .arguments import ArgumentError, parse_value
+    from .arguments import ArgumentError, check_event_name, parse_value
     from .live import emit_main, run_live
 
+    # '-3' is an argument, as at the prompt: click passes what is not one of the options
+    # on (ignore_unknown_options), and what looks like an option but is no number is not.
+    for token in (kwargs["event"], *kwargs["args"]):
+        if token.startswith("-") and not _NUMBER.fullmatch(token):
+            raise click.NoSuchOption(token.partition("=")[0])
+    try:
+        check_event_name(kwargs["event"])
+    except ArgumentError as exc:
+        raise click.BadParameter(str(exc), param_hint="EVENT") from None
     live = _live_options(_pop_live(kwargs), reconnect_default=False)
     if kwargs["data"] is not None and kwargs["args"]:
         raise click.UsageError("give the args as ARGS or with -d/--data, not both")
@@ -453,21 +467,22 @@ def emit(ctx: click.Context, **kwargs: Any) -> None:
     "--emit",
     "emits",
     multiple=True,
-    metavar="'EVENT [ARGS...]'",
-    help="Emit this first (repeatable; the prompt's emit syntax).",
+    metavar="'[--ack] EVENT [ARGS...]'",
+    help="Emit this first, and again after each reconnection (repeatable; the prompt's "
+    "emit syntax, --ack included: the ack prints when it comes).",
 )
 @click.option("--auto-ack", metavar="JSON", help="Answer every ack request with this.")
 @click.pass_context
 def listen(ctx: click.Context, **kwargs: Any) -> None:
     """Print every event the server sends (all by default, like onAny), on every joined
     namespace, until --count, --until, --duration or Ctrl-C. EVENT filters are globs."""
-    from .arguments import ArgumentError, parse_command_line, parse_value
+    from .arguments import ArgumentError, check_event_name, parse_emit, parse_value
     from .live import ListenSpec, listen_main, run_live
 
     live = _live_options(_pop_live(kwargs), reconnect_default=True)
     try:
         for line in kwargs["emits"]:
-            parse_command_line(line)
+            check_event_name(parse_emit(line, verb=True)[0])
         auto_ack = parse_value(kwargs["auto_ack"]) if kwargs["auto_ack"] is not None else None
     except ArgumentError as exc:
         raise click.BadParameter(str(exc), param_hint="--emit/--auto-ack") from None
@@ -491,9 +506,11 @@ def connect_command(ctx: click.Context, **kwargs: Any) -> None:
     'join NSP [AUTH]', 'leave NSP', 'use NSP', 'wait EVENT', 'quit', 'help'. Incoming events
     print as they come.
 
-    With stdin not a terminal, the same commands are read line by line (a script); EOF ends
+    With stdin not a terminal, the same commands are read line by line (a script), each
+    done before the next (a join answered, an ack received, an event waited for); EOF ends
     the session once the server has answered what it owes. A command that fails is
-    explained and the script goes on; the exit code is then 2."""
+    explained and the script goes on; the exit code is then that of the first failure: 4
+    a refused join, 5 no answer in time, 2 any other."""
     from .live import connect_main, run_live
 
     live = _live_options(_pop_live(kwargs), reconnect_default=True)

@@ -195,7 +195,7 @@ def test_a_fresh_recording_replays_twenty_times_in_twenty(kind: str, tmp_path: P
         for run in range(20):
             path = tmp_path / f"{run}.jsonl"
             recorded = record(server.url, RACE_SCRIPT, path)
-            assert path.stat().st_size > 0, recorded.stderr
+            assert recorded.returncode == 0, recorded.stdout + recorded.stderr
             result = replay(str(path), "--url", server.url)
             assert result.returncode == 0, f"run {run}:\n{result.stdout}{result.stderr}"
             assert "None" not in result.stdout + result.stderr

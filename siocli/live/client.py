@@ -33,9 +33,18 @@ from ..transports.errors import (
     TransportError,
 )
 from ..wire import WireMessage
-from .hints import close_hint, parser_mismatch, rejection_hint, silence_hint
+from .hints import close_hint, parser_mismatch, refused_payload, rejection_hint, silence_hint
 
-__all__ = ["LiveClient", "LiveOptions"]
+__all__ = ["LiveClient", "LiveOptions", "backoff"]
+
+BACKOFF_MAX = 5.0
+"""socket.io-client's ``reconnectionDelayMax`` default (5000 ms): no wait is longer."""
+
+
+def backoff(attempt: int, delay: float) -> float:
+    """The wait before reconnection ``attempt`` (from 1): ``delay`` doubled each time,
+    capped at :data:`BACKOFF_MAX` as socket.io-client caps it."""
+    return min(delay * 2 ** (attempt - 1), max(BACKOFF_MAX, delay))
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,8 @@ class LiveClient:
     resume: dict[str, list[str | None]] = field(default_factory=dict)
     recovering: dict[str, str] = field(default_factory=dict)
     recovered: dict[str, bool] = field(default_factory=dict)
+    # called after a reconnection has joined the namespaces again (listen re-sends --emit)
+    on_rejoined: Callable[[LiveClient], None] | None = None
 
     @property
     def namespaces(self) -> list[str]:
@@ -88,6 +99,27 @@ class LiveClient:
     @property
     def main_namespace(self) -> str:
         return self.namespaces[0]
+
+    async def start_retrying(self) -> None:
+        """:meth:`start`; with ``--reconnect``, a first connection that fails is retried
+        as a dropped one is (socket.io-client retries both)."""
+        attempt = 0
+        while True:
+            try:
+                await self.start()
+                return
+            except CommandError as exc:
+                if (
+                    not self.options.reconnect
+                    or attempt >= self.options.attempts
+                    or exc.status not in (ExitStatus.CONNECT_FAILED, ExitStatus.TIMEOUT)
+                ):
+                    raise
+                self.printer.note("reconnect_failed", attempt=attempt, message=exc.message)
+            attempt += 1
+            delay = backoff(attempt, self.options.delay)
+            self.printer.note("reconnect", attempt=attempt, of=self.options.attempts, delay=delay)
+            await asyncio.sleep(delay)
 
     async def start(self) -> None:
         """Connect and join every namespace; :class:`CommandError` if that fails."""
@@ -256,7 +288,7 @@ class LiveClient:
         # ended by disconnecting every namespace (io server disconnect).
         if self.options.reconnect and any(self.joined.values()):
             for attempt in range(1, self.options.attempts + 1):
-                delay = self.options.delay * 2 ** (attempt - 1)
+                delay = backoff(attempt, self.options.delay)
                 self.printer.note(
                     "reconnect", attempt=attempt, of=self.options.attempts, delay=delay
                 )
@@ -264,6 +296,8 @@ class LiveClient:
                 try:
                     await connection.close(grace=0)
                     await self.start()
+                    if self.on_rejoined is not None:
+                        self.on_rejoined(self)
                     if self.recovered:
                         self.printer.note(
                             "reconnect",
@@ -344,8 +378,17 @@ class LiveClient:
         assert self.connection is not None
         await self.connection.drain(timeout)
         self.print_queued()
-        if self.held is not None:  # the session ended: said as next_event says it
-            await self._next(0, waiting="")
+        held = self.held
+        if held is None:
+            return
+        if self.connection.failure is None and not refused_payload(held):
+            # Sent, then the server closed (it may close at once, as 'kick' does): who
+            # closed first is a race, and the emit was delivered either way.
+            self.held = None
+            self.closing = True
+            self._take(held)
+            return
+        await self._next(0, waiting="")  # the session ended: said as next_event says it
 
     def print_queued(self) -> None:
         """Print the events that are here already, without waiting: before the command

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..arguments import parse_command_line
+from ..arguments import parse_emit
 from ..exit import CommandError, ExitStatus
 from ..exit import run_command as run_live
 from ..protocol.session import (
@@ -59,7 +59,7 @@ async def with_client(
     if show is not None:
         client.show = show
     try:
-        await client.start()
+        await client.start_retrying()
         status = await body(client)
     except CommandError as exc:
         if options.as_json:  # a script reading the stream learns why it ended
@@ -115,12 +115,17 @@ async def listen_main(
             or any(fnmatch.fnmatchcase(str(event.name), p) for p in spec.patterns)
         )
 
-    async def body(client: LiveClient) -> ExitStatus:
+    def send_emits(client: LiveClient) -> None:
         for line in spec.emits:
-            name, args = parse_command_line(line)
+            name, args, ack = parse_emit(line, verb=True)
             namespace = client.main_namespace
-            client.emit(name, args, namespace)
-            client.printer.note("emit", nsp=namespace, event=name, args=args, id=None)
+            ack_id = client.emit(name, args, namespace, ack)
+            client.printer.note("emit", nsp=namespace, event=name, args=args, id=ack_id)
+
+    async def body(client: LiveClient) -> ExitStatus:
+        send_emits(client)
+        # a new session after a reconnection has lost what the emits subscribed to
+        client.on_rejoined = send_emits
         seen = 0
         loop = asyncio.get_running_loop()
         deadline = loop.time() + spec.duration if spec.duration is not None else None
@@ -151,11 +156,12 @@ async def listen_main(
             if event.ack_id is not None and spec.auto_ack is not None:
                 answer = spec.auto_ack if isinstance(spec.auto_ack, list) else [spec.auto_ack]
                 client.act(client.session.ack, event.ack_id, *answer, namespace=event.namespace)
+            # --until stops at its event whatever the filter shows
+            if spec.until is not None and event.name == spec.until:
+                break
             if not matches(event):
                 continue
             seen += 1
-            if spec.until is not None and event.name == spec.until:
-                break
         return ExitStatus.OK
 
     return await with_client(options, out, err, body, matches)

@@ -20,6 +20,7 @@ __all__ = [
     "USES_MSGPACK",
     "close_hint",
     "parser_mismatch",
+    "refused_payload",
     "rejection_hint",
     "silence_hint",
 ]
@@ -37,6 +38,13 @@ def rejection_hint(event: NamespaceRejected) -> str | None:
             "handshake path is --path)"
         )
     return "check --auth (Socket.IO 2.x servers read it from the namespace's query)"
+
+
+def refused_payload(event: Closed) -> bool:
+    """Did the server close because of what we sent: a WebSocket message too big (RFC
+    6455 §7.4.1: 1009) or not readable (1007, 1002)?"""
+    detail = event.detail or ""
+    return any(f"code {code}" in detail for code in (1002, 1007, 1009))
 
 
 def close_hint(event: Closed) -> str | None:

@@ -7,10 +7,11 @@ import contextlib
 import os
 from typing import IO, Any
 
-from ..arguments import ArgumentError, parse_command_line, parse_value, split_arguments
+from ..arguments import ArgumentError, parse_emit, parse_value, split_arguments
 from ..exit import ExitStatus
 from ..protocol.errors import LocalProtocolError
 from ..protocol.session import (
+    AckMessage,
     EventMessage,
     NamespaceState,
     SessionEvent,
@@ -25,9 +26,11 @@ __all__ = ["HELP", "connect_main"]
 HELP = """commands:
   emit EVENT [ARGS...]        send an event (args: JSON, bare words, hex:.., b64:.., @file)
   emit --ack EVENT [ARGS...]  send it asking for an ack; the ack prints when it comes
+                              (a script waits for it before its next line)
   ack ID|last [ARGS...]       answer the server's event ID (or the last one asking)
-  join NSP [AUTH]             connect another namespace (AUTH: a JSON object)
-  leave NSP                   leave a namespace
+  join NSP [AUTH]             connect another namespace (AUTH: a JSON object); once
+                              joined, it is the namespace emit and ack use
+  leave [NSP]                 leave a namespace; emit and ack go back to the previous one
   use NSP                     the namespace emit and ack use (now: {nsp})
   wait EVENT                  wait until the server sends EVENT (for scripts)
   disconnect                  leave everything and quit (also: quit, exit, Ctrl-D)
@@ -59,7 +62,10 @@ class _Prompt:
         self.lines = _stdin_lines(stdin)
         self.interactive = interactive
         self.show_prompt = interactive and not options.as_json
-        self.failed = False  # a command failed (a script then exits 2)
+        # the first command that failed sets a script's exit status (2, 4 a refused join,
+        # 5 no answer in time)
+        self.status = ExitStatus.OK
+        # the namespaces emit and ack used, the current one last: 'leave' goes back
         self.current = [client.main_namespace]
         self.events: asyncio.Future[SessionEvent] = asyncio.ensure_future(client.next_event())
 
@@ -85,12 +91,14 @@ class _Prompt:
                     await self.client.settle(self.options.connect.timeout)
                     return self._status()
                 verb, argument = _command(self.client, line.strip(), self.current, printer)
-                self.failed |= verb == "error"
+                if verb == "error":
+                    self._failed(ExitStatus.USAGE)
                 if verb == "quit":
                     return self._status()
-                # A join completes before the next command, and 'wait EVENT' waits for the
-                # event: scripts depend on both.
-                await self._block(argument if verb == "wait" else None)
+                # A join completes before the next command, 'wait EVENT' waits for the
+                # event, and in a script 'emit --ack' waits for its ack: scripts depend on
+                # all three (and a recording of them holds no race).
+                await self._after(verb, argument)
                 if self.show_prompt:
                     printer.write_text(printer.prompt)
                 reading = asyncio.ensure_future(self.lines.__anext__())
@@ -102,40 +110,73 @@ class _Prompt:
 
     def _status(self) -> ExitStatus:
         # A script whose commands failed (explained as they failed) says so at the end.
-        return ExitStatus.USAGE if self.failed and not self.interactive else ExitStatus.OK
+        return ExitStatus.OK if self.interactive else self.status
+
+    def _failed(self, status: ExitStatus) -> None:
+        if self.status is ExitStatus.OK:
+            self.status = status
 
     def _next_event(self) -> SessionEvent:
         event = self.events.result()  # printed by next_event; raises CommandError at the end
         self.events = asyncio.ensure_future(self.client.next_event())
         return event
 
-    async def _block(self, awaited: str | None) -> None:
-        """Wait for a join's answer, or for ``wait EVENT``'s event; the --timeout at most."""
+    async def _after(self, verb: str, argument: str) -> None:
+        if verb == "join":
+            await self._join(argument)
+        elif verb == "wait":
+            await self._block(
+                lambda e: isinstance(e, EventMessage) and str(e.name) == argument,
+                f"'{argument}'",
+            )
+        elif verb == "ack" and not self.interactive:
+            namespace, _, number = argument.partition(" ")
+            await self._block(
+                lambda e: (
+                    isinstance(e, AckMessage)
+                    and e.namespace == namespace
+                    and e.ack_id == int(number)
+                ),
+                f"ack {number} on {namespace}",
+            )
+
+    async def _join(self, namespace: str) -> None:
+        """Wait for a join's answer: joined, it becomes the current namespace; refused, the
+        current one stays (and a script exits 4)."""
         session = self.client.session
+        joined = await self._block(
+            lambda e: session.namespace_state(namespace) is not NamespaceState.CONNECTING,
+            f"answer to join {namespace}",
+        )
+        if joined and session.namespace_state(namespace) is NamespaceState.CONNECTED:
+            self.current.append(namespace)
+        elif joined:
+            self._failed(ExitStatus.NAMESPACE_REJECTED)
+
+    async def _block(self, done: Any, what: str) -> bool:
+        """Wait until an event satisfies ``done`` (``None``: whether it is so already), the
+        --timeout at most; False, said, if it did not come."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.options.connect.timeout
-        namespace = self.current[0]
-        while (awaited is not None) or (
-            session.namespace_state(namespace) is NamespaceState.CONNECTING
-        ):
+        event: SessionEvent | None = None
+        while not done(event):
             remaining = deadline - loop.time()
             if remaining <= 0:
-                what = f"'{awaited}'" if awaited is not None else f"answer to join {namespace}"
                 self.client.printer.note("error", message=f"no {what} within the --timeout")
-                self.failed = True
-                return
+                self._failed(ExitStatus.TIMEOUT)
+                return False
             await asyncio.wait({self.events}, timeout=remaining)
-            if self.events.done():
-                event = self._next_event()
-                if isinstance(event, EventMessage) and str(event.name) == awaited:
-                    return
+            event = self._next_event() if self.events.done() else None
+        return True
 
 
 def _command(
     client: LiveClient, line: str, current: list[str], printer: EventPrinter
 ) -> tuple[str, str]:
     """Carry out one prompt command; returns what the loop must do next: ("quit", ""),
-    ("wait", EVENT), ("error", "") when the command failed (it was explained), or ("", "")."""
+    ("wait", EVENT), ("join", NSP), ("ack", "NSP ID") after an emit asking for an ack,
+    ("error", "") when the command failed (it was explained), or ("", "").
+    ``current``: the namespaces used, the current one last."""
     if not line or line.startswith("#"):
         return "", ""
     verb, _, rest = line.partition(" ")
@@ -147,27 +188,29 @@ def _command(
             if not rest:
                 raise ArgumentError("usage: wait EVENT")
             return "wait", rest
+        namespace = current[-1]
         if verb == "help":
-            printer.write_text(HELP.format(nsp=current[0]) + "\n")
+            printer.write_text(HELP.format(nsp=namespace) + "\n")
         elif verb == "emit":
-            ack = rest.startswith("--ack")
-            name, args = parse_command_line(rest[5:] if ack else rest)
-            ack_id = client.emit(name, args, current[0], ack)
-            printer.note("emit", nsp=current[0], event=name, args=args, id=ack_id)
+            name, args, ack = parse_emit(rest)
+            ack_id = client.emit(name, args, namespace, ack)
+            printer.note("emit", nsp=namespace, event=name, args=args, id=ack_id)
+            if ack_id is not None:
+                return "ack", f"{namespace} {ack_id}"
         elif verb == "ack":
             tokens = split_arguments(rest)
             if not tokens or not (tokens[0].isdigit() or tokens[0] == "last"):
                 raise ArgumentError("usage: ack ID|last [ARGS...]")
             if tokens[0] == "last":
-                owed = client.session.acks_owed(current[0])
+                owed = client.session.acks_owed(namespace)
                 if not owed:
-                    raise ArgumentError(f"no event on {current[0]} awaits an ack")
+                    raise ArgumentError(f"no event on {namespace} awaits an ack")
                 ack_id = owed[-1]
             else:
                 ack_id = int(tokens[0])
             args = [parse_value(t) for t in tokens[1:]]
-            client.act(client.session.ack, ack_id, *args, namespace=current[0])
-            printer.note("ack_sent", nsp=current[0], id=ack_id, args=args)
+            client.act(client.session.ack, ack_id, *args, namespace=namespace)
+            printer.note("ack_sent", nsp=namespace, id=ack_id, args=args)
         elif verb == "join":
             tokens = split_arguments(rest)
             if not tokens:
@@ -176,11 +219,13 @@ def _command(
             if auth is not None and not isinstance(auth, dict):
                 raise ArgumentError("AUTH must be a JSON object")
             client.act(client.session.connect, tokens[0], auth)
-            current[0] = tokens[0]
+            return "join", tokens[0]
         elif verb == "leave":
-            client.act(client.session.disconnect, _joined(client, rest or current[0]))
+            left = _joined(client, rest or namespace)
+            client.act(client.session.disconnect, left)
+            current[:] = [n for n in current if n != left] or ["/"]
         elif verb == "use":
-            current[0] = _joined(client, rest or "/")
+            current.append(_joined(client, rest or "/"))
         else:
             raise ArgumentError(f"unknown command {verb!r} (try 'help')")
     except (ArgumentError, LocalProtocolError) as exc:
@@ -207,6 +252,10 @@ async def _stdin_lines(stdin: IO[bytes]) -> Any:
             chunk = os.read(fd, 65536)
         except OSError:
             chunk = b""
+        if not chunk:
+            # At EOF a pipe stays readable: left registered, this would run on every turn
+            # of the loop (a core at 100% while a 'wait' waits).
+            loop.remove_reader(fd)
         queue.put_nowait(chunk or None)
 
     try:
