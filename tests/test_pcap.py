@@ -415,3 +415,25 @@ def test_damaged_captures_give_messages_and_problems_never_an_exception(
         del data[-cut:]
     for item in items(bytes(data)):
         assert isinstance(item, (WireMessage, InputProblem))
+
+
+def test_connections_are_dropped_once_both_sides_have_closed() -> None:
+    from siocli.captures.pcap import _Capture
+    from siocli.captures.tcp import segment_of
+
+    capture = _Capture("t.pcap", None, None)
+    largest = 0
+    said = []
+    for number in range(300):
+        conversation = Conversation(client=(bytes([127, 0, 0, 1]), 20000 + number)).open()
+        query = f"/socket.io/?EIO=4&transport=polling&sid={SID}"
+        conversation.send(True, http_request("POST", query, b'42["n",%d]' % number))
+        conversation.send(False, http_response(200, b"ok")).close()
+        for _, frame in conversation.packets:
+            segment = segment_of(ETHERNET, frame)
+            assert isinstance(segment, tuple)
+            said += capture.segment(segment, 0.0)
+            largest = max(largest, len(capture.connections))
+    assert largest == 2  # one connection, under its two keys, at a time
+    assert not capture.connections
+    assert len([m for m in said if isinstance(m, WireMessage)]) == 300

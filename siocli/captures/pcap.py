@@ -111,8 +111,8 @@ class _Capture:
             self._drop(connection, time)  # the port pair is used again: a new connection
             connection = None
         if connection is None:
-            if flags & RST or (flags & FIN and not segment.payload):
-                return []  # the end of a connection the capture did not see
+            if not flags & SYN and not segment.payload and not segment.missing:
+                return []  # an ACK, FIN or RST of a connection gone (or never seen)
             self.connections_seen += 1
             connection = _Connection(self, self.connections_seen, segment)
             self.connections[key] = connection
@@ -343,6 +343,8 @@ class _Connection:
         )
 
     def _response(self, response: HttpMessage, out: _Out) -> None:
+        if 100 <= response.status < 200 and response.status != 101:
+            return  # an interim answer (100 Continue): the final one follows
         if not self.requests:
             out.append(
                 InputProblem(
@@ -366,6 +368,8 @@ class _Connection:
             return
         if response.status >= 400:
             body = response.body.decode("utf-8", "replace").strip()
+            if response.damaged:
+                body = f"{body} ({response.damaged})".lstrip()
             out.append(
                 InputProblem(
                     f"the {method} {target} was answered HTTP {response.status}"

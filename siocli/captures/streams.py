@@ -120,8 +120,9 @@ class HttpParser:
             self._consume(len(self.buffer))
             self._complete(time, out)
         elif self.state in (_BODY, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILER):
-            assert self.head is not None
-            out.append(Problem(f"the stream ends inside the body of {self._what()}", self.head[4]))
+            # what came of the body, said to be cut: an error answer is still one
+            self.damaged = self.damaged or "the stream ends inside its body"
+            self._complete(time, out)
         elif self.state == _HEAD and self.buffer.strip():
             out.append(Problem("the stream ends inside an HTTP header", self.offset))
         return out
