@@ -586,7 +586,8 @@ _, status, usage = os.wait4(pid, 0)
 seconds = time.perf_counter() - start
 code = os.waitstatus_to_exitcode(status)
 with open(out, "w") as f:
-    f.write(f"{seconds!r} {code} {usage.ru_maxrss} {sys.platform}")
+    cpu = usage.ru_utime + usage.ru_stime
+    f.write(f"{seconds!r} {code} {usage.ru_maxrss} {sys.platform} {cpu!r}")
 sys.exit(code & 0xFF)
 """
 
@@ -594,11 +595,14 @@ sys.exit(code & 0xFF)
 class Child:
     """One run of a command: wall-clock seconds, exit status, peak RSS, stderr's tail."""
 
-    def __init__(self, seconds: float, status: int, maxrss_mib: float, stderr: str) -> None:
+    def __init__(
+        self, seconds: float, status: int, maxrss_mib: float, stderr: str, cpu: float = 0.0
+    ) -> None:
         self.seconds = seconds
         self.status = status
         self.maxrss_mib = maxrss_mib
         self.stderr = stderr
+        self.cpu_seconds = cpu  # user + system: steadier than wall time on a busy machine
 
 
 def run_child(
@@ -627,11 +631,11 @@ def run_child(
         err.seek(0)
         tail = err.read()[-2000:].decode("utf-8", "replace")
         fields = result.read().split()
-    if len(fields) != 4:
+    if len(fields) != 5:
         return Child(0.0, proc.returncode or 1, 0.0, tail or "the wrapper failed")
-    seconds, status, maxrss, platform_name = fields
+    seconds, status, maxrss, platform_name, cpu = fields
     kib = int(maxrss) / 1024 if platform_name == "darwin" else int(maxrss)  # bytes on macOS
-    return Child(float(seconds), int(status), kib / 1024, tail)
+    return Child(float(seconds), int(status), kib / 1024, tail, float(cpu))
 
 
 def measurement_floor() -> float:

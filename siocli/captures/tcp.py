@@ -43,6 +43,8 @@ _VLANS = (0x8100, 0x88A8, 0x9100)
 _IPV6_EXTENSIONS = (0, 43, 60)  # hop-by-hop, routing, destination options: skippable
 _u16 = struct.Struct("!H").unpack_from
 _tcp = struct.Struct("!HHIIBB").unpack_from
+_ETHERNET_IPV4_TCP = struct.Struct("!12xHBxHxxHxBxx4s4sHHIIBB").unpack_from  # no IP options
+_new = tuple.__new__
 _ip4 = struct.Struct("!BxHxxHxBxx4s4s").unpack_from  # version/IHL, length, fragment, protocol
 
 
@@ -69,6 +71,17 @@ class Gap(NamedTuple):
 def segment_of(linktype: int, frame: bytes) -> Segment | str | None:
     """The TCP segment in a frame; ``None`` if the frame holds none (ARP, UDP, ICMP...); a
     reason when it should but cannot be read (an unknown link type, a cut header)."""
+    if linktype == ETHERNET and len(frame) >= 54:  # the common case, read in one go
+        fields = _ETHERNET_IPV4_TCP(frame)
+        ethertype, first, total, fragment, protocol = fields[:5]
+        if ethertype == 0x0800 and first == 0x45 and protocol == 6 and not fragment & 0x3FFF:
+            source, destination, sport, dport, seq, ack, offset, flags = fields[5:]
+            data = 34 + (offset >> 4) * 4
+            end = 14 + total if total else len(frame)
+            if data <= len(frame):
+                missing = max(0, end - len(frame))
+                ends = ((source, sport), (destination, dport))
+                return _new(Segment, (*ends, seq, ack, flags, frame[data:end], missing))
     if linktype == ETHERNET:
         ethertype = _u16(frame, 12)[0] if len(frame) >= 14 else 0
         start = 14
