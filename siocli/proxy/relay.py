@@ -14,6 +14,7 @@ import contextlib
 import random
 import ssl
 import time
+import weakref
 from collections.abc import Iterable
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -138,6 +139,8 @@ class Proxy:
         self.upstream_tls = _client_tls(options) if options.target.tls else None
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # --latency over WebSocket: when the last write of each direction is due
+        self._last_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
         self._cut_sids: set[str] = set()  # sessions --cut-after cut: refused from then on
 
     async def start(self) -> int:
@@ -632,7 +635,6 @@ class Proxy:
         if delayed:
             queue = asyncio.Queue()
             sender = asyncio.ensure_future(_send_later(queue, sink))
-        last = 0.0
         data = early
         try:
             while True:
@@ -643,7 +645,11 @@ class Proxy:
                         data = b""
                     if not data:
                         return
-                out: list[bytes] = [] if rewrites else [data]
+                if rewrites:
+                    out: list[bytes] = []
+                else:  # relayed first, looked at after
+                    out = [data]
+                    self._send(sink, queue, data)
                 for frame in reader.feed(data):
                     if frame.opcode >= CLOSE:
                         if rewrites and frame.raw is not None:
@@ -670,19 +676,32 @@ class Proxy:
                     self._check_cut(session)
                 data = b""
                 view.flush()
-                payload = out[0] if len(out) == 1 else b"".join(out)
-                if not payload:
-                    continue
-                if queue is not None:
-                    at = max(last, time.monotonic() + _latency(faults.latency, faults.jitter))
-                    last = at
-                    queue.put_nowait((at, payload))
-                    continue
-                sink.write(payload)
-                await sink.drain()
+                if rewrites and out:
+                    self._send(sink, queue, out[0] if len(out) == 1 else b"".join(out))
+                if queue is None:
+                    await sink.drain()
+                await view.wait()
         finally:
             if sender is not None:
                 sender.cancel()
+
+    def _send(
+        self,
+        sink: asyncio.StreamWriter,
+        queue: asyncio.Queue[tuple[float, bytes]] | None,
+        payload: bytes,
+    ) -> None:
+        """Write ``payload`` now, or with --latency at its time (in order)."""
+        if queue is None:
+            sink.write(payload)
+            return
+        faults = self.faults
+        at = max(
+            self._last_at.get(queue, 0.0),
+            time.monotonic() + _latency(faults.latency, faults.jitter),
+        )
+        self._last_at[queue] = at
+        queue.put_nowait((at, payload))
 
     # --- faults --------------------------------------------------------------------------
 

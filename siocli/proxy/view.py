@@ -8,14 +8,20 @@ Nothing here changes a relayed byte: the relay hands over copies of what it forw
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fnmatch
 import os
 import re
 import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+from ..protocol import engineio
 from ..protocol.dissect import Dissector, MessageReport
+from ..protocol.errors import DecodeError
 from ..protocol.types import Direction, EngineType, SocketPacket, SocketType, Transport
 from ..render.text import escape_text, format_value
 from ..wire import WireMessage
@@ -28,6 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ClientSession", "LiveView"]
 
+BACKLOG = 4 * 2**20
+"""Bytes of wire messages the view may lag behind the relay."""
+_SLICE = 16  # pieces of work between two turns of the loop (a ms or two at most)
 _EVENTS = (SocketType.EVENT, SocketType.BINARY_EVENT)
 _ACKS = (SocketType.ACK, SocketType.BINARY_ACK)
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -47,7 +56,8 @@ class ClientSession:
     json: JsonLinesWriter | None = None
     messages: int = 0  # wire messages seen, both directions
     cut: bool = False
-    ended: bool = False
+    ended: bool = False  # for the relay
+    finished: bool = False  # for the view: its end shown, its recording closed
     # the connections carrying it (client and upstream transports), cut together
     connections: set[Any] = field(default_factory=set)
     # what an ack answers: (direction of the event, namespace, id) -> event name
@@ -62,17 +72,28 @@ class ClientSession:
 
 
 class LiveView:
-    """Shows and records the sessions' wire messages. ``out`` gets the live view."""
+    """Shows and records the sessions' wire messages. ``out`` gets the live view.
+
+    The relay hands over each message as it forwards it (:meth:`message`, :meth:`note`,
+    :meth:`end`: cheap, in relay order) and goes on; the view does its work (dissecting,
+    rendering, recording) in slices between the relay's reads, so that relaying never
+    waits for it. It may lag behind by up to :data:`BACKLOG` bytes; beyond, the relay waits
+    (:meth:`wait`) for it to catch up: memory stays bounded.
+    """
 
     def __init__(self, options: ProxyOptions, out: IO[str], *, color: bool = False) -> None:
         self.options = options
         self.out = out
         self.started = time.time()
         self.sessions: dict[str, ClientSession] = {}  # by sid
+        self.backlog = 0  # bytes of messages handed over, not yet shown
         self._numbers = 0
         self._last: ClientSession | None = None  # the session of the last message shown
         self._renderer: HumanRenderer | None = None
         self._filtered = bool(options.events or options.namespaces)
+        self._work: deque[tuple[Callable[..., None], tuple[Any, ...], int]] = deque()
+        self._scheduled = False
+        self._caught_up: asyncio.Event | None = None
         if not options.as_json and not options.quiet:
             from rich.console import Console
 
@@ -87,7 +108,7 @@ class LiveView:
             )
             self._renderer = HumanRenderer(console, full=options.full)
 
-    # --- sessions ------------------------------------------------------------------------
+    # --- sessions (the relay's side: at once) --------------------------------------------
 
     def new_session(self, eio: int, transport: Transport, sid: str | None = None) -> ClientSession:
         """A session the proxy saw begin (``sid`` known: one already under way)."""
@@ -104,21 +125,10 @@ class LiveView:
         return self.sessions.get(sid)
 
     def bind(self, session: ClientSession, sid: str) -> None:
+        """The session's sid is known (from its open packet): its next requests name it."""
         session.sid = sid
         self.sessions[sid] = session
-        if self.options.as_json:
-            from ..render.jsonl import JsonLinesWriter
-
-            session.json = JsonLinesWriter(self.out, {"session": session.label, "sid": sid})
-        if self.options.record:
-            self._start_recording(session)
-        self.note(
-            session,
-            "open",
-            f"sid {sid}, Engine.IO {session.eio} over {session.transport.value}",
-            transport=session.transport.value,
-            eio=session.eio,
-        )
+        self._push(self._opened, (session,))
 
     def end(self, session: ClientSession, reason: str, detail: str | None = None) -> None:
         """The session is over: the checker's loose ends, the recording closed."""
@@ -127,30 +137,17 @@ class LiveView:
         session.ended = True
         if session.timer is not None:
             session.timer.cancel()
-        findings = session.dissector.end() if session.dissector is not None else []
-        if findings and self._renderer is not None:
-            self._header(session)
-            self._renderer.write_findings(f"{session.label}: at the end:", findings)
-        elif findings and session.json is not None:
-            session.json.finish(findings)
-        self.note(session, "close", reason + (f": {detail}" if detail else ""), reason=reason)
-        if session.recorder is not None:
-            session.recorder.event("close", time.time(), reason=reason, detail=detail)
-            session.recorder.close()
-            session.recorder = None
-        if session.recording_file is not None:
-            session.recording_file.close()
-            session.recording_file = None
         if session.sid is not None:
             self.sessions.pop(session.sid, None)
+        self._push(self._ended, (session, reason, detail))
 
     def close(self) -> None:
-        """The proxy stops: every session still open ends here."""
+        """The proxy stops: what is handed over is shown, every session still open ends."""
         for session in list(self.sessions.values()):
             self.end(session, "proxy stopped")
+        while self._work:
+            self._run(len(self._work))
         self.flush()
-
-    # --- messages ------------------------------------------------------------------------
 
     def message(
         self,
@@ -159,42 +156,137 @@ class LiveView:
         transport: Transport,
         data: str | bytes,
         http: dict[str, Any] | None = None,
-    ) -> MessageReport:
-        """A wire message relayed (or kept back by a fault, then shown as such)."""
-        now = time.time()
+    ) -> None:
+        """A wire message relayed (what a fault kept back is a :meth:`note`)."""
         session.messages += 1
+        if session.sid is None and direction is Direction.S2C:
+            sid = _handshake_sid(data, session.eio, transport)
+            if sid is not None:
+                self.bind(session, sid)
+        self._push(
+            self._message, (session, direction, transport, data, http, time.time()), len(data)
+        )
+
+    def note(self, session: ClientSession | None, kind: str, text: str, **fields: Any) -> None:
+        """A line about the relay itself: a session opening or ending, a fault firing, an
+        HTTP answer that is not Engine.IO, the proxy failing to reach the server."""
+        self._push(self._note, (session, kind, text, fields, time.time()))
+
+    def flush(self) -> None:
+        """Called once per read the relay makes: the view catches up from the next turn of
+        the loop (and writes what it has)."""
+        if not self._work and not self._scheduled:
+            self._flush_out()
+
+    async def wait(self) -> None:
+        """The relay's pause while the view is :data:`BACKLOG` bytes behind."""
+        if self.backlog <= BACKLOG:
+            return
+        if self._caught_up is None:
+            self._caught_up = asyncio.Event()
+        self._caught_up.clear()
+        await self._caught_up.wait()
+
+    # --- the view's work, in slices ------------------------------------------------------
+
+    def _push(self, work: Callable[..., None], args: tuple[Any, ...], size: int = 0) -> None:
+        self._work.append((work, args, size))
+        self.backlog += size
+        if not self._scheduled:
+            with contextlib.suppress(RuntimeError):  # no loop: close() runs what is left
+                asyncio.get_running_loop().call_soon(self._slice)
+                self._scheduled = True
+
+    def _slice(self) -> None:
+        self._scheduled = False
+        self._run(_SLICE)
+        if self._work:
+            asyncio.get_running_loop().call_soon(self._slice)
+            self._scheduled = True
+        else:
+            self._flush_out()
+        if self._caught_up is not None and self.backlog <= BACKLOG // 2:
+            self._caught_up.set()
+
+    def _run(self, count: int) -> None:
+        work = self._work
+        for _ in range(min(count, len(work))):
+            function, args, size = work.popleft()
+            self.backlog -= size
+            function(*args)
+
+    def _opened(self, session: ClientSession) -> None:
+        sid = session.sid
+        assert sid is not None
+        if self.options.as_json:
+            from ..render.jsonl import JsonLinesWriter
+
+            session.json = JsonLinesWriter(self.out, {"session": session.label, "sid": sid})
+        if self.options.record:
+            self._start_recording(session)
+        self._note(
+            session,
+            "open",
+            f"sid {sid}, Engine.IO {session.eio} over {session.transport.value}",
+            {"transport": session.transport.value, "eio": session.eio},
+            time.time(),
+        )
+
+    def _ended(self, session: ClientSession, reason: str, detail: str | None) -> None:
+        if session.finished:
+            return
+        session.finished = True
+        findings = session.dissector.end() if session.dissector is not None else []
+        if findings and self._renderer is not None:
+            self._header(session)
+            self._renderer.write_findings(f"{session.label}: at the end:", findings)
+        elif findings and session.json is not None:
+            session.json.finish(findings)
+        text = reason + (f": {detail}" if detail else "")
+        self._note(session, "close", text, {"reason": reason}, time.time())
+        if session.recorder is not None:
+            session.recorder.event("close", time.time(), reason=reason, detail=detail)
+            session.recorder.close()
+            session.recorder = None
+        if session.recording_file is not None:
+            session.recording_file.close()
+            session.recording_file = None
+
+    def _message(
+        self,
+        session: ClientSession,
+        direction: Direction,
+        transport: Transport,
+        data: str | bytes,
+        http: dict[str, Any] | None,
+        now: float,
+    ) -> None:
         dissector = session.dissector
         assert dissector is not None
         report = dissector.receive(direction, transport, data, round(now - self.started, 6))
-        if session.sid is None:
-            for piece in report.packets:
-                if piece.breakdown.handshake is not None:
-                    self.bind(session, piece.breakdown.handshake.sid)
-                    break
         if session.recorder is not None:
             session.recorder.message(
                 WireMessage(data, direction, transport, now, session.eio, session.sid, http=http)
             )
-        if not session.ended:
+        self._show(session, direction, report)
+        if not session.finished:
             for piece in report.packets:
                 engine = piece.breakdown.engine
                 if engine is not None and engine.type is EngineType.CLOSE:
                     closer = (
                         "io client disconnect" if direction is Direction.C2S else "transport close"
                     )
-                    self._show(session, direction, report)
                     self.end(session, closer, f"close packet from the {direction.peer}")
-                    return report
-        self._show(session, direction, report)
-        return report
+                    self._ended(session, closer, f"close packet from the {direction.peer}")
+                    return
 
     def _show(self, session: ClientSession, direction: Direction, report: MessageReport) -> None:
         packets = [p.complete for p in report.packets if p.complete is not None]
-        for packet in packets:
-            if packet.type in _EVENTS and packet.id is not None and packet.data:
-                session.asked[(direction, packet.namespace, packet.id)] = packet.data[0]
-        if self._filtered and not any(self._wanted(session, direction, p) for p in packets):
-            return
+        if self._filtered:
+            wanted = [self._wanted(session, direction, p) for p in packets]
+            if not any(wanted):
+                return
+            packets = [p for p, keep in zip(packets, wanted, strict=True) if keep]
         if session.json is not None:
             session.json.write_message(report, eio=session.eio)
         elif self._renderer is not None:
@@ -202,8 +294,7 @@ class LiveView:
             self._renderer.write_message(report, eio=session.eio)
         elif self.options.quiet:
             for packet in packets:
-                if self._wanted(session, direction, packet):
-                    self._quiet_line(session, direction, packet)
+                self._quiet_line(session, direction, packet)
 
     def _wanted(self, session: ClientSession, direction: Direction, packet: SocketPacket) -> bool:
         options = self.options
@@ -214,9 +305,11 @@ class LiveView:
         name: Any = None
         if packet.type in _EVENTS and packet.data:
             name = packet.data[0]
+            if packet.id is not None:  # its ack is shown with it (forgotten once answered)
+                session.asked[(direction, packet.namespace, packet.id)] = name
         elif packet.type in _ACKS and packet.id is not None:
             other = Direction.S2C if direction is Direction.C2S else Direction.C2S
-            name = session.asked.get((other, packet.namespace, packet.id))
+            name = session.asked.pop((other, packet.namespace, packet.id), None)
         else:
             return False
         return isinstance(name, str) and any(fnmatch.fnmatchcase(name, g) for g in options.events)
@@ -248,13 +341,18 @@ class LiveView:
 
     # --- notes: lifecycle, faults, proxy errors --------------------------------------------
 
-    def note(self, session: ClientSession | None, kind: str, text: str, **fields: Any) -> None:
-        """A line about the relay itself: a session opening or ending, a fault firing, an
-        HTTP answer that is not Engine.IO, the proxy failing to reach the server."""
+    def _note(
+        self,
+        session: ClientSession | None,
+        kind: str,
+        text: str,
+        fields: dict[str, Any],
+        now: float,
+    ) -> None:
         if self.options.as_json:
             from ..render.jsonl import dumps_line
 
-            record: dict[str, Any] = {"type": kind, "time": round(time.time() - self.started, 6)}
+            record: dict[str, Any] = {"type": kind, "time": round(now - self.started, 6)}
             if session is not None:
                 record["session"] = session.label
                 record["sid"] = session.sid
@@ -266,12 +364,12 @@ class LiveView:
             return
         if self.options.quiet and kind == "http":
             return
-        self._line(session, f"{_MARKS.get(kind, '·')} {kind}: {escape_text(text)}")
+        self._line(session, f"{_MARKS.get(kind, '·')} {kind}: {escape_text(text)}", now)
 
-    def _line(self, session: ClientSession | None, text: str) -> None:
+    def _line(self, session: ClientSession | None, text: str, now: float | None = None) -> None:
         if self._renderer is not None:
             self._renderer.flush()
-        t = time.time() - self.started
+        t = (now or time.time()) - self.started
         label = session.label if session is not None else "--"
         sid = f" {session.sid}" if session is not None and session.sid else ""
         if self._renderer is not None:
@@ -288,8 +386,8 @@ class LiveView:
         self._renderer.flush()
         self.out.write(f"── {session.label} {session.sid or '(handshake)'}\n")
 
-    def flush(self) -> None:
-        """Write what is batched: called once per read the relay makes."""
+    def _flush_out(self) -> None:
+        """Write what the renderers batched."""
         if self._renderer is not None:
             self._renderer.flush()
         for session in self.sessions.values():
@@ -333,3 +431,21 @@ class LiveView:
 
 
 _MARKS = {"fault": "✂", "error": "✗", "open": "◆", "close": "◇", "upgrade": "⇧", "http": "·"}
+
+
+def _handshake_sid(data: str | bytes, eio: int, transport: Transport) -> str | None:
+    """The sid of an open packet at the start of ``data`` (the relay needs it at once: the
+    client's next requests name it), else ``None``."""
+    if not (data[:1] == "0" or data[:1] == b"0" or (eio == 3 and transport is Transport.POLLING)):
+        return None
+    try:
+        if transport is Transport.POLLING:
+            packets = engineio.decode_payload(data, eio)
+            packet = packets[0] if packets else None
+        else:
+            packet = engineio.decode_packet(data, eio)
+        if packet is None or packet.type is not EngineType.OPEN or not isinstance(packet.data, str):
+            return None
+        return engineio.decode_handshake(packet.data).sid
+    except DecodeError:
+        return None
