@@ -302,17 +302,23 @@ def connection_options(command: Any) -> Any:
     return command
 
 
+def parse_headers(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``-H 'Name: value'`` options, as (name, value) pairs."""
+    headers = []
+    for header in values:
+        name, sep, value = header.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{header!r}: expected 'Name: value'", param_hint="-H")
+        headers.append((name.strip(), value.strip()))
+    return headers
+
+
 def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
     from .arguments import ArgumentError, parse_value
     from .live import LiveOptions
     from .transports.config import ConnectOptions, parse_target
 
-    headers = []
-    for header in params["headers"]:
-        name, sep, value = header.partition(":")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"{header!r}: expected 'Name: value'", param_hint="-H")
-        headers.append((name.strip(), value.strip()))
+    headers = parse_headers(params["headers"])
     queries = []
     for item in params["queries"]:
         key, sep, value = item.partition("=")
@@ -638,12 +644,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
             raise click.BadParameter(str(exc), param_hint="--auth") from None
         if not isinstance(auth, dict):
             raise click.BadParameter("a JSON object is needed", param_hint="--auth")
-    headers = []
-    for header in kwargs["headers"]:
-        name, sep, value = header.partition(":")
-        if not sep:
-            raise click.BadParameter(f"{header!r}: expected 'Name: value'", param_hint="-H")
-        headers.append((name.strip(), value.strip()))
+    headers = parse_headers(kwargs["headers"])
     recordings = _load_recordings(kwargs["recordings"], kwargs["parser"])
     for recording in recordings:
         if auth is None and needs_auth(recording):
@@ -998,12 +999,7 @@ def proxy(ctx: click.Context, **kwargs: Any) -> None:
         ) from None
     if bool(kwargs["cert"]) != bool(kwargs["key"]):
         raise click.UsageError("--cert and --key go together")
-    headers = []
-    for header in kwargs["headers"]:
-        name, sep, value = header.partition(":")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"{header!r}: expected 'Name: value'", param_hint="-H")
-        headers.append((name.strip(), value.strip()))
+    headers = parse_headers(kwargs["headers"])
     try:
         latency, jitter = parse_latency(kwargs["latency"]) if kwargs["latency"] else (0.0, 0.0)
         cut = parse_cut_after(kwargs["cut_after"]) if kwargs["cut_after"] else (None, None)

@@ -482,3 +482,64 @@ def test_latency_delays_each_direction_and_changes_nothing_else() -> None:
         proxy.stop()
     assert unordered(relayed) == unordered(direct)
     assert "(latency 40±10 ms)" in proxy.errors
+
+
+# --- headers -------------------------------------------------------------------------------------
+
+
+@contextmanager
+def header_echo() -> Iterator[str]:
+    """An HTTP server that answers with the request's headers as JSON, setting two cookies
+    (a load balancer's affinity cookie among them), chunked."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            body = json.dumps([[k, v] for k, v in self.headers.items()]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Set-Cookie", "AWSALB=affinity-1; Path=/")
+            self.send_header("Set-Cookie", "io=abc; Path=/; HttpOnly")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (body[:7], body[7:]):
+                self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_headers_host_and_cookies() -> None:
+    import httpx
+
+    with header_echo() as target:
+        netloc = target.removeprefix("http://")
+        sent = {"Cookie": "AWSALB=affinity-1", "X-App": "mine"}
+        with run_proxy(target, "-H", "X-Added: 1", "-H", "x-app: replaced") as proxy:
+            answer = httpx.get(f"{proxy.url}/anything?x=1", headers=sent)
+        with run_proxy(target, "--preserve-host") as preserving:
+            kept = httpx.get(f"{preserving.url}/anything", headers=sent)
+    received = dict((k.lower(), v) for k, v in answer.json())
+    assert received["host"] == netloc  # rewritten to the target's
+    assert received["x-added"] == "1" and received["x-app"] == "replaced"
+    assert received["cookie"] == "AWSALB=affinity-1"
+    assert answer.headers.get_list("set-cookie") == [
+        "AWSALB=affinity-1; Path=/",
+        "io=abc; Path=/; HttpOnly",
+    ]
+    assert dict((k.lower(), v) for k, v in kept.json())["host"] == preserving.url.removeprefix(
+        "http://"
+    )

@@ -227,21 +227,8 @@ class Proxy:
             return  # an answer was already under way: the connection just ends
         body = f"siocli proxy: {exc}\n".encode()
         reason = b"Bad Gateway" if exc.status == 502 else b"Gateway Timeout"
-        response = h11.Response(
-            status_code=exc.status,
-            reason=reason,
-            headers=[
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                ("Connection", "close"),
-                ("Via", f"1.1 siocli/{__version__}"),
-            ],
-        )
         with contextlib.suppress(Exception):
-            writer.write(
-                conn.send(response) + conn.send(h11.Data(data=body)) + conn.send(h11.EndOfMessage())
-            )
-            await writer.drain()
+            await _answer(conn, writer, exc.status, _own_headers(body), body, reason)
 
     def _headers_up(self, request: Any, *, websocket: bool = False) -> list[tuple[bytes, bytes]]:
         """The client's headers as they go upstream: Host rewritten (unless
@@ -357,16 +344,7 @@ class Proxy:
             response_headers = list(response.headers.raw_items())
             if _header(response.headers, b"content-length"):
                 response_headers = _with_length(response_headers, len(answer))
-            writer.write(
-                conn.send(
-                    h11.Response(
-                        status_code=status, headers=response_headers, reason=response.reason
-                    )
-                )
-                + (conn.send(h11.Data(data=answer)) if answer else b"")
-                + conn.send(h11.EndOfMessage())
-            )
-            await writer.drain()
+            await _answer(conn, writer, status, response_headers, answer, response.reason)
         finally:
             if session is not None:
                 session.connections.discard(connections)
@@ -379,17 +357,8 @@ class Proxy:
 
     async def _answer_ok(self, conn: Any, writer: asyncio.StreamWriter) -> None:
         body = b"ok"  # what Engine.IO servers answer a POST (engine.io's polling transport)
-        writer.write(
-            conn.send(
-                h11.Response(
-                    status_code=200,
-                    headers=[("Content-Type", "text/html"), ("Content-Length", "2")],
-                )
-            )
-            + conn.send(h11.Data(data=body))
-            + conn.send(h11.EndOfMessage())
-        )
-        await writer.drain()
+        headers = [(b"Content-Type", b"text/html"), (b"Content-Length", b"2")]
+        await _answer(conn, writer, 200, headers, body)
 
     async def _plain(
         self,
@@ -464,21 +433,7 @@ class Proxy:
             )
             self.view.flush()
             body = b"siocli proxy: WebSocket refused (--no-upgrade)\n"
-            writer.write(
-                conn.send(
-                    h11.Response(
-                        status_code=403,
-                        headers=[
-                            ("Content-Type", "text/plain; charset=utf-8"),
-                            ("Content-Length", str(len(body))),
-                            ("Connection", "close"),
-                        ],
-                    )
-                )
-                + conn.send(h11.Data(data=body))
-                + conn.send(h11.EndOfMessage())
-            )
-            await writer.drain()
+            await _answer(conn, writer, 403, _own_headers(body), body)
             return
         if sid in self._cut_sids:
             _abort(writer.transport)
@@ -507,18 +462,8 @@ class Proxy:
                 status=event.status_code,
             )
             self.view.flush()
-            writer.write(
-                conn.send(
-                    h11.Response(
-                        status_code=event.status_code,
-                        headers=list(event.headers.raw_items()),
-                        reason=event.reason,
-                    )
-                )
-                + (conn.send(h11.Data(data=answer)) if answer else b"")
-                + conn.send(h11.EndOfMessage())
-            )
-            await writer.drain()
+            headers = list(event.headers.raw_items())
+            await _answer(conn, writer, event.status_code, headers, answer, event.reason)
             return
         writer.write(
             conn.send(
@@ -771,6 +716,32 @@ class Proxy:
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+async def _answer(
+    conn: Any,
+    writer: asyncio.StreamWriter,
+    status: int,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes,
+    reason: bytes = b"",
+) -> None:
+    """A whole response to the client."""
+    data = conn.send(h11.Response(status_code=status, headers=headers, reason=reason))
+    if body:
+        data += conn.send(h11.Data(data=body))
+    writer.write(data + conn.send(h11.EndOfMessage()))
+    await writer.drain()
+
+
+def _own_headers(body: bytes) -> list[tuple[bytes, bytes]]:
+    """The headers of an answer the proxy gives itself (it closes the connection after)."""
+    return [
+        (b"Content-Type", b"text/plain; charset=utf-8"),
+        (b"Content-Length", str(len(body)).encode()),
+        (b"Connection", b"close"),
+        (b"Via", f"1.1 siocli/{__version__}".encode()),
+    ]
 
 
 def _client_tls(options: ProxyOptions) -> ssl.SSLContext:
