@@ -43,11 +43,10 @@ Examples:
 def make_console(*, stderr: bool = False, no_color: bool = False) -> Console:
     from rich.console import Console
 
+    from .render.text import plain_console
+
     return Console(
-        stderr=stderr,
-        no_color=no_color or "NO_COLOR" in os.environ,
-        highlight=False,
-        soft_wrap=True,
+        stderr=stderr, highlight=False, soft_wrap=True, **plain_console(no_color=no_color)
     )
 
 
@@ -70,6 +69,8 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["traceback"] = traceback
     ctx.obj["no_color"] = no_color
+    if no_color:  # every console of the command honours it, as it honours NO_COLOR
+        os.environ["NO_COLOR"] = "1"
 
 
 def parser_option(default: str | None) -> Any:
@@ -646,6 +647,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
             raise click.BadParameter("a JSON object is needed", param_hint="--auth")
     headers = parse_headers(kwargs["headers"])
     recordings = _load_recordings(kwargs["recordings"], kwargs["parser"])
+    _check_ignores(kwargs["ignores"], recordings)
     for recording in recordings:
         if auth is None and needs_auth(recording):
             raise CommandError(
@@ -675,6 +677,25 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     if run.junit:
         render.write_junit(reports, run.junit)
     ctx.exit(int(replay_status(reports)))
+
+
+def _check_ignores(specs: tuple[str, ...], recordings: list[Recording]) -> None:
+    """An --ignore that names nothing in the recordings is a mistake (a typo, an ack named
+    as an event): said, not silently matched against nothing."""
+    from .script import ignore_targets, parse_ignore, script_of
+
+    targets: set[str] = set()
+    for recording in recordings:
+        targets |= ignore_targets(script_of(recording))
+    for spec in specs:
+        name = parse_ignore(spec)[0]
+        if name != "*" and name not in targets:
+            known = ", ".join(sorted(targets)[:12]) or "none"
+            raise click.BadParameter(
+                f"{spec!r}: nothing named {name!r} in the recordings (events and acks there: "
+                f"{known})",
+                param_hint="--ignore",
+            )
 
 
 def _load_recordings(paths: tuple[str, ...], parser: str | None = None) -> list[Recording]:
@@ -757,6 +778,20 @@ def doctor(ctx: click.Context, **kwargs: Any) -> None:
     live = _live_options(_pop_live(kwargs), reconnect_default=False)
     status = run_doctor(live, sessions, sys.stdout, sys.stderr, no_color=ctx.obj["no_color"])
     ctx.exit(int(status))
+
+
+# What doctor refuses, its --help does not offer (the refusal stays, for the hidden options).
+for _param in doctor.params:
+    if _param.name in (
+        "record",
+        "no_redact",
+        "reconnect",
+        "quiet",
+        "reconnect_attempts",
+        "reconnect_delay",
+        "recover",
+    ) and isinstance(_param, click.Option):
+        _param.hidden = True
 
 
 EPILOG_SERVE = """\b
@@ -855,8 +890,8 @@ def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
 )
 @click.pass_context
 def serve(ctx: click.Context, **kwargs: Any) -> None:
-    """A Socket.IO server to try a client against: every event is echoed back, every event
-    asking for an ack is acked with its args. Ctrl-C stops it."""
+    """A Socket.IO server to try a client against: every event is echoed back, except one
+    asking for an ack, which is acked with its args instead. Ctrl-C stops it."""
     from .arguments import ArgumentError, parse_command_line, parse_value
     from .serve import ServeOptions, run_serve
 

@@ -250,7 +250,12 @@ class Playback:
         for step in self.script.client_steps:
             if step.number in self.matched:
                 continue
-            if left and step.kind == "disconnect" and self._last_in_namespace(step):
+            if (
+                left
+                and step.kind == "disconnect"
+                and self._last_in_namespace(step)
+                and socket_id_role(step.namespace) in self.ids  # joined: there is one to leave
+            ):
                 # closing the connection leaves every namespace: servers see the same
                 self._result(step, True, "left by closing the connection")
             else:

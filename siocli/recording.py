@@ -49,6 +49,7 @@ __all__ = [
     "load_recording",
     "read_recording",
     "redact_message",
+    "redact_namespace",
     "secrets_of",
 ]
 
@@ -83,6 +84,16 @@ def redact_url(url: str) -> str:
 def redact_query(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Query parameters, the token-like ones with ``[redacted]`` values."""
     return [(k, REDACTED if _SECRET_KEY.search(k) else v) for k, v in pairs]
+
+
+def redact_namespace(namespace: str) -> str:
+    """A namespace with a query (Socket.IO 2.x's auth: ``/admin?token=t``), every value
+    ``[redacted]``, as a recording keeps it."""
+    path, mark, query = namespace.partition("?")
+    if not mark:
+        return namespace
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return path + "?" + urlencode([(k, REDACTED) for k, _ in pairs], safe="[]")
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:
@@ -163,10 +174,9 @@ def _redact_packet(
     data = _scrub(sio.data, secrets)
     if from_client and sio.type is SocketType.CONNECT:
         if "?" in namespace:
-            path, _, query = namespace.partition("?")
-            pairs = parse_qsl(query, keep_blank_values=True)
-            secrets.update(secrets_of(dict(pairs)))
-            namespace = path + "?" + urlencode([(k, REDACTED) for k, _ in pairs], safe="[]")
+            _, _, query = namespace.partition("?")
+            secrets.update(secrets_of(dict(parse_qsl(query, keep_blank_values=True))))
+            namespace = redact_namespace(namespace)
         if isinstance(data, dict):
             # Connection state recovery's pid and offset are the protocol's state, not the
             # user's secrets: the server's CONNECT answer and events hold them in the clear

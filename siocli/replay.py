@@ -340,6 +340,8 @@ class _Runner:
 
     def _compare(self, step: Step, actual: dict[str, Any], event: SessionEvent) -> None:
         expected = self._expected(step)
+        if step.kind == "ack":  # the question it answers, for --ignore ack:EVENT
+            actual = {**actual, "question": step.question}
         got = self._shown(actual)
         if step.kind == "event" and isinstance(event, EventMessage) and event.ack_id is not None:
             self.server_ids[step.number] = event.ack_id

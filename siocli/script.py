@@ -26,6 +26,7 @@ __all__ = [
     "collect_recorded_sids",
     "comparable",
     "handshake_of",
+    "ignore_targets",
     "parse_ignore",
     "script_of",
     "socket_id_role",
@@ -238,10 +239,14 @@ _PART = re.compile(r"\[(\d+)\]|\.([^.\[]+)")
 
 
 def parse_ignore(spec: str) -> tuple[str, list[int | str]]:
-    """``tick[0].time`` -> ("tick", [0, "time"]); ``ValueError`` if malformed."""
+    """``tick[0].time`` -> ("tick", [0, "time"]); ``ack:whoami[0].at`` (the ack that
+    answers ``whoami``) -> ("ack:whoami", [0, "at"]); ``ValueError`` if malformed."""
     match = _IGNORE.match(spec)
     if match is None:
-        raise ValueError(f"{spec!r}: expected EVENT[INDEX].key.path, e.g. tick[0].time")
+        raise ValueError(
+            f"{spec!r}: expected EVENT[INDEX].key.path (e.g. tick[0].time), or "
+            "ack:EVENT[INDEX]... for the ack that answers EVENT"
+        )
     path: list[int | str] = [
         int(index) if index else key for index, key in _PART.findall(match.group("path"))
     ]
@@ -328,10 +333,12 @@ class Normaliser:
         if value and value != REDACTED:
             self.secrets.add(value)
 
-    def args(self, event: Any, args: list[Any]) -> Any:
+    def args(self, event: Any, args: list[Any], ack: bool = False) -> Any:
+        """``args`` normalised: of ``event``, or with ``ack``, of the ack answering it."""
         value = json.loads(json.dumps(args, default=_binary_for_json))
+        target = f"ack:{event}" if ack else event
         for name, path in self.ignore:
-            if name == event or name == "*":
+            if name == target or name == "*":
                 value = _mask(value, path)
         replacements = {sid: f"<{role}>" for sid, role in self.sids.items()}
         replacements.update(dict.fromkeys(self.secrets, REDACTED))
@@ -368,7 +375,7 @@ def comparable(kind: str, name: Any, args: list[Any], question: Any, normaliser:
     if kind == "event":
         return {"event": name, "args": normaliser.args(name, args)}
     if kind == "ack":
-        return {"args": normaliser.args(question, args)}
+        return {"args": normaliser.args(question, args, ack=True)}
     if kind == "connect_error":
         # protocol 5 sends {"message", "data"}, protocol 4 a string: one shape for both
         error = args[0] if args else None
@@ -382,3 +389,10 @@ def comparable(kind: str, name: Any, args: list[Any], question: Any, normaliser:
 
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+def ignore_targets(steps: list[Step]) -> set[str]:
+    """What ``--ignore`` can name in a script: its events, ``ack:EVENT`` for the acks."""
+    names = {str(s.name) for s in steps if s.kind == "event"}
+    names |= {f"ack:{s.question}" for s in steps if s.kind == "ack" and s.question is not None}
+    return names

@@ -1,6 +1,7 @@
 """``siocli serve``: a Socket.IO server to try a client against, in one command.
 
-Every event is echoed back; every event that asks for an ack is acked with its args;
+Every event is echoed back, except one that asks for an ack: that one is acked with its
+args instead;
 ``--emit-every`` streams server events; ``-n NSP`` adds namespaces, ``--auth`` makes
 them require a CONNECT payload. What each client does prints as it happens (``-v``: every
 wire message, annotated as ``decode`` shows it).

@@ -62,6 +62,15 @@ def read_stream(
         yield InputProblem(f"{name} is empty", name, fatal=True)
         return
     detected = source_format or detect_format(head)[0]
+    if source_format is None and detected == "text" and (offset := _binary_at(head)) is not None:
+        yield InputProblem(
+            f"{name} is not a capture: binary data (offset {offset}), and none of the formats "
+            "decode reads (pcap/pcapng, HAR, a recording, a transcript, lines of messages, an "
+            "Engine.IO 3 binary payload); --from forces one",
+            name,
+            fatal=True,
+        )
+        return
     if detected == "pcap":
         from .pcap import read_pcap
 
@@ -99,6 +108,18 @@ def read_stream(
             severity=Severity.WARNING,
             code="input.not-utf8",
         )
+
+
+def _binary_at(head: bytes) -> int | None:
+    """Where ``head`` shows it is binary data rather than text: a NUL byte (never in
+    text), or bytes that are mostly not UTF-8; ``None`` for text."""
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        return nul
+    text = head.decode("utf-8", "replace")
+    if text.count("\ufffd") * 10 > len(text):  # over 10%: not text with a stray byte
+        return text.index("\ufffd")
+    return None
 
 
 # Text input is read with invalid UTF-8 replaced, as a browser shows it, and counted: the

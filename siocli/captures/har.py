@@ -38,6 +38,7 @@ def read_har(
     heap: list[_Item] = []
     counter = itertools.count()
     entries = 0
+    broken = False
     try:
         for index, entry in enumerate(ijson.items(stream, "log.entries.item", use_float=True)):
             entries += 1
@@ -56,14 +57,16 @@ def read_har(
                 else:
                     heapq.heappush(heap, (item.time or 0.0, next(counter), item))
     except ijson.JSONError as exc:
+        broken = True
         yield InputProblem(
-            f"{name} is not valid JSON ({exc}); expected a HAR file (File > Save all as HAR)",
+            f"{name} is not valid JSON ({_first_line(exc)}); expected a HAR file "
+            "(File > Save all as HAR), whole: was it cut short?",
             name,
             fatal=entries == 0,
         )
     while heap:
         yield heapq.heappop(heap)[2]
-    if entries == 0:
+    if entries == 0 and not broken:  # a cut file was said to be one: that is all
         yield InputProblem(f"{name}: no entries in log.entries", name, fatal=True)
 
 
@@ -245,3 +248,8 @@ def _epoch(value: object) -> float | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def _first_line(exc: Exception) -> str:
+    """ijson's message, without the picture of the spot it draws on the lines after."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -9,7 +9,6 @@ control characters from the server are escaped. Colour only on a terminal, never
 
 from __future__ import annotations
 
-import os
 import textwrap
 from collections import Counter
 from typing import IO, TYPE_CHECKING, Any
@@ -43,11 +42,10 @@ class DoctorPrinter:
         if not as_json:
             from rich.console import Console
 
+            from .text import plain_console
+
             self.console = Console(
-                file=out,
-                no_color=no_color or "NO_COLOR" in os.environ,
-                highlight=False,
-                soft_wrap=True,
+                file=out, highlight=False, soft_wrap=True, **plain_console(no_color=no_color)
             )
 
     def check(self, result: CheckResult) -> None:
@@ -69,7 +67,7 @@ class DoctorPrinter:
 
         assert self.console is not None
         mark, style = _MARKS[result.status.value]
-        width = max(self.console.width, 60)
+        width = max(self.console.width, 30)  # the terminal's, even a narrow one
         title = f"{result.number}. {result.title}"
         head = Text(self._wrap(f"{mark} {title}: {result.summary}", width, "", _INDENT))
         head.stylize(style, 0, len(mark))
@@ -108,14 +106,13 @@ class DoctorPrinter:
         table.add_column("#", justify="right", no_wrap=True)
         table.add_column("check", no_wrap=True)
         table.add_column("status", no_wrap=True)
-        table.add_column("summary", overflow="fold")
+        # each check's summary was printed with it, above: the table is the overview
         for result in results:
             mark, style = _MARKS[result.status.value]
             table.add_row(
                 str(result.number),
                 result.title,
                 Text(f"{mark} {result.status.value}", style=style),
-                escape_text(result.summary),
             )
         self.console.print()
         self.console.print(table)

@@ -169,7 +169,7 @@ def _human(record: dict[str, Any], ack_advice: bool = False) -> str:
             text += "  (replayed: missed while disconnected)"
         return head + text
     if kind == "ack":
-        args = ", ".join(format_value(a) for a in record["args"])
+        args = ", ".join(format_value(a) for a in record["args"]) or "(no arguments)"
         extra = "  (no event of ours has this id)" if record.get("unexpected") else ""
         return head + f"{arrow} ack    {peer}{nsp} id={record['id']} {args}{extra}"
     if kind == "open":

@@ -105,7 +105,11 @@ class HumanRenderer:
         self.full = full
         self.interactive = interactive
         self._lines: list[StyledLine] = []
-        self._width = max(40, console.width - 18)
+        # A narrow terminal (a split pane, a phone) gets each meaning under its span, and
+        # what is longer than a line elided or wrapped to the terminal's width.
+        self._columns = console.width
+        self._narrow = console.width < 72
+        self._width = max(20 if self._narrow else 40, console.width - 18)
 
     # --- blocks -------------------------------------------------------------------------
 
@@ -221,6 +225,16 @@ class HumanRenderer:
             shown = escape_text(piece)  # type: ignore[arg-type]
         else:
             shown = self._bytes_shown(piece, span.kind)  # type: ignore[arg-type]
+        if self._narrow:
+            return (
+                None,
+                "     ",
+                _KIND_STYLE.get(span.kind, "default"),
+                _elide(shown, max(10, self._columns - 5), self.full),
+                "dim",
+                "\n       => " + _elide(span.meaning, max(10, self._columns - 10), self.full),
+                None,
+            )
         if span.kind in _ELIDED_KINDS and not self.full and len(shown) > _SPAN_WIDTH:
             shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
         return (
@@ -263,9 +277,21 @@ class HumanRenderer:
             line += (" " + _elide(format_value(data), self._width, self.full), None)
         return line
 
-    @staticmethod
-    def _finding_line(finding: Finding) -> StyledLine:
+    def _finding_line(self, finding: Finding) -> StyledLine:
         mark, style = _SEVERITY_STYLE[finding.severity]
+        message = finding.message
+        if self._narrow:
+            import textwrap
+
+            lead = len(f"   {mark} {finding.severity.value} [{finding.code}] ")
+            message = textwrap.fill(
+                message,
+                width=max(20, self._columns),
+                initial_indent="x" * lead,
+                subsequent_indent="       ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )[lead:]
         return (
             style,
             f"   {mark} ",
@@ -274,7 +300,7 @@ class HumanRenderer:
             style,
             f"[{finding.code}] ",
             "dim",
-            finding.message,
+            message,
             None,
         )
 
@@ -306,12 +332,13 @@ class HumanRenderer:
         if not lines:
             return
         self._lines = []
-        file = _plain_file(self.console)
+        file = None if self._narrow else _plain_file(self.console)
         if file is None:
             from rich.text import Text
 
             text = Text("\n").join([_rich_text(line) for line in lines])
-            self.console.print(text, soft_wrap=True, highlight=False)
+            # narrow: rich wraps what is still too long at word boundaries
+            self.console.print(text, soft_wrap=not self._narrow, highlight=False)
             return
         output = "\n".join(["".join(line[1::2]) for line in lines]) + "\n"
         file.write(_as_rich_writes(output, self.console.tab_size))

@@ -153,7 +153,7 @@ class Summary:
         if self.socket_types:
             out.append(_counts("  Socket.IO packets: ", self.socket_types))
         if self.namespaces:
-            out.append(_counts("  namespaces: ", self.namespaces))
+            out.append(_counts("  namespaces: ", _redacted(self.namespaces)))
         if self.events:
             out.append(_counts("  events: ", self.events))
         by_severity: Counter[Severity] = Counter()
@@ -188,3 +188,16 @@ def _counts(title: str, counter: Counter[str]) -> StyledLine:
     # names come from the wire (events, namespaces): escaped, as payloads are
     counts = ", ".join(f"{escape_text(name)} {n}" for name, n in counter.most_common())
     return (None, title, None, counts, None)
+
+
+def _redacted(namespaces: Counter[str]) -> Counter[str]:
+    """Socket.IO 2.x sends auth as the namespace's query: its values are redacted, as a
+    recording redacts them."""
+    if not any("?" in name for name in namespaces):
+        return namespaces
+    from ..recording import redact_namespace
+
+    out: Counter[str] = Counter()
+    for name, count in namespaces.items():
+        out[redact_namespace(name)] += count
+    return out

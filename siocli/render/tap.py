@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any
@@ -32,8 +31,9 @@ def make_tap(
     from ..protocol.dissect import Dissector
     from ..protocol.recovery import Recovery
     from .human import HumanRenderer
+    from .text import plain_console
 
-    console = Console(file=out, highlight=False, soft_wrap=True, no_color="NO_COLOR" in os.environ)
+    console = Console(file=out, highlight=False, soft_wrap=True, **plain_console())
     renderer = HumanRenderer(console, interactive=True)
     state: dict[str, Any] = {"dissector": None, "eio": None, "sid": None, "count": 0}
     state["start"] = started

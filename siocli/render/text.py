@@ -4,6 +4,7 @@ read them. Shared by the decode view and the live event lines."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any
 
@@ -73,3 +74,11 @@ def format_value(value: Any) -> str:
     if value is False:
         return "false"
     return repr(value)
+
+
+def plain_console(no_color: bool = False) -> dict[str, Any]:
+    """Console arguments for ``--no-color``/``NO_COLOR`` (https://no-color.org): no escape
+    sequence at all, bold and dim included, as on a pipe (rich's ``no_color`` keeps them)."""
+    if no_color or os.environ.get("NO_COLOR"):
+        return {"color_system": None, "no_color": True}
+    return {}
