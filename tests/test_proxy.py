@@ -543,3 +543,31 @@ def test_headers_host_and_cookies() -> None:
     assert dict((k.lower(), v) for k, v in kept.json())["host"] == preserving.url.removeprefix(
         "http://"
     )
+
+
+def test_a_kept_alive_connection_the_server_closed_is_not_a_502() -> None:
+    """Node closes idle kept-alive connections after 5 s: a request the proxy would send on
+    such a connection goes on a new one."""
+    import socketserver
+    import threading
+
+    import httpx
+
+    class OneAnswer(socketserver.BaseRequestHandler):
+        def handle(self) -> None:  # one answer per connection, closed without saying so
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += self.request.recv(4096)
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), OneAnswer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        target = f"http://127.0.0.1:{server.server_address[1]}"
+        with run_proxy(target) as proxy, httpx.Client() as client:
+            answers = [client.get(f"{proxy.url}/socket.io/?EIO=4&x={i}") for i in range(5)]
+            answers += [client.get(f"{proxy.url}/page{i}") for i in range(3)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [a.status_code for a in answers] == [200] * 8

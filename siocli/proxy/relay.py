@@ -54,14 +54,27 @@ class _Upstream:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.conn: Any = None
+        self.reused = False  # the connection served a request before this one
 
     async def ready(self) -> None:
         """Connected, and ready for a request (a new connection when the last one ended)."""
         conn = self.conn
-        if conn is not None and conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+        self.reused = False
+        # A kept-alive connection the server has since closed (Node closes them after 5 s
+        # idle) is not reused.
+        alive = (
+            conn is not None
+            and self.reader is not None
+            and not self.reader.at_eof()
+            and self.writer is not None
+            and not self.writer.is_closing()
+        )
+        if alive and conn.our_state is h11.DONE and conn.their_state is h11.DONE:
             conn.start_next_cycle()
+            self.reused = True
             return
-        if conn is not None and conn.our_state is h11.IDLE and conn.their_state is h11.IDLE:
+        if alive and conn.our_state is h11.IDLE and conn.their_state is h11.IDLE:
+            self.reused = True
             return
         self.close()
         target = self.proxy.options.target
@@ -304,9 +317,7 @@ class Proxy:
         try:
             await self._delay()
             while True:
-                await upstream.ready()
-                await upstream.send(up_request, h11.Data(data=body), h11.EndOfMessage())
-                response, answer = await _read_response(upstream)
+                response, answer = await _exchange(upstream, up_request, body)
                 status = response.status_code
                 if status == 200 and method == "GET" and answer:
                     data = _as_message(answer, _header(response.headers, b"content-type"))
@@ -879,6 +890,23 @@ async def _read_body(conn: Any, reader: asyncio.StreamReader) -> bytes | None:
             return b"".join(chunks)
         else:
             return None
+
+
+async def _exchange(upstream: _Upstream, request: Any, body: bytes) -> tuple[Any, bytes]:
+    """A request and its whole answer. Sent on a kept-alive connection that the server
+    closed meanwhile (before answering), it is sent again once, on a new connection, as
+    HTTP clients do (RFC 9112 §9.3.1: retrying after a connection closed early)."""
+    for attempt in (1, 2):
+        await upstream.ready()
+        reused = upstream.reused
+        try:
+            await upstream.send(request, h11.Data(data=body), h11.EndOfMessage())
+            return await _read_response(upstream)
+        except (ProxyError, ConnectionError) as exc:
+            if not reused or attempt == 2 or getattr(exc, "status", 502) != 502:
+                raise
+            upstream.close()
+    raise AssertionError("unreachable")
 
 
 async def _read_response(upstream: _Upstream) -> tuple[Any, bytes]:
