@@ -410,7 +410,7 @@ HEARTBEAT = {"pingInterval": 300, "pingTimeout": 300}
 
 @pytest.mark.node
 @pytest.mark.parametrize(
-    ("cut", "transport"), [("6", "websocket"), ("6", "polling"), ("300ms", "upgrade")]
+    ("cut", "transport"), [("6", "websocket"), ("6", "polling"), ("1s", "upgrade")]
 )
 @pytest.mark.parametrize("kind", ["node4", "node2"])
 def test_cut_after_makes_the_client_reconnect(kind: str, cut: str, transport: str) -> None:
@@ -423,7 +423,11 @@ def test_cut_after_makes_the_client_reconnect(kind: str, cut: str, transport: st
     ):
         records = node_app(VERSION[kind], proxy.url, "reconnect", transports=TRANSPORTS[transport])
         view = proxy.stop()
-    assert [r["type"] for r in records][:3] == ["connect", "disconnect", "connect"], records
+    # (a slow machine may see a session cut even before its first connect: it retries too)
+    types = [r["type"] for r in records]
+    first = types.index("connect")
+    assert types[first : first + 3] == ["connect", "disconnect", "connect"], records
+    records = records[first:]
     reasons = ("transport close", "transport error")
     assert records[1]["reason"] in (
         reasons if transport != "upgrade" else (*reasons, "ping timeout")
