@@ -437,3 +437,12 @@ def test_connections_are_dropped_once_both_sides_have_closed() -> None:
     assert largest == 2  # one connection, under its two keys, at a time
     assert not capture.connections
     assert len([m for m in said if isinstance(m, WireMessage)]) == 300
+
+
+def test_frames_that_cannot_be_read_are_counted_and_said_once() -> None:
+    packets = session_packets()
+    data = pcap_bytes(packets, 147)  # LINKTYPE_USER0: not read
+    found = items(data)
+    [said] = problems(found, "capture.frames-not-read")
+    assert said.message.startswith(f"{len(packets)} frame(s) not read: link type 147")
+    assert found[-1].fatal  # type: ignore[union-attr]  # and nothing else was there

@@ -72,7 +72,7 @@ def read_pcap(
             if segment is None:
                 continue
             if isinstance(segment, str):
-                capture.unread(segment, frame.offset)
+                capture.unread(segment)
                 continue
             out = capture.segment(segment, time)
             if out:
@@ -99,9 +99,9 @@ class _Capture:
         self.connections_seen = 0
         self.unread_said: dict[str, int] = {}
 
-    def unread(self, reason: str, offset: int) -> None:
-        self.unread_said.setdefault(reason, 0)
-        self.unread_said[reason] += 1
+    def unread(self, reason: str) -> None:
+        """A frame that should hold TCP but cannot be read: counted, said at the end."""
+        self.unread_said[reason] = self.unread_said.get(reason, 0) + 1
 
     def segment(self, segment: Segment, time: float) -> _Out:
         key = (segment.source, segment.destination)
