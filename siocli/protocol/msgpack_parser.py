@@ -100,14 +100,21 @@ def _unpack(data: bytes) -> Any:
         _library()
     _bad_utf8[0] = False
     try:
-        return _unpackb(data, raw=False, strict_map_key=False, ext_hook=_ext_hook)
+        # strict_map_key: string (or bin) keys on the fast path; other keys take the slow
+        # one, which turns them into the strings JavaScript makes of them
+        return _unpackb(data, raw=False, ext_hook=_ext_hook)
     except UnicodeDecodeError:
         # notepack.io decodes strings as Buffer#toString does: bad UTF-8 becomes U+FFFD
         _bad_utf8[0] = True
         return _unpack_replacing(data)
     except RecursionError:
         raise _error("MessagePack nested too deeply", 0) from None
-    except Exception as exc:  # the library's errors (ExtraData, FormatError, ValueError...)
+    except ValueError as exc:
+        if "is not allowed for map key" not in str(exc):
+            raise _unpack_error(data, exc) from None
+        _ext_seen[0] = True  # the value needs _plain: its keys become strings
+        return _unpack_replacing(data)
+    except Exception as exc:  # the library's errors (ExtraData, FormatError...)
         raise _unpack_error(data, exc) from None
 
 
@@ -235,7 +242,7 @@ def _packet(value: dict[Any, Any], data: bytes, trace: Trace | None) -> SocketPa
             raise _error(f"invalid packet id {_shown(ack_id)}", 0, "an integer id")
     if payload is UNDEFINED:
         payload = None
-    elif undefined or (payload.__class__ in (list, dict) and _has_odd_keys(payload)):
+    elif undefined or _ext_seen[0]:
         payload = _plain(payload)
     if trace is not None:
         if _bad_utf8[0]:
@@ -252,15 +259,6 @@ def _packet(value: dict[Any, Any], data: bytes, trace: Trace | None) -> SocketPa
 
 
 _new = tuple.__new__
-
-
-def _has_odd_keys(value: Any) -> bool:
-    cls = value.__class__
-    if cls is dict:
-        return any(k.__class__ is not str or _has_odd_keys(v) for k, v in value.items())
-    if cls is list:
-        return any(v.__class__ in (list, dict) and _has_odd_keys(v) for v in value)
-    return False
 
 
 def _shown(value: Any) -> str:
