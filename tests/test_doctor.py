@@ -115,7 +115,7 @@ def test_healthy_server_passes_every_check_in_about_one_heartbeat(server: Runnin
     run = doctor(server.url)
     assert run.status is ExitStatus.OK
     assert set(run.statuses().values()) == {"pass"}, run.checks
-    assert run.summary["counts"] == {"pass": 9, "warn": 0, "fail": 0, "skip": 0}
+    assert run.summary["counts"] == {"pass": 10, "warn": 0, "fail": 0, "skip": 0}
     expected = {
         "node4": "Socket.IO 3.x/4.x server (Engine.IO 4 only)",
         "node2": "Socket.IO 2.x server (Engine.IO 3; it ignores EIO=4)",
@@ -459,11 +459,11 @@ def test_command_line_unreachable_server() -> None:
     assert records[0]["check"] == "reach" and records[0]["status"] == "fail"
     assert records[0]["summary"] == "connection refused to port 9"
     assert "is the server running" in records[0]["fix"]
-    assert [r["status"] for r in records[1:-1]] == ["skip"] * 8
+    assert [r["status"] for r in records[1:-1]] == ["skip"] * 9
     assert records[-1] == {
         "check": "summary",
         "status": "fail",
-        "counts": {"pass": 0, "warn": 0, "fail": 1, "skip": 8},
+        "counts": {"pass": 0, "warn": 0, "fail": 1, "skip": 9},
         "exit": 1,
         "seconds": records[-1]["seconds"],
     }
@@ -477,4 +477,4 @@ def test_command_line_human_output(node4: RunningServer) -> None:
     assert out.startswith("✓ 1. Reach: 127.0.0.1:")
     for number, (_, title) in enumerate(CHECKS, 1):
         assert f"✓ {number}. {title}: " in out
-    assert "9 checks in" in out and "9 passed (exit 0)" in out
+    assert "10 checks in" in out and "10 passed (exit 0)" in out

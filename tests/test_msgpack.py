@@ -756,3 +756,61 @@ def test_serve_with_the_default_parser_says_the_client_speaks_msgpack() -> None:
             client.wait(5)
     assert "the peer uses the MessagePack parser" in broke["reason"]
     assert broke["hint"] == "the client speaks MessagePack: serve --parser msgpack"
+
+
+# --- doctor: a parser check; the sticky-session verdict kept for real cross-instance loss ----
+
+
+def _doctor(url: str, *args: str) -> tuple[int, dict[str, dict[str, Any]]]:
+    result = siocli("doctor", url, "--json", "--timeout", "3", *args, timeout=90)
+    checks = {r["check"]: r for r in map(json.loads, result.stdout.splitlines())}
+    return result.returncode, checks
+
+
+def test_doctor_names_the_msgpack_parser_instead_of_blaming_sticky_sessions(
+    msgpack_server: RunningServer,
+) -> None:
+    # Before: polling and sticky sessions failed with "Session ID unknown" and the fix was to
+    # configure a load balancer, for one local process (issue 14).
+    status, checks = _doctor(msgpack_server.url)
+    assert status == 1
+    assert checks["parser"]["status"] == "fail"
+    assert checks["parser"]["data"]["parser"] == "msgpack"
+    assert "add --parser msgpack" in checks["parser"]["fix"]
+    assert checks["sticky"]["status"] != "fail"  # node4: skipped (it closes), psio: passes
+    assert "load balancer" not in json.dumps(checks)
+    if msgpack_server.kind == "node4":  # it closes the session (psio ignores the CONNECT)
+        assert "Parser" in checks["polling"]["fix"]
+
+
+def test_doctor_with_parser_msgpack_passes(msgpack_server: RunningServer) -> None:
+    status, checks = _doctor(msgpack_server.url, "--parser", "msgpack")
+    assert status == 0, checks
+    assert checks["parser"]["status"] == "pass"
+    assert {c["status"] for c in checks.values() if c["check"] != "summary"} <= {"pass", "skip"}
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_serve_parser_msgpack_with_the_python_socketio_client(transport: str) -> None:
+    import socketio as psio
+
+    async def scenario(url: str) -> tuple[Any, Any, Any]:
+        client = psio.AsyncClient(serializer="msgpack", reconnection=False)
+        echoed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        client.on("echo", lambda *args: echoed.done() or echoed.set_result(list(args)))
+        try:
+            await client.connect(
+                url, namespaces=["/", "/admin"], auth=AUTH, transports=[transport], wait_timeout=5
+            )
+            acked = await client.call("hello", (b"\x01\x02", {"n": 1}), timeout=5)
+            whoami = await client.call("whoami", namespace="/admin", timeout=5)
+            await client.emit("echo", (b"\x03", "text"))
+            return acked, whoami, await asyncio.wait_for(echoed, 5)
+        finally:
+            await client.disconnect()
+
+    with serving("--parser", "msgpack", "-n", "/admin", "--auth", json.dumps(AUTH)) as (url, _):
+        acked, whoami, echoed = asyncio.run(scenario(url))
+    assert acked == (b"\x01\x02", {"n": 1})  # serve acks with the args, binary inline
+    assert whoami is None  # serve acks whoami with its args: none
+    assert echoed == [b"\x03", "text"]

@@ -7,6 +7,7 @@ reach       DNS, TCP (every address), TLS (the certificate problem named), HTTP 
 path        the handshake path answers; else which variant does (slash, /socket.io/...)
 protocol    EIO=4 and EIO=3 handshakes: which server this is, which clients it refuses
 handshake   sid, upgrades, pingInterval/pingTimeout, maxPayload, CORS, cookies
+parser      the packet encoding: the default parser, or MessagePack (a CONNECT in each)
 polling     a POST and a GET on a session, with their latency
 websocket   a direct WebSocket, and the upgrade from polling (2probe, 3probe, 5)
 sticky      several sessions, every request on a new connection: "Session ID unknown"?

@@ -8,12 +8,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol import engineio, socketio
+from ..protocol import engineio, msgpack_parser, socketio
 from ..protocol.errors import DecodeError
 from ..protocol.types import (
     EnginePacket,
     EngineType,
     Handshake,
+    Parser,
     SocketPacket,
     SocketType,
     socket_protocol,
@@ -153,30 +154,39 @@ def read_open(answer: Answer, asked: int) -> None:
     answer.problem = "; ".join(problems)
 
 
-def socket_packets(packets: list[EnginePacket], eio: int) -> list[SocketPacket]:
-    """The Socket.IO packets among Engine.IO messages (what does not decode is left out:
-    these probes only look for CONNECT answers)."""
+def socket_packets(
+    packets: list[EnginePacket], eio: int, parser: Parser = Parser.DEFAULT
+) -> list[SocketPacket]:
+    """The Socket.IO packets among Engine.IO messages, as ``parser`` reads them (what does
+    not decode is left out: these probes only look for CONNECT answers)."""
     found = []
+    msgpack = parser is Parser.MSGPACK
     for packet in packets:
-        if packet.type is EngineType.MESSAGE and isinstance(packet.data, str):
-            with contextlib.suppress(DecodeError):
+        if packet.type is not EngineType.MESSAGE:
+            continue
+        with contextlib.suppress(DecodeError):
+            if isinstance(packet.data, str) and not msgpack:
                 found.append(socketio.decode_packet(packet.data, socket_protocol(eio)))
+            elif isinstance(packet.data, bytes) and msgpack:
+                found.append(msgpack_parser.decode_packet(packet.data))
     return found
 
 
-def probe_packet(eio: int) -> EnginePacket:
+def probe_packet(eio: int, parser: Parser = Parser.DEFAULT) -> EnginePacket:
     """What a probe sends for the server to answer at once: Engine.IO 4, CONNECT to ``/``
-    (answered by CONNECT or CONNECT_ERROR); Engine.IO 3, a ping (the client pings in
-    revision 3, §2.12), answered by a pong."""
+    (answered by CONNECT or CONNECT_ERROR), encoded by ``parser``; Engine.IO 3, a ping (the
+    client pings in revision 3, §2.12), answered by a pong."""
     if eio == 4:
         connect = SocketPacket(SocketType.CONNECT, "/")
+        if parser is Parser.MSGPACK:
+            return EnginePacket(EngineType.MESSAGE, msgpack_parser.encode_packet(connect))
         return EnginePacket(EngineType.MESSAGE, socketio.encode_packet(connect))
     return EnginePacket(EngineType.PING)
 
 
-def answers_probe(packets: list[EnginePacket], eio: int) -> bool:
+def answers_probe(packets: list[EnginePacket], eio: int, parser: Parser = Parser.DEFAULT) -> bool:
     """Whether ``packets`` hold the answer to :func:`probe_packet`."""
     if eio == 3:
         return any(p.type is EngineType.PONG for p in packets)
     types = (SocketType.CONNECT, SocketType.CONNECT_ERROR)
-    return any(p.type in types and p.namespace == "/" for p in socket_packets(packets, eio))
+    return any(p.type in types and p.namespace == "/" for p in socket_packets(packets, eio, parser))

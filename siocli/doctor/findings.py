@@ -21,6 +21,7 @@ class Findings:
     polling_disabled: bool = False  # protocol: the server takes WebSocket only
     polling_works: bool = False  # polling
     websocket_works: bool = False  # websocket (protocol, for a WebSocket-only server)
+    parser_mismatch: bool = False  # parser: the server answers the other parser's CONNECT
 
     def endpoint(self) -> tuple[str, int]:
         """The handshake path and the Engine.IO revision: the checks after Protocol have

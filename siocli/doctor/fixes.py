@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from .answer import Answer
 
-__all__ = ["PROXY_WEBSOCKET_FIX", "STICKY_SEE_BELOW", "unknown_session"]
+__all__ = ["PARSER_SEE_ABOVE", "PROXY_WEBSOCKET_FIX", "STICKY_SEE_BELOW", "unknown_session"]
+
+PARSER_SEE_ABOVE = (
+    "the server does not answer a CONNECT in the packet encoding asked: it uses the other "
+    "parser (see Parser, and its fix)"
+)
 
 PROXY_WEBSOCKET_FIX = (
     "let the proxy pass WebSocket upgrades: nginx `proxy_http_version 1.1; "

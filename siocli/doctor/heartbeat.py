@@ -1,4 +1,4 @@
-"""Check 9, Heartbeat: one heartbeat cycle of a session, timed against pingInterval and
+"""Check 10, Heartbeat: one heartbeat cycle of a session, timed against pingInterval and
 pingTimeout. Engine.IO 4: the server pings, the client pongs; Engine.IO 3: the reverse
 (§2.12)."""
 

@@ -1,4 +1,4 @@
-"""Check 8, Namespaces: CONNECT to the URL's namespace and each ``-n``, with ``--auth``,
+"""Check 9, Namespaces: CONNECT to the URL's namespace and each ``-n``, with ``--auth``,
 in one session."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from ..protocol.errors import LocalProtocolError
 from ..protocol.session import Closed, NamespaceConnected, NamespaceRejected
 from ..transports.errors import NO_NAMESPACE, TransportError
 from .evidence import ms
+from .fixes import PARSER_SEE_ABOVE
 from .results import CheckResult, Report, Status
 from .session import SessionPlan, flag_ended, open_session
 
@@ -101,6 +102,9 @@ def _judge(plan: SessionPlan, report: Report, answers: dict[str, dict[str, Any]]
     bad = [*invalid, *refused, *silent, *unsent]
     if not bad:
         report.passed(f"joined {', '.join(joined)}")
+        return
+    if plan.parser_mismatch and not joined:
+        report.flag(Status.FAIL, "no namespace answered a CONNECT", PARSER_SEE_ABOVE)
         return
     why = {n: answers[n].get("message") or answers[n]["status"] for n in bad}
     report.flag(

@@ -1,4 +1,4 @@
-"""Check 5, Polling: a POST and a GET on a session, with their latency; and that round trip
+"""Check 6, Polling: a POST and a GET on a session, with their latency; and that round trip
 itself, which the sticky-session check repeats."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from ..protocol import engineio
 from ..protocol.errors import DecodeError
+from ..protocol.types import EngineType
 from .answer import Answer, answers_probe, http_hint, probe_packet
 from .evidence import milliseconds, ms, preview
 from .findings import Findings
-from .fixes import unknown_session
+from .fixes import PARSER_SEE_ABOVE, unknown_session
 from .probe import Prober
 from .results import CheckResult, Report, Status, skipped
 
@@ -39,7 +40,9 @@ async def check_polling(probe: Prober, found: Findings) -> CheckResult:
     for line in trip.lines:
         report.note(line)
     if trip.problem is not None:
-        report.flag(Status.FAIL, trip.problem, trip.fix)
+        report.flag(
+            Status.FAIL, trip.problem, PARSER_SEE_ABOVE if found.parser_mismatch else trip.fix
+        )
         return report.result()
     found.polling_works = True
     post, get = trip.post_seconds, trip.get_seconds
@@ -70,6 +73,7 @@ class RoundTrip:
     get_seconds: float = 0.0
     problem: str | None = None
     fix: str | None = None
+    closed: bool = False  # the server closed the session itself (a close packet)
 
     def took(self, answer: Answer, shown: str) -> bool:
         """Add a request of the trip, and its evidence line: ``shown`` → what came back. False
@@ -93,7 +97,8 @@ async def round_trip(
     """POST something the server answers at once (:func:`~.answer.probe_packet`), then GET
     the answer; then close the session."""
     trip = RoundTrip()
-    body = str(engineio.encode_payload([probe_packet(eio)], eio))
+    parser = probe.connect.parser
+    body = str(engineio.encode_payload([probe_packet(eio, parser)], eio))
     post = await probe.request("POST", path, probe.query(eio, sid), body=body, client=client)
     trip.post_seconds = post.seconds
     if not trip.took(post, f"POST {preview(body)}"):
@@ -113,8 +118,17 @@ async def round_trip(
             trip.problem = f"the GET's body is not an Engine.IO {eio} payload: {exc}"
             trip.fix = "a proxy altered the body? (compression, an HTML error page)"
             return trip
-        if answers_probe(received, eio):
+        if answers_probe(received, eio, parser):
             break
+        if any(p.type is EngineType.CLOSE for p in received):
+            # The server ended the session itself: the GETs after it would be answered
+            # "Session ID unknown" by this very instance, which is no sticky-session problem.
+            trip.closed = True
+            trip.problem = (
+                "the server closed the session right after the CONNECT POSTed, without answering it"
+            )
+            trip.fix = PARSER_SEE_ABOVE
+            return trip
     else:
         what = "CONNECT" if eio == 4 else "ping"
         trip.problem = f"three GETs brought no answer to the {what} POSTed"

@@ -24,6 +24,7 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("path", "Path"),
     ("protocol", "Protocol"),
     ("handshake", "Handshake"),
+    ("parser", "Parser"),
     ("polling", "Polling"),
     ("websocket", "WebSocket"),
     ("sticky", "Sticky sessions"),

@@ -19,6 +19,7 @@ from .findings import Findings
 from .handshake import check_handshake
 from .heartbeat import check_heartbeat
 from .namespaces import check_namespaces
+from .parser import check_parser
 from .path import check_path
 from .polling import check_polling
 from .probe import Prober
@@ -120,6 +121,7 @@ class CheckRunner:
             if not passes(await self._run(check, body)):
                 self._skip_rest(why_not)
                 return None
+        await self._run("parser", lambda: check_parser(probe, found))
         await self._run("polling", lambda: check_polling(probe, found))
         await self._run("websocket", lambda: check_websocket(probe, found))
         transport, why_not = self._session_transport()

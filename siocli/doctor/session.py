@@ -33,6 +33,7 @@ class SessionPlan:
     options: LiveOptions  # the command's: namespaces (-n), --auth, -v
     connect: ConnectOptions  # the command's, with the path, revision and transport found
     err: IO[str]  # where -v shows the wire
+    parser_mismatch: bool = False  # the Parser check found the server uses the other one
 
     @classmethod
     def over(
@@ -42,7 +43,7 @@ class SessionPlan:
         connect = dataclasses.replace(
             options.connect, path=found.path, transport=transport, eio=found.revision
         )
-        return cls(options, connect, err)
+        return cls(options, connect, err, found.parser_mismatch)
 
     @property
     def transport(self) -> str:

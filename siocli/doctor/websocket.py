@@ -1,4 +1,4 @@
-"""Check 6, WebSocket: a direct WebSocket, and the upgrade from polling (``2probe``,
+"""Check 7, WebSocket: a direct WebSocket, and the upgrade from polling (``2probe``,
 ``3probe``, ``5``), as the JS client does them."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from ..protocol import engineio
 from ..protocol.errors import DecodeError
-from ..protocol.types import EnginePacket, EngineType, Handshake
+from ..protocol.types import EnginePacket, EngineType, Handshake, Parser
 from .answer import answers_probe, http_hint, probe_packet
 from .evidence import ms, preview
 from .findings import Findings
-from .fixes import PROXY_WEBSOCKET_FIX, STICKY_SEE_BELOW
+from .fixes import PARSER_SEE_ABOVE, PROXY_WEBSOCKET_FIX, STICKY_SEE_BELOW
 from .probe import Prober, close_websocket, closed_words
 from .refusal import Refusal, refusal
 from .results import CheckResult, Report, Status
@@ -52,6 +52,8 @@ async def check_websocket(probe: Prober, found: Findings) -> CheckResult:
         for line in upgrade.lines:
             report.note(line)
         if upgrade.problem is not None:
+            if found.parser_mismatch and direct.problem is None:
+                upgrade.fix = PARSER_SEE_ABOVE  # its CONNECT after the upgrade, unanswered
             _judge_upgrade(report, direct, upgrade)
     report.passed(
         "WebSocket works: "
@@ -196,7 +198,7 @@ async def _probe_exchange(
     outcome.lines.append(f"upgrade: 2probe → 3probe in {ms(time.perf_counter() - started)}")
     try:
         await ws.send(engineio.encode_packet(EnginePacket(EngineType.UPGRADE), eio))
-        answered = await _exchange_after_upgrade(ws, eio, timeout)
+        answered = await _exchange_after_upgrade(ws, eio, timeout, probe.connect.parser)
     except asyncio.TimeoutError:
         outcome.failed(
             f"after 5 (upgrade) the session did not answer over the WebSocket within {timeout:g} s",
@@ -209,13 +211,15 @@ async def _probe_exchange(
     outcome.lines.append(f"upgrade: 5 sent; the session answers over the WebSocket ({answered})")
 
 
-async def _exchange_after_upgrade(ws: ClientConnection, eio: int, timeout: float) -> str:
+async def _exchange_after_upgrade(
+    ws: ClientConnection, eio: int, timeout: float, parser: Parser
+) -> str:
     """Send :func:`~.answer.probe_packet` over the upgraded WebSocket; its answer, shown."""
-    await ws.send(engineio.encode_packet(probe_packet(eio), eio))
+    await ws.send(engineio.encode_packet(probe_packet(eio, parser), eio))
     deadline = time.monotonic() + timeout
     while True:
         message = await asyncio.wait_for(ws.recv(), max(deadline - time.monotonic(), 0.01))
         with contextlib.suppress(DecodeError):
             packet = engineio.decode_packet(message, eio)
-            if answers_probe([packet], eio):
+            if answers_probe([packet], eio, parser):
                 return preview(message, 40)

@@ -1,0 +1,140 @@
+"""Check 5, Parser: the Socket.IO packet encoding the server speaks (the "custom parser" of
+the Socket.IO docs): the default one, or MessagePack (socket.io-msgpack-parser,
+python-socketio's ``serializer="msgpack"``). A CONNECT in the encoding asked (``--parser``),
+then, if the server does not answer it, in the other one."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..protocol import engineio
+from ..protocol.errors import DecodeError
+from ..protocol.types import EngineType, Parser
+from .answer import answers_probe, probe_packet
+from .evidence import preview
+from .findings import Findings
+from .probe import Prober
+from .results import CheckResult, Report, Status, skipped
+
+__all__ = ["check_parser"]
+
+_NAMES = {
+    Parser.DEFAULT: "the default parser (socket.io-parser)",
+    Parser.MSGPACK: "the MessagePack parser (socket.io-msgpack-parser)",
+}
+_WAIT = 3.0  # seconds a GET may hold for an answer: a silent server holds it a pingInterval
+
+
+@dataclass(slots=True)
+class _Try:
+    answered: bool
+    line: str
+
+
+async def check_parser(probe: Prober, found: Findings) -> CheckResult:
+    report = Report("parser")
+    path, eio = found.endpoint()
+    if found.polling_disabled:
+        return skipped("parser", "long-polling is off (the Namespaces check shows the parser)")
+    if eio == 3:
+        return await _v3(probe, path, report)
+    asked = probe.connect.parser
+    other = Parser.MSGPACK if asked is Parser.DEFAULT else Parser.DEFAULT
+    first = await _connect(probe, path, asked)
+    report.note(f"CONNECT with {_NAMES[asked]}: {first.line}")
+    report.data["parser"] = asked.value
+    if first.answered:
+        report.passed(f"the server speaks {_NAMES[asked]}")
+        return report.result()
+    second = await _connect(probe, path, other)
+    report.note(f"CONNECT with {_NAMES[other]}: {second.line}")
+    if second.answered:
+        found.parser_mismatch = True
+        report.data["parser"] = other.value
+        fix = (
+            "add --parser msgpack (socket.io-client: the parser option, "
+            'require("socket.io-msgpack-parser"); python-socketio: serializer="msgpack")'
+            if other is Parser.MSGPACK
+            else "drop --parser msgpack: the server uses the default parser"
+        )
+        report.flag(Status.FAIL, f"the server uses {_NAMES[other]}, not {_NAMES[asked]}", fix)
+        return report.result()
+    report.data["parser"] = None
+    report.flag(
+        Status.WARN,
+        "the server answered a CONNECT in neither encoding",
+        "a middleware that never calls next(), or another custom parser",
+    )
+    return report.result()
+
+
+async def _connect(probe: Prober, path: str, parser: Parser) -> _Try:
+    """A new session, a CONNECT to '/' encoded by ``parser``, the GETs that follow."""
+    hs = await probe.handshake(path, 4, keep=True)
+    if hs.handshake is None:
+        return _Try(False, f"no session: {hs.describe()}")
+    sid = hs.handshake.sid
+    body = str(engineio.encode_payload([probe_packet(4, parser)], 4))
+    post = await probe.request("POST", path, probe.query(4, sid), body=body)
+    if post.status != 200:
+        return _Try(False, f"POST {preview(body)} → {post.describe()}")
+    deadline = time.monotonic() + min(probe.timeout, _WAIT)
+    seen: list[str] = []
+    try:
+        for _ in range(3):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            get = await probe.request("GET", path, probe.query(4, sid), timeout=remaining)
+            if get.status is None:  # a GET held: the server said nothing
+                return _Try(False, ", ".join([*seen, f"no answer ({get.describe()})"]))
+            if get.status != 200:
+                seen.append(get.describe())
+                return _Try(False, ", ".join([*seen, "the session is gone"]))
+            received = engineio.decode_payload(get.payload, 4)
+            seen.append(preview(get.body))
+            if answers_probe(received, 4, parser):
+                return _Try(True, f"answered ({', '.join(seen)})")
+            if any(p.type is EngineType.CLOSE for p in received):
+                return _Try(False, f"the server closed the session ({', '.join(seen)})")
+    except DecodeError as exc:
+        return _Try(False, f"an answer that is not Engine.IO: {exc}")
+    finally:
+        await probe.close_session(path, 4, sid)
+    return _Try(False, f"no answer within {min(probe.timeout, _WAIT):g} s")
+
+
+async def _v3(probe: Prober, path: str, report: Report) -> CheckResult:
+    """Socket.IO 2.x joins '/' unasked: its CONNECT, in the first GET, says the parser."""
+    hs = await probe.handshake(path, 3, keep=True)
+    if hs.handshake is None:
+        report.flag(Status.WARN, f"no session: {hs.describe()}", None)
+        return report.result()
+    sid = hs.handshake.sid
+    try:
+        get = await probe.request(
+            "GET", path, probe.query(3, sid), timeout=min(probe.timeout, _WAIT)
+        )
+        received = engineio.decode_payload(get.payload, 3) if get.status == 200 else []
+    except DecodeError:
+        received = []
+    finally:
+        await probe.close_session(path, 3, sid)
+    texts = [p.data for p in received if p.type is EngineType.MESSAGE and isinstance(p.data, str)]
+    report.note(f"the server's first GET: {', '.join(preview(t) for t in texts) or 'no message'}")
+    if any(t.startswith("{") for t in texts):
+        report.data["parser"] = "msgpack"
+        report.flag(
+            Status.FAIL,
+            "the server uses socket.io-msgpack-parser 2.x (its CONNECT is a JSON object)",
+            "siocli speaks the MessagePack parser of socket.io 3.x/4.x only: for a socket.io "
+            "2.x server with socket.io-msgpack-parser 2.x, decode its captures",
+        )
+    elif any(t.startswith("0") for t in texts):
+        report.data["parser"] = "default"
+        report.passed("the server speaks the default parser (its CONNECT to '/' is text)")
+    else:
+        report.data["parser"] = None
+        report.passed("no CONNECT in the first GET to tell the parser by")
+    return report.result()
