@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from typing import IO, Any
+from collections.abc import AsyncIterator
+from typing import IO, TYPE_CHECKING, Any
 
 from ..arguments import ArgumentError, parse_emit, parse_value, split_arguments
 from ..exit import ExitStatus
@@ -19,6 +20,9 @@ from ..protocol.session import (
 from ..render.events import EventPrinter
 from .client import LiveClient, LiveOptions
 from .commands import with_client
+
+if TYPE_CHECKING:
+    from .terminal import Terminal
 
 __all__ = ["HELP", "connect_main"]
 
@@ -40,10 +44,41 @@ HELP = """commands:
 async def connect_main(
     options: LiveOptions, out: IO[str], err: IO[str], stdin: IO[bytes], interactive: bool
 ) -> ExitStatus:
-    async def body(client: LiveClient) -> ExitStatus:
-        return await _Prompt(client, options, stdin, interactive).run()
+    if not interactive or options.as_json:
+        # a script (or JSON for a program): plain lines, and no prompt_toolkit to load
+        async def script(client: LiveClient) -> ExitStatus:
+            return await _Prompt(client, options, _stdin_lines(stdin), interactive).run()
 
-    return await with_client(options, out, err, body)
+        return await with_client(options, out, err, script)
+
+    from .terminal import Terminal
+
+    current: list[str] = []
+    known: list[LiveClient] = []
+
+    def namespaces() -> list[str]:
+        client = known[0] if known else None
+        names = {"/", *current, *options.namespaces}
+        if client is not None:
+            names.update(client.namespaces, client.joined)
+        return sorted(names)
+
+    terminal = Terminal(namespaces)
+
+    async def prompt(client: LiveClient) -> ExitStatus:
+        known.append(client)
+        session = _Prompt(
+            client, options, terminal.lines(lambda: f"{session.current[-1]} › "), True, terminal
+        )
+        current[:] = session.current
+        session.current = current  # one list: the completer sees what the prompt uses
+        return await session.run()
+
+    try:
+        # what the session prints goes above the line being typed (-v's dump as well)
+        return await with_client(options, terminal.output, terminal.output, prompt)
+    finally:
+        terminal.close()
 
 
 class _Prompt:
@@ -53,15 +88,17 @@ class _Prompt:
         self,
         client: LiveClient,
         options: LiveOptions,
-        stdin: IO[bytes],
+        lines: AsyncIterator[str],
         interactive: bool,
+        terminal: Terminal | None = None,
     ) -> None:
         self.client = client
         self.options = options
         client.printer.ack_advice = True
-        self.lines = _stdin_lines(stdin)
+        self.lines = lines
         self.interactive = interactive
-        self.show_prompt = interactive and not options.as_json
+        self.terminal = terminal  # prompt_toolkit's prompt: it draws itself
+        self.show_prompt = interactive and not options.as_json and terminal is None
         # the first command that failed sets a script's exit status (2, 4 a refused join,
         # 5 no answer in time)
         self.status = ExitStatus.OK
@@ -71,15 +108,16 @@ class _Prompt:
 
     async def run(self) -> ExitStatus:
         printer = self.client.printer
-        if self.show_prompt:
+        if self.terminal is not None:
+            printer.write_text("type 'help' for commands (Tab completes, Up recalls)\n")
+        elif self.show_prompt:
             printer.prompt = "› "
             printer.write_text("type 'help' for commands\n" + printer.prompt)
         reading = asyncio.ensure_future(self.lines.__anext__())
         try:
             while True:
-                done, _ = await asyncio.wait(
-                    {self.events, reading}, return_when=asyncio.FIRST_COMPLETED
-                )
+                waiting: set[asyncio.Future[Any]] = {self.events, reading}
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if self.events in done:
                     self._next_event()
                 if reading not in done:
@@ -119,6 +157,8 @@ class _Prompt:
     def _next_event(self) -> SessionEvent:
         event = self.events.result()  # printed by next_event; raises CommandError at the end
         self.events = asyncio.ensure_future(self.client.next_event())
+        if self.terminal is not None and isinstance(event, EventMessage):
+            self.terminal.seen.add(str(event.name))  # for completion
         return event
 
     async def _after(self, verb: str, argument: str) -> None:
