@@ -17,67 +17,26 @@ from siocli.protocol.socketio import RESERVED_EVENTS, PacketAssembler
 from siocli.protocol.types import (
     Direction,
     EnginePacket,
-    EngineType,
     SocketPacket,
     SocketType,
     Transport,
+)
+
+from .strategies import (
+    ack_ids,
+    any_text,
+    engine_packets,
+    event_names,
+    huge_binary_payloads,
+    json_values,
+    namespaces,
+    socket_packets,
 )
 
 settings.register_profile("siocli", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("siocli")
 
 # --- strategies ---------------------------------------------------------------------------
-
-text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
-engine_types = st.sampled_from(list(EngineType))
-json_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | text
-json_values = st.recursive(
-    json_scalars,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4),
-    max_leaves=12,
-)
-namespaces = st.just("/") | st.builds(
-    lambda s: "/" + s,
-    st.text(st.characters(exclude_categories=["Cs"], exclude_characters=","), max_size=12),
-)
-event_names = text.filter(lambda n: n not in RESERVED_EVENTS) | st.integers(0, 1000)
-ack_ids = st.none() | st.integers(0, 2**40)
-
-
-@st.composite
-def engine_packets(draw: Any, eio: int) -> EnginePacket:
-    ptype = draw(engine_types)
-    if ptype is EngineType.MESSAGE and draw(st.booleans()):
-        return EnginePacket(ptype, draw(st.binary(max_size=40)))
-    return EnginePacket(ptype, draw(text))
-
-
-@st.composite
-def socket_packets(draw: Any) -> SocketPacket:
-    ptype = draw(st.sampled_from(list(SocketType)))
-    namespace = draw(namespaces)
-    if ptype is SocketType.CONNECT:
-        data = draw(st.none() | st.dictionaries(text, json_values, max_size=4))
-        return SocketPacket(ptype, namespace, data)
-    if ptype is SocketType.DISCONNECT:
-        return SocketPacket(ptype, namespace)
-    if ptype is SocketType.CONNECT_ERROR:
-        data = draw(text | st.dictionaries(text, json_values, max_size=3))
-        return SocketPacket(ptype, namespace, data)
-    ack_id = draw(ack_ids)
-    args = draw(st.lists(json_values, max_size=4))
-    if ptype in (SocketType.EVENT, SocketType.BINARY_EVENT):
-        data = [draw(event_names), *args]
-    else:
-        data = args
-        ack_id = draw(st.integers(0, 2**40))
-    if ptype >= 5:
-        nums = draw(st.lists(st.integers(0, 9), min_size=1, max_size=4))
-        count = max(nums) + 1
-        data = data + [{"_placeholder": True, "num": n} for n in nums]
-        return SocketPacket(ptype, namespace, data, ack_id, count)
-    return SocketPacket(ptype, namespace, data, ack_id)
-
 
 # --- round-trips ----------------------------------------------------------------------------
 
@@ -171,21 +130,6 @@ def test_websocket_fast_path_agrees_with_decode_packet(text: str, protocol: int)
 
 
 # --- fuzz: nothing escapes but DecodeError --------------------------------------------------
-
-seeds = st.sampled_from(
-    ["", "0", "4", "42", "451-", "5-", '2["a"', "6:4hello", "b", "bAQ", "\x1e", ":", "0:", "2:4😀"]
-)
-# Numbers past what Python converts (4300 digits) or past the largest double, where the
-# protocol has a length, a count or an ack id: JavaScript reads them as Infinity.
-huge_numbers = st.sampled_from(["1" * 4301, "9" * 5000, "0x" + "f" * 300, "0b" + "1" * 1100])
-any_text = (
-    st.text(max_size=80)
-    | seeds.flatmap(lambda seed: st.text(max_size=20).map(lambda tail: seed + tail))
-    | st.tuples(seeds, huge_numbers, st.sampled_from(["", ":4", "-", '["a"]', "-[]"])).map("".join)
-)
-huge_binary_payloads = st.sampled_from([b"\x00", b"\x01"]).map(
-    lambda marker: marker + bytes([1]) * 4400 + b"\xff4"
-)
 
 
 @given(any_text | st.binary(max_size=80) | huge_binary_payloads, st.sampled_from([3, 4]))

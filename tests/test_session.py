@@ -326,3 +326,24 @@ def test_what_the_server_owes_is_said_in_words() -> None:
     second = session.emit("y", namespace="/", ack=True)
     assert session.awaited() == [f"ack {first} on /", f"ack {second} on /", "join /admin"]
     assert session.awaiting() == 3
+
+
+def test_a_connect_while_the_revision_is_undecided_is_refused_as_it_would_be_after() -> None:
+    """Over WebSocket with eio=None the CONNECTs wait until the revision is known; a second
+    CONNECT to the same namespace, or a bad one, is refused at once rather than raising
+    later, inside receive_timeout (found by tests/test_session_properties.py)."""
+    session = ClientSession(eio=None, transport="websocket")
+    session.connect("/")
+    session.receive_websocket_open(0.0)
+    session.receive_websocket_message(OPEN_V3.replace('["websocket"]', "[]"), 0.0)
+    with pytest.raises(LocalProtocolError, match="can't connect to '/': namespace connecting"):
+        session.connect("/")
+    session.connect("/chat")
+    with pytest.raises(LocalProtocolError, match="can't connect to '/chat': namespace connecting"):
+        session.connect("/chat")
+    with pytest.raises(LocalProtocolError, match="starts with '/'"):
+        session.connect("chat")
+    session.receive_timeout(1.0)  # the server said nothing: Engine.IO 4
+    assert session.internal_error is None
+    assert session.state is EngineState.OPEN
+    assert session.namespace_state("/chat") is NamespaceState.CONNECTING

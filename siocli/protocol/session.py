@@ -407,9 +407,6 @@ class ClientSession:
         """Join ``namespace``, with ``auth`` as the CONNECT payload (protocol 5) or as the
         namespace's query string (protocol 4, where '/' is joined by the server itself)."""
         self._check_open("connect to", namespace)
-        if self._decide_by is not None:  # the revision decides what CONNECT looks like
-            self._deferred.append((namespace, auth))
-            return
         if not namespace.startswith("/") or "," in namespace or "?" in namespace:
             raise LocalProtocolError(
                 f"can't connect to {namespace!r}: a namespace starts with '/' and holds no ',' "
@@ -417,6 +414,16 @@ class ClientSession:
             )
         if auth is not None and not isinstance(auth, dict):
             raise LocalProtocolError("auth must be a JSON object")
+        if self._decide_by is not None:  # the revision decides what CONNECT looks like
+            # Refused now what would be refused then: the replay in _start must not raise.
+            known = self._sockets.get(namespace)
+            if any(asked == namespace for asked, _ in self._deferred) or (
+                known is not None and known.state is not _N.DISCONNECTED
+            ):
+                state = known.state.value if known is not None else "connecting"
+                raise LocalProtocolError(f"can't connect to {namespace!r}: namespace {state}")
+            self._deferred.append((namespace, auth))
+            return
         socket = self._sockets.setdefault(namespace, _Socket())
         if self.protocol == 4 and namespace == "/" and socket.state is not _N.DISCONNECTED:
             return  # the server connects every client to '/' by itself (PROTOCOL.md §3.5)
