@@ -261,14 +261,15 @@ def _mask(args: list[Any], path: list[int | str]) -> list[Any]:
     target: Any = result
     for part in path[:-1]:
         try:
-            target = target[part]  # type: ignore[index]
+            target = target[part]
         except (KeyError, IndexError, TypeError):
             return result
     last = path[-1]
-    if (isinstance(target, list) and isinstance(last, int) and last < len(target)) or (
-        isinstance(target, dict) and last in target
-    ):
-        target[last] = "<ignored>"  # type: ignore[index]
+    if isinstance(target, list):
+        if isinstance(last, int) and last < len(target):
+            target[last] = "<ignored>"
+    elif isinstance(target, dict) and last in target:
+        target[last] = "<ignored>"
     return result
 
 

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import signal
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any
 
 from .exit import ExitStatus, cannot_listen
@@ -65,6 +66,18 @@ class ServeOptions:
     traceback: bool = False  # a bug while serving a client: its traceback, not one line
 
 
+def _authorize(options: ServeOptions, sid: str, namespace: str, auth: Any) -> Refusal | None:
+    """Who may join: '/' always; the --namespace ones, with --auth when asked for."""
+    if namespace == "/":
+        return None
+    if namespace not in options.namespaces:
+        raise KeyError(namespace)
+    required = options.auth
+    if required is not None and not _satisfies(auth, required):
+        return Refusal("not authorized", {"required": sorted(required)})
+    return None
+
+
 @dataclass
 class _EchoApp:
     """The default behaviour: echo, ack, stream; and say what clients do."""
@@ -76,16 +89,6 @@ class _EchoApp:
     echo_as: dict[str, str] = field(default_factory=dict)  # event -> the name to echo with
     echo_all: bool = True
     wire: WireView | None = None
-
-    def authorize(self, sid: str, namespace: str, auth: Any) -> Refusal | None:
-        if namespace == "/":
-            return None
-        if namespace not in self.options.namespaces:
-            raise KeyError(namespace)
-        required = self.options.auth
-        if required is not None and not _satisfies(auth, required):
-            return Refusal("not authorized", {"required": sorted(required)})
-        return None
 
     def _socket_id(self, sid: str, namespace: str) -> str:
         client = self.server.clients.get(sid)
@@ -234,16 +237,14 @@ def build(
         )
 
     suite = options.profile == "protocol-test-suite"
-    app = _EchoApp(None, printer, options)  # type: ignore[arg-type]
     server = SocketServer(
         engine(),
-        app.authorize,
+        partial(_authorize, options),
         connect_timeout=1.0 if suite else 45.0,
         recover=options.recover,
         parser=options.parser,
     )
-    app.server = server
-    app.wire = wire
+    app = _EchoApp(server, printer, options, wire=wire)
     if suite:
         app.on_join_emit = "auth"
         app.echo_as = {"message": "message-back"}

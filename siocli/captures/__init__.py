@@ -56,7 +56,8 @@ def read_stream(
     server_port: int | None = None,
 ) -> Iterator[WireMessage | InputProblem]:
     """The messages of one input (a file or stdin), in its format, detected or given."""
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type,type-var]
+    # typeshed wants a raw stream here; any binary file with readinto() serves (BytesIO too)
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[type-var]
     head = buffered.peek(_HEAD)[:_HEAD]
     if not head:
         yield InputProblem(f"{name} is empty", name, fatal=True)

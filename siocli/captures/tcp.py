@@ -245,7 +245,7 @@ class Stream:
             else:
                 self._gap(ahead, "not captured (the peer acknowledged it)", out)
             self._drain(out)
-            ahead = (ack - self.next) % _MOD  # type: ignore[operator]
+            ahead = (ack - self.next) % _MOD
             if ahead >= _HALF:
                 break
             if self.fin is not None and (ack - self.fin) % _MOD == 1:
@@ -282,15 +282,17 @@ class Stream:
 
     def _gap(self, length: int, why: str, out: list[bytes | Gap]) -> None:
         if length:
+            assert self.next is not None  # bytes are placed only once the stream has begun
             out.append(Gap(self.delivered, length, why))
             self.delivered += length
-            self.next = (self.next + length) % _MOD  # type: ignore[operator]
+            self.next = (self.next + length) % _MOD
 
     def _deliver(self, payload: bytes, missing: int, out: list[bytes | Gap]) -> None:
         if payload:
+            assert self.next is not None  # bytes are placed only once the stream has begun
             out.append(payload)
             self.delivered += len(payload)
-            self.next = (self.next + len(payload)) % _MOD  # type: ignore[operator]
+            self.next = (self.next + len(payload)) % _MOD
         self._gap(missing, "cut by the capture's snapshot length (snaplen)", out)
 
     def _drain(self, out: list[bytes | Gap]) -> None:

@@ -232,8 +232,8 @@ class LiveClient:
 
     def _take(self, event: SessionEvent) -> None:
         extra = self._recovery(event) if self.resume or self.recovering else None
-        if event.__class__ is NamespaceConnected:
-            extra = self._granted(event)  # type: ignore[arg-type]
+        if isinstance(event, NamespaceConnected):
+            extra = self._granted(event)
         if self.show(event):
             self.printer.event(event, extra)
         if event.__class__ is NamespaceDisconnected:
@@ -268,7 +268,7 @@ class LiveClient:
         to a recovery request, that it is the replay of a missed packet."""
         if event.__class__ is not EventMessage:
             return None
-        name, _, args, ack_id = event  # type: ignore[misc]
+        name, _, args, ack_id = event
         state = self.resume.get(name)
         # socket.io appends an offset to the events it stores: not to those asking an ack
         if state is None or ack_id is not None or not args or args[-1].__class__ is not str:

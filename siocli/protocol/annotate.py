@@ -87,18 +87,19 @@ def annotate_packet(
     try:
         packet = engineio.decode_packet(raw, eio, trace=trace)
         data = packet.data
-        if data.__class__ is bytes and parser is Parser.MSGPACK:
-            if packet.type is _MESSAGE and socket_layer:
-                socket_packet = _msgpack_packet(raw, data, trace)  # type: ignore[arg-type]
-        elif data.__class__ is str and data:
+        if isinstance(data, bytes):
+            if parser is Parser.MSGPACK and packet.type is _MESSAGE and socket_layer:
+                socket_packet = _msgpack_packet(raw, data, trace)
+        # text data comes only from a text packet (binary and b<base64> give bytes)
+        elif data and isinstance(raw, str):
             if packet.type is _MESSAGE and socket_layer:
                 if parser is Parser.MSGPACK:
                     _note_text_under_msgpack(trace)
                 # the Socket.IO packet starts after the '4': offset 1 of raw
-                socket_packet = socketio.read_packet(raw, 1, socket_protocol(eio), trace)  # type: ignore[arg-type]
+                socket_packet = socketio.read_packet(raw, 1, socket_protocol(eio), trace)
             elif packet.type is _OPEN:
                 trace.span(1, len(raw), "handshake", "the Engine.IO handshake data")
-                handshake = engineio.decode_handshake(data)  # type: ignore[arg-type]
+                handshake = engineio.decode_handshake(data)
             elif spans:
                 trace.span(1, len(raw), "eio_data", _data_meaning(packet))
     except DecodeError as exc:

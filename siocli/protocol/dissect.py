@@ -47,9 +47,9 @@ _new = tuple.__new__  # reports are built per packet: skip NamedTuple's Python-l
 def _size(raw: str | bytes) -> int:
     """The size of a message on the wire: its UTF-8 bytes (``isascii`` is O(1); a lone
     surrogate, which a HAR's JSON escapes can hold, must not stop the count)."""
-    if raw.__class__ is bytes or raw.isascii():  # type: ignore[union-attr]
+    if isinstance(raw, bytes) or raw.isascii():
         return len(raw)
-    return len(raw.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
+    return len(raw.encode("utf-8", "surrogatepass"))
 
 
 class PacketReport(NamedTuple):
@@ -139,8 +139,8 @@ class Dissector:
         if self._detect:
             breakdown, findings = self._detect_parser(raw, transport, direction, breakdown)
         checker = self.checker if direction is not None else None
-        if checker is not None:
-            found = checker.message(direction, transport, _size(raw), time)  # type: ignore[arg-type]
+        if checker is not None and direction is not None:
+            found = checker.message(direction, transport, _size(raw), time)
             if found:
                 findings += tuple(found)
         pieces = breakdown.packets
@@ -175,9 +175,9 @@ class Dissector:
                 break
             data = engine.data
             if (
-                data.__class__ is bytes
+                isinstance(data, bytes)
                 and (assembler is None or assembler.pending is None)
-                and looks_like_packet(data)  # type: ignore[arg-type]
+                and looks_like_packet(data)
             ):
                 self._detect = False
                 self.parser = Parser.MSGPACK
@@ -202,9 +202,9 @@ class Dissector:
         complete = None
         attachment = None
         packet = breakdown.engine
-        if packet is not None and checker is not None:
+        if packet is not None and checker is not None and direction is not None:
             found = checker.engine_packet(
-                direction,  # type: ignore[arg-type]
+                direction,
                 packet,
                 transport,
                 time,
@@ -214,16 +214,17 @@ class Dissector:
                 findings += tuple(found)
         if packet is not None and packet.type is _MESSAGE and error is None:
             assembler = self._assemblers.get(direction) or self._new_assembler(direction)
+            data = packet.data
             if breakdown.socket is not None and self.parser is Parser.MSGPACK:
                 complete = breakdown.socket  # one binary message is one whole packet
-            elif packet.data.__class__ is bytes and self.parser is Parser.MSGPACK:
+            elif isinstance(data, bytes) and self.parser is Parser.MSGPACK:
                 pass  # a message that is not a Socket.IO packet: its error is said already
-            elif packet.data.__class__ is bytes:
+            elif isinstance(data, bytes):
                 header_index = self._header_index.get(direction)
                 if assembler.pending is not None and header_index is not None:
                     attachment = (header_index, assembler.received)
                 try:
-                    complete = assembler.receive_binary(packet.data)  # type: ignore[arg-type]
+                    complete = assembler.receive_binary(data)
                 except DecodeError as exc:
                     error = exc
             elif breakdown.socket is not None:
@@ -233,8 +234,8 @@ class Dissector:
                 if complete is None:
                     self._header_index[direction] = index
         socket_findings: tuple[Finding, ...] = ()
-        if complete is not None and checker is not None:
-            found = checker.socket_packet(direction, complete, time)  # type: ignore[arg-type]
+        if complete is not None and checker is not None and direction is not None:
+            found = checker.socket_packet(direction, complete, time)
             if found:
                 socket_findings = tuple(found)
         note = None

@@ -67,21 +67,21 @@ def decode_packet(data: str | bytes, eio: int = 4, *, trace: Trace | None = None
     ``data`` is the text of a text frame or the bytes of a binary frame. Text starting with
     ``b`` is a base64-encoded binary packet (``b64=1`` sessions, and polling payloads).
     """
-    if data.__class__ is str:
+    if isinstance(data, str):
         if not data:
             raise DecodeError("empty Engine.IO packet", 0, _EXPECTED_TYPE)
-        ptype = _TYPE_BY_CHAR.get(data[0])  # type: ignore[index]
+        ptype = _TYPE_BY_CHAR.get(data[0])
         if ptype is None:
-            if data[0] == "b":  # type: ignore[index]
-                return _decode_base64_packet(data, eio, trace)  # type: ignore[arg-type]
+            if data[0] == "b":
+                return _decode_base64_packet(data, eio, trace)
             raise DecodeError(
-                f"unknown Engine.IO packet type {data[0]!r}",  # type: ignore[index]
+                f"unknown Engine.IO packet type {data[0]!r}",
                 0,
                 f"{_EXPECTED_TYPE}, or 'b' and base64 for binary",
             )
         if trace is not None and trace.explain:
             trace.span(0, 1, "eio_type", _TYPE_MEANINGS[ptype])
-        return _new(EnginePacket, (ptype, data[1:]))  # type: ignore[index]
+        return _new(EnginePacket, (ptype, data[1:]))
     if isinstance(data, _BYTES_TYPES):
         return _decode_binary_packet(bytes(data), eio, trace)
     raise DecodeError(f"expected text or bytes, got {type(data).__name__}", 0, "text or bytes")
@@ -184,12 +184,12 @@ def encode_packet(packet: EnginePacket, eio: int = 4, *, b64: bool = False) -> s
     With ``b64`` (the client asked for ``b64=1``), binary goes as base64 text.
     """
     data = packet.data
-    if data.__class__ is str:
-        return _TYPE_CHAR[packet.type] + data  # type: ignore[operator]
+    if isinstance(data, str):
+        return _TYPE_CHAR[packet.type] + data
     if not isinstance(data, _BYTES_TYPES):
         raise EncodeError(f"Engine.IO packet data must be str or bytes, not {type(data).__name__}")
     if b64:
-        return _encode_base64(packet, eio)
+        return _encode_base64(packet.type, data, eio)
     if eio == 3:
         return bytes((packet.type,)) + bytes(data)
     if packet.type != 4:
@@ -197,11 +197,11 @@ def encode_packet(packet: EnginePacket, eio: int = 4, *, b64: bool = False) -> s
     return bytes(data)
 
 
-def _encode_base64(packet: EnginePacket, eio: int) -> str:
-    encoded = binascii.b2a_base64(packet.data, newline=False).decode("ascii")  # type: ignore[arg-type]
+def _encode_base64(ptype: EngineType, data: bytes, eio: int) -> str:
+    encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
     if eio == 3:
-        return "b" + _TYPE_CHAR[packet.type] + encoded
-    if packet.type != 4:
+        return "b" + _TYPE_CHAR[ptype] + encoded
+    if ptype != 4:
         raise EncodeError("revision 4 carries binary data in message packets only")
     return "b" + encoded
 
@@ -447,9 +447,10 @@ def encode_payload(
 
 
 def _as_text(packet: EnginePacket, eio: int) -> str:
-    if packet.data.__class__ is str:
-        return _TYPE_CHAR[packet.type] + packet.data  # type: ignore[operator]
-    return _encode_base64(packet, eio)
+    data = packet.data
+    if isinstance(data, str):
+        return _TYPE_CHAR[packet.type] + data
+    return _encode_base64(packet.type, data, eio)
 
 
 def _binary_entry(packet: EnginePacket) -> bytes:

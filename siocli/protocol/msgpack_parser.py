@@ -132,9 +132,10 @@ def _unpack_replacing(data: bytes) -> Any:
 def _unpack_error(data: bytes, exc: Exception) -> DecodeError:
     name = type(exc).__name__
     if name == "ExtraData":
-        end = len(data) - len(exc.extra)  # type: ignore[attr-defined]
+        extra = getattr(exc, "extra", b"")  # msgpack.ExtraData: what follows the value
+        end = len(data) - len(extra)
         return _error(
-            f"{len(exc.extra)} trailing byte(s) after the MessagePack map",  # type: ignore[attr-defined]
+            f"{len(extra)} trailing byte(s) after the MessagePack map",
             end,
             "one MessagePack value per message",
         )
@@ -408,7 +409,7 @@ def encode_packet(packet: SocketPacket) -> bytes:
         except DecodeError as exc:
             raise EncodeError(exc.reason) from None
     try:
-        return _packb(value, use_bin_type=True, default=_default)  # type: ignore[no-any-return]
+        return _packb(value, use_bin_type=True, default=_default)
     except (TypeError, ValueError, OverflowError) as exc:
         raise EncodeError(f"payload cannot be written as MessagePack: {exc}") from None
 

@@ -72,7 +72,7 @@ def granted_pid(data: Any) -> str | None:
     if data.__class__ is dict and "sid" in data:
         pid = data.get("pid")
         if pid.__class__ is str:
-            return pid  # type: ignore[no-any-return]
+            return pid
     return None
 
 
@@ -83,7 +83,7 @@ def event_offset(packet: SocketPacket) -> str | None:
         return None
     data = packet.data
     if data.__class__ is list and len(data) >= 2 and data[-1].__class__ is str:
-        return data[-1]  # type: ignore[no-any-return]
+        return data[-1]
     return None
 
 
@@ -247,7 +247,7 @@ class Recovery:
         socket.pid = pid  # None: the server does not offer recovery (any more)
         socket.sid = sid if sid.__class__ is str else None
         if pid is not None:
-            socket.grants[pid] = socket.sid  # type: ignore[assignment]
+            socket.grants[pid] = socket.sid
         socket.ended = None
         if pid is None and attempt is None:
             return (), None
@@ -550,7 +550,9 @@ class RecoveryStore:
         threshold = now - self.max_disconnection
         while self._away:
             pid = next(iter(self._away))
-            if self._kept[pid].disconnected_at >= threshold:  # type: ignore[operator]
+            away_since = self._kept[pid].disconnected_at
+            assert away_since is not None  # every socket in _away has left
+            if away_since >= threshold:
                 return
             self._drop(pid)
 

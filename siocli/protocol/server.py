@@ -383,11 +383,11 @@ class SocketServer:
                 ClientEvent(client.sid, namespace, data[0], list(data[1:]), packet.id)
             )
         elif ptype in (SocketType.ACK, SocketType.BINARY_ACK):
-            key = (namespace, packet.id)
-            if packet.id is not None and key in client.asked:  # unknown ids are ignored
-                client.asked.discard(key)  # type: ignore[arg-type]
+            ack_id = packet.id
+            if ack_id is not None and (namespace, ack_id) in client.asked:  # others: ignored
+                client.asked.discard((namespace, ack_id))
                 self._events.append(
-                    ClientAck(client.sid, namespace, packet.id, list(packet.data or []))
+                    ClientAck(client.sid, namespace, ack_id, list(packet.data or []))
                 )
         elif ptype is SocketType.CONNECT_ERROR and client.protocol == 5:
             self._broke(client, "a CONNECT_ERROR, which only servers send")
@@ -397,12 +397,11 @@ class SocketServer:
         self.engine.close(client.sid, "parse error")
 
     def _connect(self, client: _Client, namespace: str, auth: Any) -> None:
-        request = None
-        if self.recovery is not None and client.protocol == 5:
-            request = recovery_request(auth)
+        recovery = self.recovery if client.protocol == 5 else None
+        request = recovery_request(auth) if recovery is not None else None
         why = None
-        if request is not None:
-            restored = self.recovery.restore(*request, namespace, self._now)  # type: ignore[union-attr]
+        if recovery is not None and request is not None:
+            restored = recovery.restore(*request, namespace, self._now)
             if isinstance(restored, Restored):
                 self._recovered(client, namespace, auth, request[0], restored)
                 return

@@ -523,12 +523,13 @@ def encode_message(
     if parser is Parser.MSGPACK:
         data = msgpack_parser.encode_packet(packet)
         return [data if eio != 3 else b"\x04" + data]
-    pieces = encode(packet)
-    if len(pieces) == 1:
-        return ["4" + pieces[0]]  # type: ignore[operator]
-    messages: list[str | bytes] = ["4" + pieces[0]]  # type: ignore[operator]
-    for attachment in pieces[1:]:
-        messages.append(attachment if eio != 3 else b"\x04" + attachment)  # type: ignore[operator]
+    header, *attachments = encode(packet)
+    assert isinstance(header, str), "encode() gives the header as text, then bytes"
+    messages: list[str | bytes] = ["4" + header]
+    for attachment in attachments:
+        assert isinstance(attachment, bytes)
+        # Engine.IO 3 frames binary with a type byte; 4 sends the bytes alone (§2.3).
+        messages.append(attachment if eio != 3 else b"\x04" + attachment)
     return messages
 
 
@@ -693,18 +694,19 @@ class PacketAssembler:
         message (ping, pong, close...). Raises :class:`DecodeError` as the other methods do;
         offsets count from the start of ``data``.
         """
-        if data.__class__ is str:
+        if isinstance(data, str):
             if data[:1] == "4":  # a message: no EnginePacket to build
                 if self._header is not None:
                     raise self._pending_error()
                 if self._msgpack:
                     raise _text_under_msgpack(1)
-                return self._receive_message_text(data)  # type: ignore[arg-type]
+                return self._receive_message_text(data)
         elif self.eio == 4:
-            return self.receive_binary(data)  # type: ignore[arg-type]
+            return self.receive_binary(data)
         engine = engineio.decode_packet(data, self.eio)
-        if engine.type is EngineType.MESSAGE:  # binary: a raw v3 frame, or b<base64>
-            return self.receive_binary(engine.data)  # type: ignore[arg-type]
+        payload = engine.data
+        if engine.type is EngineType.MESSAGE and isinstance(payload, bytes):
+            return self.receive_binary(payload)  # a raw v3 frame, or b<base64>
         return engine
 
     def _receive_message_text(self, data: str) -> SocketPacket | None:

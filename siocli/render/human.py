@@ -221,10 +221,10 @@ class HumanRenderer:
 
     def _span_line(self, source: str | bytes, span: Span) -> StyledLine:
         piece = source[span.start : span.end]
-        if piece.__class__ is str:
-            shown = escape_text(piece)  # type: ignore[arg-type]
+        if isinstance(piece, str):
+            shown = escape_text(piece)
         else:
-            shown = self._bytes_shown(piece, span.kind)  # type: ignore[arg-type]
+            shown = self._bytes_shown(piece, span.kind)
         if self._narrow:
             return (
                 None,

@@ -272,7 +272,7 @@ class JsonLinesWriter:
             "eio": None if raw is None else self._eio,
             "time": time,
             "eio_type": None,
-            "raw": raw if raw is None or raw.__class__ is str else binary_json(raw),  # type: ignore[arg-type]
+            "raw": raw if raw is None or isinstance(raw, str) else binary_json(raw),
             "findings": _findings(findings) if findings else [],
         }
         if self.fields:

@@ -140,8 +140,9 @@ def ssl_cause(exc: BaseException | None) -> ssl.SSLError | None:
 
 
 def root_cause(exc: BaseException) -> str:
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    cause: BaseException | None = exc
+    while cause is not None:
+        exc, cause = cause, cause.__cause__ or cause.__context__
     text = str(exc) or type(exc).__name__
     if "Connection refused" in text or "Connect call failed" in text:
         return "connection refused"

@@ -437,7 +437,9 @@ class _Connection(asyncio.Protocol):
             waiter.set_exception(exc)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        # create_connection hands a stream protocol a full (read and write) transport
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
 
     def connection_lost(self, exc: Exception | None) -> None:
         import h11
