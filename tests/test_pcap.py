@@ -446,3 +446,13 @@ def test_frames_that_cannot_be_read_are_counted_and_said_once() -> None:
     [said] = problems(found, "capture.frames-not-read")
     assert said.message.startswith(f"{len(packets)} frame(s) not read: link type 147")
     assert found[-1].fatal  # type: ignore[union-attr]  # and nothing else was there
+
+
+def test_a_reused_cache_buster_is_said_as_the_transcript_reader_says_it() -> None:
+    conversation = Conversation().open()
+    for t in ("a", "b", "a"):
+        query = f"/socket.io/?EIO=4&transport=polling&t={t}&sid={SID}"
+        conversation.send(True, http_request("POST", query, b"3"))
+        conversation.send(False, http_response(200, b"ok"))
+    [said] = problems(items(pcap_bytes(conversation.packets)), "http.t-reused")
+    assert said.message.startswith("request n°3 reuses t=a of request n°1")

@@ -98,6 +98,8 @@ class _Capture:
         self.connections: dict[tuple[tuple[bytes, int], tuple[bytes, int]], _Connection] = {}
         self.connections_seen = 0
         self.unread_said: dict[str, int] = {}
+        self.requests = 0  # Engine.IO polling requests, numbered as the transcript reader does
+        self.seen_t: dict[str, int] = {}  # t -> request number (the last 4096: flat memory)
 
     def unread(self, reason: str) -> None:
         """A frame that should hold TCP but cannot be read: counted, said at the end."""
@@ -323,9 +325,10 @@ class _Connection:
     def _request(self, request: HttpMessage, out: _Out) -> None:
         query = {k: v[-1] for k, v in parse_qs(urlsplit(request.target).query).items()}
         self.requests.append((request.method, query, request.target))
-        if request.method != "POST" or query.get("transport") != "polling":
+        if query.get("transport") != "polling" or "EIO" not in query:
             return
-        if "EIO" not in query:
+        self._cache_buster(query.get("t"), out)
+        if request.method != "POST":
             return
         if request.damaged:
             out.append(self._damaged("the body of the POST", request, True))
@@ -339,6 +342,27 @@ class _Connection:
                 self._revision(query),
                 query.get("sid") or f"#{self.where}",
                 f"{self.where} offset {request.offset}",
+            )
+        )
+
+    def _cache_buster(self, t: str | None, out: _Out) -> None:
+        capture = self.capture
+        capture.requests += 1
+        if t is None:
+            return
+        first = capture.seen_t.get(t)
+        if first is None:
+            capture.seen_t[t] = capture.requests
+            if len(capture.seen_t) > 4096:
+                del capture.seen_t[next(iter(capture.seen_t))]
+            return
+        out.append(
+            InputProblem(
+                f"request n°{capture.requests} reuses t={t} of request n°{first}: real "
+                "clients send a fresh cache-buster per request (servers ignore it)",
+                self.where,
+                severity=Severity.INFO,
+                code="http.t-reused",
             )
         )
 
