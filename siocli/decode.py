@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Protocol
 
 from .exit import ExitStatus
 from .protocol import engineio
@@ -31,10 +31,10 @@ from .wire import (
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .render.human import HumanRenderer
-    from .render.jsonl import JsonLinesWriter
+    from .protocol.dissect import MessageReport
+    from .render.summary import Summary
 
-__all__ = ["DecodeOptions", "run_decode"]
+__all__ = ["DecodeOptions", "Sink", "run_decode"]
 
 SAMPLE = Path(__file__).parent / "data" / "sample-session.txt"
 
@@ -51,6 +51,28 @@ class DecodeOptions:
     strict: bool = False
     server_port: int | None = None  # captures: the server's TCP port, when the SYN is missing
     parser: Parser | None = None  # the Socket.IO packet encoding; None: detected per session
+
+
+class Sink(Protocol):
+    """Where the reports go. A sink declares what it shows, and the pipeline computes no
+    more than that: the findings are the same whatever a sink shows (tests hold them to it).
+    """
+
+    shows_spans: bool
+    """Whether it explains the bytes of each packet (the dissector's spans and meanings)."""
+    shows_summary: bool
+    """Whether it prints the summary (sessions, packet and event counts, heartbeats); the
+    findings and errors are counted in any case: ``--strict`` needs them."""
+
+    def write_session(self, number: int, sid: str | None, eio: int) -> None: ...
+
+    def write_message(
+        self, report: MessageReport, extra: tuple[Finding, ...] = (), eio: int = 4
+    ) -> None: ...
+
+    def write_problem(self, problem: InputProblem, index: int) -> None: ...
+
+    def finish(self, findings: list[Finding], summary: Summary | None) -> None: ...
 
 
 class Unreadable(Exception):
@@ -73,7 +95,7 @@ def run_decode(
     if interactive:
         stderr.write("Paste wire messages or a transcript, one per line; Ctrl-D to finish.\n")
         stderr.flush()
-    sink: JsonLinesWriter | HumanRenderer
+    sink: Sink
     if options.as_json:
         from .render.jsonl import JsonLinesWriter
 
@@ -177,15 +199,13 @@ class _Session:
 class _Pipeline:
     """Routes messages to their session's dissector, and the reports to the sink."""
 
-    def __init__(
-        self, options: DecodeOptions, sink: JsonLinesWriter | HumanRenderer, stderr: IO[str]
-    ) -> None:
+    def __init__(self, options: DecodeOptions, sink: Sink, stderr: IO[str]) -> None:
         from .render.summary import Summary
 
         self.options = options
         self.sink = sink
         self.stderr = stderr
-        self.summary = Summary(detailed=not options.as_json)
+        self.summary = Summary(detailed=sink.shows_summary)
         self.by_key: dict[str, _Session] = {}  # reader keys and sids
         self.anonymous: _Session | None = None  # messages whose session no one named
         self.all: list[_Session] = []
@@ -239,7 +259,7 @@ class _Pipeline:
         dissector = Dissector(
             eio,
             expect_handshake=item.direction is not None,
-            spans=not self.options.as_json,
+            spans=self.sink.shows_spans,
             recovery=self.recovery,
             parser=self.options.parser,
         )

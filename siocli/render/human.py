@@ -100,6 +100,9 @@ def _rich_text(line: StyledLine) -> Text:
 class HumanRenderer:
     """Renders dissected messages to ``console``, batching output."""
 
+    shows_spans = True
+    shows_summary = True
+
     def __init__(self, console: Console, *, full: bool = False, interactive: bool = False) -> None:
         self.console = console
         self.full = full

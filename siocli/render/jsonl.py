@@ -119,6 +119,9 @@ class JsonLinesWriter:
     """Writes the records of dissected messages to ``out``, in batches of lines (each line
     at once when ``out`` is line-buffered, as on a terminal)."""
 
+    shows_spans = False  # the records hold packets and findings: no spans to compute
+    shows_summary = False
+
     def __init__(self, out: IO[str], fields: dict[str, Any] | None = None) -> None:
         self._out = out
         # keys added at the end of every line (the proxy's session label and sid)

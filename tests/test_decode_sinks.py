@@ -1,0 +1,163 @@
+"""Each sink of ``decode`` gets only the work it needs, and the same findings.
+
+The terminal view shows spans and a summary; ``--json`` shows neither, so the pipeline
+computes neither for it (``Sink.shows_spans``, ``Sink.shows_summary``). Whatever a sink
+shows, what the core finds must not change: these tests run generated sessions through the
+pipeline with each sink and compare every finding and error, message by message.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.console import Console
+
+from siocli.decode import DecodeOptions, _Pipeline
+from siocli.protocol.dissect import MessageReport
+from siocli.protocol.types import Direction, Finding, Transport
+from siocli.render.human import HumanRenderer
+from siocli.render.jsonl import JsonLinesWriter
+from siocli.wire import WireMessage
+
+from .strategies import any_json
+
+C2S, S2C = Direction.C2S, Direction.S2C
+NAMESPACES = ["/", "/admin", "/chat"]
+
+
+def _prefix(namespace: str) -> str:
+    return "" if namespace == "/" else namespace + ","
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@st.composite
+def packets(draw: st.DrawFn) -> list[tuple[Direction, str | bytes]]:
+    """One step of a session: a few frames, in wire order (a binary packet's attachments
+    follow it), mostly well-formed, sometimes not."""
+    direction = draw(st.sampled_from([C2S, S2C]))
+    nsp = _prefix(draw(st.sampled_from(NAMESPACES)))
+    ack = draw(st.none() | st.integers(0, 5))
+    ack_text = "" if ack is None else str(ack)
+    kind = draw(
+        st.sampled_from(["connect", "answer", "event", "ack", "binary", "ping", "disconnect"])
+        | st.just("junk")
+    )
+    if kind == "connect":
+        return [(C2S, f"40{nsp}")]
+    if kind == "answer":
+        return [(S2C, f'40{nsp}{{"sid":"{draw(st.sampled_from(["a", "b"]))}"}}')]
+    if kind == "event":
+        name = draw(st.sampled_from(["hey", "chat", "connect"]))
+        args = draw(st.lists(any_json, max_size=2))
+        return [(direction, f"42{nsp}{ack_text}{_json([name, *args])}")]
+    if kind == "ack":
+        return [(direction, f"43{nsp}{ack_text}{_json(draw(st.lists(any_json, max_size=2)))}")]
+    if kind == "binary":
+        count = draw(st.integers(1, 2))
+        sent = draw(st.integers(0, count))  # some never come
+        holders = [{"_placeholder": True, "num": n} for n in range(count)]
+        head = f"45{count}-{nsp}{ack_text}{_json(['upload', *holders])}"
+        blobs: list[tuple[Direction, str | bytes]] = [
+            (direction, draw(st.binary(max_size=6))) for _ in range(sent)
+        ]
+        return [(direction, head), *blobs]
+    if kind == "ping":
+        return [(S2C, "2"), (C2S, "3")] if draw(st.booleans()) else [(C2S, "2")]
+    if kind == "disconnect":
+        return [(direction, f"41{nsp}")]
+    return [(direction, draw(st.text(max_size=8) | st.binary(max_size=4)))]
+
+
+@st.composite
+def sessions(draw: st.DrawFn) -> list[tuple[Direction, str | bytes]]:
+    frames: list[tuple[Direction, str | bytes]] = []
+    if draw(st.booleans()):
+        frames.append((S2C, '0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'))
+    for step in draw(st.lists(packets(), max_size=12)):
+        frames += step
+    return frames
+
+
+class _Recording:
+    """Keeps what the pipeline handed the sink, findings and errors only."""
+
+    said: list[Any]
+
+    def write_message(
+        self, report: MessageReport, extra: tuple[Finding, ...] = (), eio: int = 4
+    ) -> None:
+        self.said.append(
+            (
+                report.number,
+                report.findings,
+                tuple(extra),
+                repr(report.breakdown.error),
+                [
+                    (p.findings, p.socket_findings, repr(p.error), p.complete, p.attachment)
+                    for p in report.packets
+                ],
+            )
+        )
+        super().write_message(report, extra, eio)  # type: ignore[misc]
+
+    def finish(self, findings: list[Finding], summary: Any) -> None:
+        self.said.append(("end", list(findings)))
+        super().finish(findings, summary)  # type: ignore[misc]
+
+
+class _Json(_Recording, JsonLinesWriter):
+    pass
+
+
+class _Human(_Recording, HumanRenderer):
+    pass
+
+
+def _run(frames: list[tuple[Direction, str | bytes]], as_json: bool) -> tuple[Any, Any, Any]:
+    out = io.StringIO()
+    sink: _Json | _Human
+    sink = _Json(out) if as_json else _Human(Console(file=out, width=100))
+    sink.said = []
+    pipeline = _Pipeline(DecodeOptions(as_json=as_json, eio=4), sink, io.StringIO())
+    for number, (direction, data) in enumerate(frames):
+        pipeline.take(
+            WireMessage(data, direction, Transport.WEBSOCKET, float(number), 4, None, "t")
+        )
+    pipeline.finish()
+    summary = pipeline.summary
+    return sink.said, dict(summary.findings), (summary.errors, summary.violations())
+
+
+@settings(max_examples=150, deadline=None)
+@given(sessions())
+def test_findings_are_the_same_whichever_sink_runs(frames: list[tuple[Direction, Any]]) -> None:
+    assert _run(frames, as_json=True) == _run(frames, as_json=False)
+
+
+def test_each_sink_gets_only_what_it_shows() -> None:
+    frames: list[tuple[Direction, str | bytes]] = [
+        (S2C, '0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'),
+        (C2S, "40"),
+        (S2C, '40{"sid":"x"}'),
+        (C2S, '42["hey","Jude"]'),
+    ]
+    for as_json in (True, False):
+        out = io.StringIO()
+        sink = JsonLinesWriter(out) if as_json else HumanRenderer(Console(file=out, width=100))
+        pipeline = _Pipeline(DecodeOptions(as_json=as_json), sink, io.StringIO())
+        for direction, data in frames:
+            pipeline.take(WireMessage(data, direction, Transport.WEBSOCKET, None, 4, None, "t"))
+        dissector = pipeline.all[0].dissector
+        assert dissector.spans is sink.shows_spans is (not as_json)
+        assert pipeline.summary.detailed is sink.shows_summary is (not as_json)
+        pipeline.finish()
+        # the summary of --json counts no events: it is never shown
+        assert bool(pipeline.summary.events) is (not as_json)
