@@ -22,8 +22,6 @@ from .exit import CommandError, ExitStatus, report
 from .protocol.types import Parser
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from .recording import Recording
 
 __all__ = ["cli", "main"]
@@ -38,16 +36,6 @@ Examples:
   siocli decode --json '40/admin,{"token":"x"}' | jq .
   pbpaste | siocli decode -
 """
-
-
-def make_console(*, stderr: bool = False, no_color: bool = False) -> Console:
-    from rich.console import Console
-
-    from .render.text import plain_console
-
-    return Console(
-        stderr=stderr, highlight=False, soft_wrap=True, **plain_console(no_color=no_color)
-    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -135,6 +123,7 @@ def decode(
     Without arguments, siocli reads stdin, or waits for you to paste.
     """
     from .decode import DecodeOptions, run_decode
+    from .render.console import make_console
 
     options = DecodeOptions(
         inputs=inputs,
@@ -375,6 +364,7 @@ def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
         recover=params["recover"],
         record=params["record"],
         redact=not params["no_redact"],
+        no_color=click.get_current_context().obj["no_color"],
     )
 
 
@@ -631,7 +621,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--ignore") from None
     if kwargs["serve"]:
-        ctx.exit(int(_serve_recording(kwargs, ctx.obj["traceback"])))
+        ctx.exit(int(_serve_recording(kwargs, ctx.obj["traceback"], ctx.obj["no_color"])))
     for name in ("strict", "clients", "quiet", "verbose"):
         if kwargs[name]:
             raise click.UsageError(f"--{name} goes with --serve")
@@ -716,7 +706,7 @@ def _load_recordings(paths: tuple[str, ...], parser: str | None = None) -> list[
     return recordings
 
 
-def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
+def _serve_recording(kwargs: dict[str, Any], traceback: bool, no_color: bool) -> ExitStatus:
     """``replay --serve``: one recording, played as the server."""
     from .recorded_server import RecordedServerOptions, run_recorded_server
 
@@ -742,6 +732,7 @@ def _serve_recording(kwargs: dict[str, Any], traceback: bool) -> ExitStatus:
         verbose=kwargs["verbose"],
         junit=kwargs["junit"],
         traceback=traceback,
+        no_color=no_color,
     )
     return run_recorded_server(recording, options, sys.stdout, sys.stderr)
 
@@ -936,6 +927,7 @@ def serve(ctx: click.Context, **kwargs: Any) -> None:
         verbose=kwargs["verbose"],
         quiet=kwargs["quiet"],
         traceback=ctx.obj["traceback"],
+        no_color=ctx.obj["no_color"],
     )
     ctx.exit(int(run_serve(options, sys.stdout, sys.stderr)))
 

@@ -84,6 +84,7 @@ class RecordedServerOptions:
     verbose: bool = False
     junit: str | None = None
     traceback: bool = False  # a bug while serving a client: its traceback, not one line
+    no_color: bool = False  # --no-color: the -v view without colours
 
 
 class Script:
@@ -604,7 +605,7 @@ async def serve_recording(
     )
     app = RecordedServerApp(script, options.fast, view.step, ended)
     app.server = SocketServer(engine, app.authorize, parser=recording.parser)
-    app.wire = WireView(err) if options.verbose else None
+    app.wire = WireView(err, no_color=options.no_color) if options.verbose else None
     path = options.path or str((recording.header.get("options") or {}).get("path") or "/socket.io/")
     endpoint = Endpoint(path, app.server, app.after, engine.max_payload)
     front = FrontEnd(

@@ -64,6 +64,7 @@ class ServeOptions:
     verbose: bool = False
     quiet: bool = False
     traceback: bool = False  # a bug while serving a client: its traceback, not one line
+    no_color: bool = False  # --no-color: the -v view without colours
 
 
 def _authorize(options: ServeOptions, sid: str, namespace: str, auth: Any) -> Refusal | None:
@@ -263,7 +264,7 @@ async def serve(
     options: ServeOptions, out: IO[str], err: IO[str], *, ready: asyncio.Future[int] | None = None
 ) -> ExitStatus:
     printer = EventPrinter(out, as_json=options.as_json, quiet=options.quiet)
-    wire = WireView(err) if options.verbose else None
+    wire = WireView(err, no_color=options.no_color) if options.verbose else None
     endpoints = build(options, printer, wire)
     cors = CorsPolicy(options.cors)
     front = FrontEnd(

@@ -65,7 +65,7 @@ class SessionPlan:
 
     def tap(self) -> Callable[[WireMessage], None] | None:
         """``-v``: every wire message of the session on stderr."""
-        return make_tap(self.options.verbose, self.err)
+        return make_tap(self.options.verbose, self.err, no_color=self.options.no_color)
 
 
 @contextlib.asynccontextmanager

@@ -61,6 +61,7 @@ class LiveOptions:
     recover: bool = True  # connection state recovery on reconnection
     record: str | None = None  # a recording file
     redact: bool = True
+    no_color: bool = False  # --no-color: the -v view without colours
 
 
 @dataclass(slots=True)

@@ -35,7 +35,7 @@ async def with_client(
     show: Callable[[SessionEvent], bool] | None = None,
 ) -> ExitStatus:
     printer = EventPrinter(out, as_json=options.as_json, quiet=options.quiet)
-    taps = [make_tap(options.verbose, err, started=time.time())]
+    taps = [make_tap(options.verbose, err, started=time.time(), no_color=options.no_color)]
     recording: IO[str] | None = None
     recorder = None
     if options.record:

@@ -40,13 +40,9 @@ class DoctorPrinter:
         self.as_json = as_json
         self.console: Console | None = None
         if not as_json:
-            from rich.console import Console
+            from .console import make_console
 
-            from .text import plain_console
-
-            self.console = Console(
-                file=out, highlight=False, soft_wrap=True, **plain_console(no_color=no_color)
-            )
+            self.console = make_console(out, no_color=no_color)
 
     def check(self, result: CheckResult) -> None:
         if self.as_json:

@@ -19,22 +19,19 @@ __all__ = ["WireView", "make_tap"]
 
 
 def make_tap(
-    verbose: bool, out: IO[str], started: float | None = None
+    verbose: bool, out: IO[str], started: float | None = None, *, no_color: bool = False
 ) -> Callable[[WireMessage], None] | None:
     """``-v``: every wire message, dissected and rendered as ``decode`` shows it; times
     count from ``started`` (epoch seconds: the command's start, the clock of its event
     lines), else from the first message."""
     if not verbose:
         return None
-    from rich.console import Console
-
     from ..protocol.dissect import Dissector
     from ..protocol.recovery import Recovery
+    from .console import make_console
     from .human import HumanRenderer
-    from .text import plain_console
 
-    console = Console(file=out, highlight=False, soft_wrap=True, **plain_console())
-    renderer = HumanRenderer(console, interactive=True)
+    renderer = HumanRenderer(make_console(out, no_color=no_color), interactive=True)
     state: dict[str, Any] = {"dissector": None, "eio": None, "sid": None, "count": 0}
     state["start"] = started
     recovery = Recovery()  # a reconnection is a new session of the same client
@@ -66,15 +63,16 @@ def make_tap(
 class WireView:
     """``-v``: every wire message, per session, dissected and shown as decode shows it."""
 
-    def __init__(self, err: IO[str]) -> None:
+    def __init__(self, err: IO[str], *, no_color: bool = False) -> None:
         self.err = err
+        self.no_color = no_color
         self.taps: dict[str, Any] = {}
         self.last: str | None = None  # the session of the last message shown
 
     def seen(self, event: WireSeen, eio: int) -> None:
         tap = self.taps.get(event.sid)
         if tap is None:
-            tap = self.taps[event.sid] = make_tap(True, self.err)
+            tap = self.taps[event.sid] = make_tap(True, self.err, no_color=self.no_color)
         assert tap is not None
         if event.sid != self.last:  # sessions interleave: say whose messages follow
             self.last = event.sid
