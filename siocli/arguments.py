@@ -21,6 +21,7 @@ __all__ = [
     "check_event_name",
     "parse_command_line",
     "parse_emit",
+    "parse_json_value",
     "parse_value",
     "split_arguments",
 ]
@@ -98,6 +99,19 @@ def parse_value(token: str) -> Any:
         if token[:1] in '{["':
             raise ArgumentError(f"{token[:30]}: not valid JSON") from None
         return token  # a bare word (NaN and Infinity too: JSON has no such values)
+
+
+def parse_json_value(token: str) -> Any:
+    """An option's JSON: the text itself, or ``@file`` holding it (``@-``: stdin), read as
+    :func:`parse_value` reads an argument (a bare word is a string)."""
+    value = parse_value(token)
+    if isinstance(value, bytes) and token.startswith("@"):
+        source = token[1:] if token[1:] != "-" else "stdin"
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise ArgumentError(f"@{source}: not valid JSON ({exc})") from None
+    return value
 
 
 def _not_json(name: str) -> Any:

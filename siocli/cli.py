@@ -9,16 +9,17 @@ websockets or asyncio).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .exit import CommandError, ExitStatus, report
+from .params import auth_option, header_option, namespace_option
 from .protocol.types import Parser
 
 if TYPE_CHECKING:
@@ -170,35 +171,16 @@ Examples:
 
 def connection_options(command: Any) -> Any:
     """The options every command that connects shares (curl/httpie habits)."""
-    options = [
+    options: list[Callable[[Any], Any]] = [
         click.option(
             "--path",
             default="/socket.io/",
             show_default=True,
             help="The server's handshake path (the URL's path is the namespace).",
         ),
-        click.option(
-            "-n",
-            "--namespace",
-            "namespaces",
-            multiple=True,
-            help="Also join this namespace (repeatable).",
-        ),
-        click.option(
-            "--auth",
-            envvar="SIOCLI_AUTH",
-            metavar="JSON|@FILE",
-            help="CONNECT payload (Socket.IO 2.x: the namespace's query). "
-            "Also $SIOCLI_AUTH, to keep it out of shell history.",
-        ),
-        click.option(
-            "-H",
-            "--header",
-            "headers",
-            multiple=True,
-            metavar="'NAME: VALUE'",
-            help="HTTP header on every request, both transports (repeatable).",
-        ),
+        namespace_option("Also join this namespace (repeatable)."),
+        auth_option("CONNECT payload (Socket.IO 2.x: the namespace's query)."),
+        header_option("HTTP header on every request, both transports (repeatable)."),
         click.option(
             "--query",
             "queries",
@@ -292,48 +274,22 @@ def connection_options(command: Any) -> Any:
     return command
 
 
-def parse_headers(values: tuple[str, ...]) -> list[tuple[str, str]]:
-    """``-H 'Name: value'`` options, as (name, value) pairs."""
-    headers = []
-    for header in values:
-        name, sep, value = header.partition(":")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"{header!r}: expected 'Name: value'", param_hint="-H")
-        headers.append((name.strip(), value.strip()))
-    return headers
-
-
 def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
-    from .arguments import ArgumentError, parse_value
     from .live import LiveOptions
     from .transports.config import ConnectOptions, parse_target
 
-    headers = parse_headers(params["headers"])
     queries = []
     for item in params["queries"]:
         key, sep, value = item.partition("=")
         if not sep:
             raise click.BadParameter(f"{item!r}: expected k=v", param_hint="--query")
         queries.append((key, value))
-    auth = None
-    if params["auth"]:
-        try:
-            value = params["auth"]
-            auth = parse_value(value)
-            if isinstance(auth, bytes):
-                import json
-
-                auth = json.loads(auth)
-        except (ArgumentError, ValueError) as exc:
-            raise click.BadParameter(f"{exc}", param_hint="--auth") from None
-        if not isinstance(auth, dict):
-            raise click.BadParameter("a JSON object is needed", param_hint="--auth")
     connect = ConnectOptions(
         url=params["url"],
         path=params["path"],
         transport=params["transport"],
         eio=None if params["eio"] == "auto" else int(params["eio"]),
-        headers=tuple(headers),
+        headers=tuple(params["headers"]),
         query=tuple(queries),
         timeout=params["timeout"],
         insecure=params["insecure"],
@@ -347,14 +303,11 @@ def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
         parse_target(connect)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="URL") from None
-    for namespace in params["namespaces"]:
-        if not namespace.startswith("/"):
-            raise click.BadParameter(f"{namespace!r} must start with '/'", param_hint="-n")
     reconnect = params["reconnect"]
     return LiveOptions(
         connect=connect,
         namespaces=tuple(params["namespaces"]),
-        auth=auth,
+        auth=params["auth"],
         as_json=params["as_json"],
         verbose=params["verbose"],
         quiet=params["quiet"],
@@ -422,7 +375,7 @@ def emit(ctx: click.Context, **kwargs: Any) -> None:
     ARGS are JSON literals, bare words (strings), hex:.. or b64:.. (binary), @FILE (binary).
     Exit 0, 3 connection failed, 4 namespace refused, 5 no ack in time.
     """
-    from .arguments import ArgumentError, check_event_name, parse_value
+    from .arguments import ArgumentError, check_event_name, parse_json_value, parse_value
     from .live import emit_main, run_live
 
     # '-3' is an argument, as at the prompt: click passes what is not one of the options
@@ -440,11 +393,7 @@ def emit(ctx: click.Context, **kwargs: Any) -> None:
     try:
         args = [parse_value(a) for a in kwargs["args"]]
         if kwargs["data"] is not None:
-            data = parse_value(kwargs["data"])
-            if isinstance(data, bytes):
-                import json
-
-                data = json.loads(data)
+            data = parse_json_value(kwargs["data"])
             args = data if isinstance(data, list) else [data]
     except (ArgumentError, ValueError) as exc:
         raise click.BadParameter(str(exc), param_hint="ARGS/--data") from None
@@ -537,13 +486,8 @@ Examples:
 )
 @click.option("--eio", type=click.Choice(["auto", "3", "4"]), default="auto", show_default=True)
 @parser_option(None)
-@click.option(
-    "--auth",
-    envvar="SIOCLI_AUTH",
-    metavar="JSON|@FILE",
-    help="CONNECT payload, for recordings whose auth was redacted.",
-)
-@click.option("-H", "--header", "headers", multiple=True, metavar="'NAME: VALUE'")
+@auth_option("CONNECT payload, for recordings whose auth was redacted.")
+@header_option("HTTP header on every request (repeatable).")
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False))
 @click.option("--fast", is_flag=True, help="Do not wait the recorded time between steps.")
@@ -611,7 +555,6 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     """
     import asyncio
 
-    from .arguments import ArgumentError, parse_value
     from .render import replay as render
     from .replay import ReplayRun, needs_auth, parse_ignore, replay_all, replay_status
 
@@ -625,17 +568,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     for name in ("strict", "clients", "quiet", "verbose"):
         if kwargs[name]:
             raise click.UsageError(f"--{name} goes with --serve")
-    auth = None
-    if kwargs["auth"]:
-        try:
-            auth = parse_value(kwargs["auth"])
-            if isinstance(auth, bytes):
-                auth = json.loads(auth)
-        except (ArgumentError, ValueError) as exc:
-            raise click.BadParameter(str(exc), param_hint="--auth") from None
-        if not isinstance(auth, dict):
-            raise click.BadParameter("a JSON object is needed", param_hint="--auth")
-    headers = parse_headers(kwargs["headers"])
+    auth = kwargs["auth"]
     recordings = _load_recordings(kwargs["recordings"], kwargs["parser"])
     _check_ignores(kwargs["ignores"], recordings)
     for recording in recordings:
@@ -652,7 +585,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         transport=kwargs["transport"],
         eio=None if kwargs["eio"] == "auto" else int(kwargs["eio"]),
         auth=auth,
-        headers=tuple(headers),
+        headers=tuple(kwargs["headers"]),
         insecure=kwargs["insecure"],
         cacert=kwargs["cacert"],
         fast=kwargs["fast"],
@@ -831,10 +764,8 @@ def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
     show_default=True,
     help="3: a Socket.IO 2.x server; 4: 3.x/4.x; both: 4.x with allowEIO3.",
 )
-@click.option(
-    "-n", "--namespace", "namespaces", multiple=True, help="A namespace besides '/' (repeatable)."
-)
-@click.option("--auth", metavar="JSON", help="Required CONNECT payload on the -n namespaces.")
+@namespace_option("A namespace besides '/' (repeatable).")
+@auth_option("Required CONNECT payload on the -n namespaces.")
 @click.option(
     "--ping-interval", type=click.IntRange(min=1), default=25000, show_default=True, help="ms"
 )
@@ -883,17 +814,9 @@ def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
 def serve(ctx: click.Context, **kwargs: Any) -> None:
     """A Socket.IO server to try a client against: every event is echoed back, except one
     asking for an ack, which is acked with its args instead. Ctrl-C stops it."""
-    from .arguments import ArgumentError, parse_command_line, parse_value
+    from .arguments import ArgumentError, parse_command_line
     from .serve import ServeOptions, run_serve
 
-    auth = None
-    if kwargs["auth"]:
-        try:
-            auth = parse_value(kwargs["auth"])
-        except ArgumentError as exc:
-            raise click.BadParameter(str(exc), param_hint="--auth") from None
-        if not isinstance(auth, dict):
-            raise click.BadParameter("a JSON object is needed", param_hint="--auth")
     every = []
     for spec in kwargs["emit_every"]:
         seconds, _, rest = spec.strip().partition(" ")
@@ -905,9 +828,6 @@ def serve(ctx: click.Context, **kwargs: Any) -> None:
         if interval <= 0:
             raise click.BadParameter(f"{spec!r}: SECONDS must be > 0", param_hint="--emit-every")
         every.append((interval, name, tuple(args)))
-    for namespace in kwargs["namespaces"]:
-        if not namespace.startswith("/"):
-            raise click.BadParameter(f"{namespace!r} must start with '/'", param_hint="-n")
     options = ServeOptions(
         host=kwargs["host"],
         port=kwargs["port"],
@@ -915,7 +835,7 @@ def serve(ctx: click.Context, **kwargs: Any) -> None:
         eio=None if kwargs["eio"] == "both" else int(kwargs["eio"]),
         parser=Parser(kwargs["parser"]),
         namespaces=tuple(kwargs["namespaces"]),
-        auth=auth,
+        auth=kwargs["auth"],
         ping_interval=kwargs["ping_interval"],
         ping_timeout=kwargs["ping_timeout"],
         max_payload=kwargs["max_payload"],
@@ -952,14 +872,7 @@ Examples:
     help="Where the app connects instead of TARGET (port 0: any free port).",
 )
 @click.option("--path", default="/socket.io/", show_default=True, help="Handshake path.")
-@click.option(
-    "-H",
-    "--header",
-    "headers",
-    multiple=True,
-    metavar="'NAME: VALUE'",
-    help="A header added to every request upstream (repeatable).",
-)
+@header_option("A header added to every request upstream (repeatable).")
 @click.option("--preserve-host", is_flag=True, help="Send the client's Host header upstream.")
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify the target's TLS certificate.")
 @click.option(
@@ -973,9 +886,7 @@ Examples:
     help="Listen with TLS, with this certificate (PEM; with --key).",
 )
 @click.option("--key", type=click.Path(exists=True, dir_okay=False), help="The key of --cert.")
-@click.option(
-    "-n", "--namespace", "namespaces", multiple=True, help="Show only this namespace (repeatable)."
-)
+@namespace_option("Show only this namespace (repeatable).")
 @click.option(
     "--json",
     "as_json",
@@ -1026,7 +937,7 @@ def proxy(ctx: click.Context, **kwargs: Any) -> None:
         ) from None
     if bool(kwargs["cert"]) != bool(kwargs["key"]):
         raise click.UsageError("--cert and --key go together")
-    headers = parse_headers(kwargs["headers"])
+    headers = list(kwargs["headers"])
     try:
         latency, jitter = parse_latency(kwargs["latency"]) if kwargs["latency"] else (0.0, 0.0)
         cut = parse_cut_after(kwargs["cut_after"]) if kwargs["cut_after"] else (None, None)

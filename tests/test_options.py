@@ -1,0 +1,195 @@
+"""The options several commands share are parsed once (siocli.params): the same rules on
+every command, checked here on plain values and through the real commands."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import pytest
+
+from siocli.params import AUTH, HEADER, NAMESPACE
+
+
+def siocli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "siocli", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+@contextmanager
+def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "siocli", "serve", "--port", "0", "--json", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line, process.stderr.read() if process.stderr else ""
+        ready = json.loads(line)
+        assert ready["type"] == "listening"
+        yield ready["url"]
+    finally:
+        process.terminate()
+        process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+# --- the types, on plain values --------------------------------------------------------------
+
+
+def test_auth_reads_json_and_files(tmp_path: Path) -> None:
+    token = tmp_path / "token.json"
+    token.write_text('{"token": "t"}')
+    assert AUTH.convert('{"a": [1, 2]}', None, None) == {"a": [1, 2]}
+    assert AUTH.convert(f"@{token}", None, None) == {"token": "t"}
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("[1, 2]", "a JSON object is needed"),
+        ("word", "a JSON object is needed"),
+        ("hex:0102", "a JSON object is needed"),
+        ('{"a": ', "not valid JSON"),
+        ("@/nonexistent/token.json", "No such file"),
+    ],
+)
+def test_auth_refuses_what_is_not_an_object(value: str, said: str) -> None:
+    with pytest.raises(click.BadParameter, match=said):
+        AUTH.convert(value, None, None)
+
+
+def test_auth_file_that_is_not_json(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{token: t}")
+    with pytest.raises(click.BadParameter, match=r"bad\.json: not valid JSON"):
+        AUTH.convert(f"@{bad}", None, None)
+
+
+def test_header_and_namespace() -> None:
+    assert HEADER.convert("Cookie:  a=b ", None, None) == ("Cookie", "a=b")
+    assert HEADER.convert("X-Empty:", None, None) == ("X-Empty", "")
+    for bad in ("no colon", ": value", "  : value"):
+        with pytest.raises(click.BadParameter, match="expected 'Name: value'"):
+            HEADER.convert(bad, None, None)
+    assert NAMESPACE.convert("/admin", None, None) == "/admin"
+    with pytest.raises(click.BadParameter, match="must start with '/'"):
+        NAMESPACE.convert("admin", None, None)
+
+
+# --- the same rules on every command ---------------------------------------------------------
+
+
+def test_serve_auth_from_a_file(tmp_path: Path) -> None:
+    """``serve --auth @file`` was refused ("a JSON object is needed") where ``emit --auth
+    @file`` worked."""
+    token = tmp_path / "token.json"
+    token.write_text('{"token": "secret"}')
+    with serving("-n", "/admin", "--auth", f"@{token}") as url:
+        allowed = siocli("emit", f"{url}/admin", "hi", "--auth", f"@{token}", "--timeout", "10")
+        assert allowed.returncode == 0, allowed.stderr
+        refused = siocli("emit", f"{url}/admin", "hi", "--auth", '{"token": "other"}')
+        assert refused.returncode == 4, refused.stderr
+        assert "not authorized" in refused.stderr
+
+
+def test_serve_auth_from_the_environment() -> None:
+    with serving("-n", "/admin", env={"SIOCLI_AUTH": '{"token": "env"}'}) as url:
+        refused = siocli("emit", f"{url}/admin", "hi", "--timeout", "10")
+        assert refused.returncode == 4, refused.stderr
+        allowed = siocli(
+            "emit", f"{url}/admin", "hi", "--timeout", "10", env={"SIOCLI_AUTH": '{"token": "env"}'}
+        )
+        assert allowed.returncode == 0, allowed.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["serve", "--auth", "[1]"],
+        ["emit", "http://127.0.0.1:9/", "x", "--auth", "[1]"],
+        ["replay", "missing.jsonl", "--auth", "[1]"],
+    ],
+)
+def test_auth_same_rule_everywhere(args: list[str]) -> None:
+    result = siocli(*args)
+    assert result.returncode == 2
+    assert "a JSON object is needed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["emit", "http://127.0.0.1:9/", "x", "-H", ": value"],
+        ["replay", "missing.jsonl", "-H", ": value"],
+        ["proxy", "http://127.0.0.1:9", "-H", ": value"],
+    ],
+)
+def test_header_same_rule_everywhere(args: list[str]) -> None:
+    result = siocli(*args)
+    assert result.returncode == 2
+    assert "expected 'Name: value'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["emit", "http://127.0.0.1:9/", "x", "-n", "admin"],
+        ["serve", "-n", "admin"],
+        ["proxy", "http://127.0.0.1:9", "-n", "admin"],
+    ],
+)
+def test_namespace_same_rule_everywhere(args: list[str]) -> None:
+    result = siocli(*args)
+    assert result.returncode == 2
+    assert "must start with '/'" in result.stderr
+
+
+# --- --no-color reaches the -v view ----------------------------------------------------------
+
+COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-79]|9[0-7]|38;[0-9;]+)m")
+
+
+def test_verbose_view_honours_no_color() -> None:
+    """The -v view had a Console of its own that looked at NO_COLOR only."""
+    env = {"FORCE_COLOR": "1", "NO_COLOR": ""}
+    with serving() as url:
+        plain = dict(os.environ, **env)
+        plain.pop("NO_COLOR")
+        coloured = subprocess.run(
+            [sys.executable, "-m", "siocli", "emit", url, "hi", "-v"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=plain,
+        )
+        assert coloured.returncode == 0, coloured.stderr
+        assert COLOUR.search(coloured.stderr)  # the check can fail: colours are there without
+        uncoloured = subprocess.run(
+            [sys.executable, "-m", "siocli", "--no-color", "emit", url, "hi", "-v"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=plain,
+        )
+        assert uncoloured.returncode == 0, uncoloured.stderr
+        assert "open" in uncoloured.stderr
+        assert not COLOUR.search(uncoloured.stderr)
