@@ -7,7 +7,8 @@ them require a CONNECT payload. What each client does prints as it happens (``-v
 wire message, annotated as ``decode`` shows it).
 
 ``--profile protocol-test-suite`` is the configuration and behaviour the official Engine.IO
-and Socket.IO test suites expect (PROTOCOL.md §5): an Engine.IO echo server on
+and Socket.IO test suites expect (engine.io-protocol and socket.io-protocol, ``test-suite/``): an
+Engine.IO echo server on
 ``/engine.io/`` and a Socket.IO server on ``/socket.io/``, with the short heartbeat they use.
 """
 
@@ -208,7 +209,7 @@ class _EngineEcho:
 def _configured(options: ServeOptions) -> ServeOptions:
     if options.profile == "protocol-test-suite":
         # The suites' server: pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1e6,
-        # a /custom namespace, EIO=4 (PROTOCOL.md §5).
+        # a /custom namespace, EIO=4 (socket.io-protocol ``test-suite/``, its README).
         from dataclasses import replace
 
         return replace(
@@ -252,7 +253,8 @@ def build(
         app.echo_all = False
     endpoints = [Endpoint(options.path, server, app.after, options.max_payload)]
     if suite:
-        # the suites' clients read one message per socket read (PROTOCOL.md §5)
+        # the suites' clients read one message per socket read (engine.io-protocol
+        # ``test-suite/test-suite.js``)
         endpoints[0].frame_gap = 0.005
     if suite:
         echo = _EngineEcho(engine())

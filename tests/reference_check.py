@@ -155,7 +155,10 @@ DEVIATIONS = {
     "nan-id": (MUST_REJECT, "ack id that JavaScript's Number() makes NaN"),
     "placeholder-num": (MUST_REJECT, "non-integer placeholder num (reference: undefined)"),
     "unknown-type": (MUST_REJECT, "protocol 4 unknown type (reference: ERROR packet)"),
-    "xhr2": (MUST_REJECT, "Engine.IO v3 XHR2 binary payload quirk (§2.6)"),
+    "xhr2": (
+        MUST_REJECT,
+        "Engine.IO v3 XHR2 binary payload quirk (engine.io-parser 2.x decodePayloadAsBinary)",
+    ),
     "undefined-eio-type": (
         MUST_REJECT,
         "Engine.IO v3 packet without a valid type (type byte or digit not 0-6, or none): "
@@ -566,7 +569,8 @@ def _engine_disagreements(vector: dict[str, Any], encode: bool, applied: set[str
     elif verdict == "accept":
         problems += _engine_packet_problems("packets", vector["packets"], packets)
     elif kind == "payload" and isinstance(data, str):
-        # a text payload delivers the packets before the error (§2.4, §2.5)
+        # a text payload delivers the packets before the error (engine.io-protocol spec:
+        # "HTTP long-polling"; branch v3: "Payload")
         reference = vector["packets"]
         before = _engine_packet_problems("packets before the error", reference, packets)
         if (

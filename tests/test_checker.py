@@ -46,7 +46,8 @@ def findings_by_message(case: dict) -> list[list[tuple[str, str]]]:
 
 
 def test_sample_session_mistakes_are_found_one_by_one() -> None:
-    """PROTOCOL.md §6: what the checker must say about the docs' v5 sample session."""
+    """README.md, "The docs' sample session": what the checker must say about the docs' v5 sample
+    session."""
     found = findings_by_message(load_cases("sample_session_v5.json"))
     # handshake: pingTimeout 5000 is not the EIO=4 default (item 8, not an error)
     assert found[0] == [("info", "eio.ping-timeout-not-default")]

@@ -1,13 +1,14 @@
 """What the official protocol test suites check, checked by siocli's own tests.
 
 ``siocli serve --profile protocol-test-suite`` is the server the official suites run against
-(PROTOCOL.md §5): an Engine.IO echo server on ``/engine.io/`` and a Socket.IO server on
+(engine.io-protocol and socket.io-protocol, ``test-suite/``): an Engine.IO echo server on
+``/engine.io/`` and a Socket.IO server on
 ``/socket.io/``, pingInterval 300 ms, pingTimeout 200 ms, maxPayload 1e6, connectTimeout 1 s.
 These tests cover every behaviour those suites check (socketio/engine.io-protocol: 24 cases,
 socketio/socket.io-protocol: 32 cases), with raw HTTP and WebSocket requests, as the suites
 send them. The Engine.IO cases the Socket.IO suite repeats on ``/socket.io/`` run on both paths.
 
-Where a suite case is flawed (PROTOCOL.md §5; the ``test_flawed_*`` tests) the test asserts
+Where a suite case is flawed (the ``test_flawed_*`` tests say how) the test asserts
 what siocli does instead, and its docstring says which case and why. One weakness runs through
 both suites: their clients never answer pings, so every "the server closes the connection"
 case also passes when the server does nothing (the ping timeout closes it 500 ms in). The tests
@@ -104,7 +105,7 @@ async def post(client: httpx.AsyncClient, path: str, sid: str, body: str) -> htt
 
 
 def assert_ok(response: httpx.Response) -> None:
-    """A POST's answer: 200 ``ok`` (PROTOCOL.md §2.11)."""
+    """A POST's answer: 200 ``ok`` (engine.io lib/transports/polling.ts, ``onDataRequest``)."""
     assert (response.status_code, response.text) == (200, "ok")
     assert response.headers["content-type"] == "text/html"
 
@@ -259,7 +260,8 @@ BAD_HANDSHAKES = [
 def test_polling_handshake_refused(
     url: str, path: str, params: dict[str, str], method: str, body: str
 ) -> None:
-    """Invalid EIO, transport or method: 400 and the reference's JSON body (§2.11)."""
+    """Invalid EIO, transport or method: 400 and the reference's JSON body (engine.io
+    lib/server.ts, ``Server.errorMessages``)."""
     response = httpx.request(method, url + path, params=params, timeout=5)
     assert_refused(response, body)
 
@@ -282,7 +284,8 @@ def test_flawed_websocket_handshake_refused(
     "fails with an invalid 'EIO' / 'transport' query parameter" over WebSocket. The suites
     call ``waitFor(socket, "close")`` without awaiting it, so they pass whatever the server
     does. What siocli does: the upgrade request is refused before switching protocols, with
-    HTTP 400, ``Connection: close`` and the plain message as a text/html body (§2.11). (The
+    HTTP 400, ``Connection: close`` and the plain message as a text/html body (engine.io
+    lib/server.ts, ``Server.errorMessages``). (The
     reference checks the revision only after the WebSocket handshake, so a bad EIO gets
     ``101`` and then the 400 text in the stream; either way no session opens.)"""
 
@@ -326,7 +329,8 @@ def test_polling_echo(url: str, payload: str) -> None:
 def test_flawed_polling_invalid_packet_closes_the_session(url: str) -> None:
     """Flawed suite case: engine.io-protocol 11, "closes the session upon invalid packet
     format". Its assertion that the bad POST gets 400 sits inside a try/catch, so it never
-    fails; the reference answers that POST 200 ``ok`` (§2.11), and so does siocli, which this
+    fails; the reference answers that POST 200 ``ok`` (engine.io lib/server.ts,
+    ``Server.errorMessages``), and so does siocli, which this
     test asserts. What matters is the session: it is closed, the next GET gets 400 code 1."""
 
     async def scenario() -> None:
@@ -516,7 +520,8 @@ def test_polling_close_without_a_pending_poll(url: str, path: str) -> None:
 def test_flawed_websocket_close_packet_is_ignored(url: str, path: str) -> None:
     """Flawed suite case: engine.io-protocol 21 (and its socket.io-protocol twin),
     "forcefully closes the session" over WebSocket: send ``1``, expect a close. The reference
-    ignores ``1`` over WebSocket (a client closes the WebSocket itself, §2.14); the case
+    ignores ``1`` over WebSocket (a client closes the WebSocket itself, engine.io lib/socket.ts,
+    ``onClose``); the case
     passes only because its client never answers pings. siocli ignores it too: the session
     still answers afterwards, and then closes on the ping timeout, like the reference."""
 
@@ -537,7 +542,8 @@ def test_flawed_websocket_close_packet_is_ignored(url: str, path: str) -> None:
 
 
 async def upgrade(url: str, client: httpx.AsyncClient, path: str) -> tuple[str, ClientConnection]:
-    """A polling session moved to WebSocket, checked at each step (§2.13)."""
+    """A polling session moved to WebSocket, checked at each step (engine.io-protocol spec:
+    "Upgrade")."""
     sid = await open_session(client, path)
     pending = await held_poll(url, sid, path=path)
     ws = await ws_connect(url, path, sid)
@@ -628,7 +634,8 @@ def test_connect(url: str, connect_packet: str, namespace: str, auth_event: str)
 
 
 def test_unknown_namespace_is_refused(url: str) -> None:
-    """``40/random``: exactly the reference's CONNECT_ERROR; the connection stays (§3.5)."""
+    """``40/random``: exactly the reference's CONNECT_ERROR; the connection stays
+    (socket.io-protocol spec: "Connection to a namespace")."""
 
     async def scenario() -> None:
         async with ws_connect(url, SOCKET) as ws:

@@ -51,7 +51,8 @@ def test_engine_packet_round_trip(case: tuple[int, EnginePacket]) -> None:
 
 @given(st.lists(engine_packets(4), min_size=1, max_size=6))
 def test_v4_payload_round_trip(packets: list[EnginePacket]) -> None:
-    # The separator cannot appear in text data: nothing escapes it (PROTOCOL.md §2.4).
+    # The separator cannot appear in text data: nothing escapes it (engine.io-protocol spec: "HTTP
+    # long-polling").
     packets = [p for p in packets if not (isinstance(p.data, str) and "\x1e" in p.data)]
     if packets:
         assert engineio.decode_payload(engineio.encode_payload(packets, 4), 4) == packets

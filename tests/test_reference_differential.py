@@ -45,7 +45,8 @@ ENGINE_CASES = 2200
 
 # --- random inputs ---------------------------------------------------------------------------
 
-# Characters and fragments that matter to the grammars (§2, §3), and some that do not.
+# Characters and fragments that matter to the grammars (the engine.io-protocol spec, the
+# socket.io-protocol spec), and some that do not.
 TOKENS = [
     *"0123456789",
     "-",

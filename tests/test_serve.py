@@ -1,5 +1,6 @@
 """siocli serve: real clients (socket.io-client 4.x and 2.x, python-socketio) against it, and
-the reference server's answers to bad requests (PROTOCOL.md §2.11)."""
+the reference server's answers to bad requests (engine.io lib/server.ts,
+``Server.errorMessages``)."""
 
 from __future__ import annotations
 

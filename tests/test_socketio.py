@@ -99,7 +99,8 @@ def test_encode_refuses_what_cannot_go_on_the_wire(packet: SocketPacket) -> None
         socketio.encode_packet(packet)
 
 
-# --- binary attachments (PROTOCOL.md §3.8) -------------------------------------------------
+# --- binary attachments (socket.io-protocol spec: "Packet encoding"; socket.io-parser
+# lib/binary.ts) -------------------------------------------------
 
 
 def test_encode_switches_to_binary_types_and_counts_attachments() -> None:

@@ -1,6 +1,7 @@
 """``siocli doctor URL``: the checks an expert runs, in order, each with its evidence and fix.
 
-The order follows the road a connection takes (PROTOCOL.md §2.9-2.15), a module each:
+The order follows the road a connection takes (the engine.io-protocol spec: "Handshake",
+"Heartbeat", "Upgrade"), a module each:
 
 ==========  ==============================================================================
 reach       DNS, TCP (every address), TLS (the certificate problem named), HTTP proxy

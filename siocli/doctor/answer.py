@@ -81,7 +81,8 @@ class Answer:
 
     @property
     def payload(self) -> str | bytes:
-        """The body as the core reads it: bytes for an Engine.IO 3 binary payload (§2.6)."""
+        """The body as the core reads it: bytes for an Engine.IO 3 binary payload (engine.io-parser
+        2.x ``decodePayloadAsBinary``)."""
         binary = self.content_type.startswith("application/octet-stream")
         return self.raw if binary else self.body
 
@@ -129,7 +130,8 @@ def revisions_from(asked: int) -> tuple[int, int]:
 
 def read_open(answer: Answer, asked: int) -> None:
     """Read an answer's body as a handshake, in the revision asked for, else the other one:
-    a Socket.IO 2.x server ignores ``EIO=4`` and answers ``<length>:0{...}`` (§2.5). The open
+    a Socket.IO 2.x server ignores ``EIO=4`` and answers ``<length>:0{...}`` (engine.io-protocol
+    spec, branch v3: "Payload"). The open
     packet must come first, so a misread cannot pass for a handshake."""
     if answer.status != 200:
         return
@@ -175,7 +177,7 @@ def socket_packets(
 def probe_packet(eio: int, parser: Parser = Parser.DEFAULT) -> EnginePacket:
     """What a probe sends for the server to answer at once: Engine.IO 4, CONNECT to ``/``
     (answered by CONNECT or CONNECT_ERROR), encoded by ``parser``; Engine.IO 3, a ping (the
-    client pings in revision 3, §2.12), answered by a pong."""
+    client pings in revision 3, engine.io-protocol spec: "Heartbeat"), answered by a pong."""
     if eio == 4:
         connect = SocketPacket(SocketType.CONNECT, "/")
         if parser is Parser.MSGPACK:

@@ -1,6 +1,6 @@
 """Check 10, Heartbeat: one heartbeat cycle of a session, timed against pingInterval and
 pingTimeout. Engine.IO 4: the server pings, the client pongs; Engine.IO 3: the reverse
-(§2.12)."""
+(engine.io-protocol spec: "Heartbeat")."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ async def check_heartbeat(plan: SessionPlan, hs: Handshake) -> CheckResult:
 
 def interval_late(hs: Handshake) -> float:
     """Seconds after the handshake past which an Engine.IO 4 ping is late: halfway into
-    pingTimeout (the client gives up at pingInterval + pingTimeout, §2.12)."""
+    pingTimeout (the client gives up at pingInterval + pingTimeout, engine.io-protocol spec:
+    "Heartbeat")."""
     return (hs.ping_interval + hs.ping_timeout / 2) / 1000
 
 

@@ -147,7 +147,7 @@ class Prober:
     async def close_session(
         self, path: str, eio: int, sid: str, client: httpx.AsyncClient | None = None
     ) -> Answer:
-        """POST a close packet on a polling session (§2.14)."""
+        """POST a close packet on a polling session (engine.io lib/socket.ts, ``onClose``)."""
         body = str(engineio.encode_payload([EnginePacket(EngineType.CLOSE)], eio))
         return await self.request("POST", path, self.query(eio, sid), body=body, client=client)
 

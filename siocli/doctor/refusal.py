@@ -94,7 +94,8 @@ def refusal(probe: Prober, path: str, exc: BaseException, *, upgrade: bool) -> R
 
 def _plain_request_answer(answer: Answer) -> bool:
     """An answer written by the server's plain-HTTP path to a WebSocket request: engine.io
-    answers real upgrade requests on the raw socket in text/html, never in JSON (§2.11), and
+    answers real upgrade requests on the raw socket in text/html, never in JSON (engine.io
+    lib/server.ts, ``Server.errorMessages``), and
     python-engineio says "Invalid websocket upgrade" / "Invalid transport" when the Upgrade
     header is missing. Either way the request arrived without its Upgrade header."""
     if answer.content_type.startswith("application/json") and answer.error_code is not None:

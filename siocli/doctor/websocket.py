@@ -105,7 +105,8 @@ class WebSocketOutcome:
 
 
 async def open_direct(probe: Prober, path: str, eio: int) -> WebSocketOutcome:
-    """A WebSocket-only session: the first message must be the open packet (§2.9)."""
+    """A WebSocket-only session: the first message must be the open packet (engine.io-protocol
+    spec: "Handshake")."""
     outcome = WebSocketOutcome(eio=eio)
     started = time.perf_counter()
     try:
@@ -141,7 +142,8 @@ async def open_direct(probe: Prober, path: str, eio: int) -> WebSocketOutcome:
 
 
 async def _upgrade(probe: Prober, path: str, eio: int) -> WebSocketOutcome:
-    """The upgrade as the JS client does it (§2.13): a polling session, a WebSocket
+    """The upgrade as the JS client does it (engine.io-protocol spec: "Upgrade"): a polling
+    session, a WebSocket
     with its sid, ``2probe`` → ``3probe``, then ``5``; then one exchange over it."""
     outcome = WebSocketOutcome(eio=eio)
     session = await probe.handshake(path, eio, keep=True)

@@ -1,8 +1,9 @@
 """JavaScript's string-to-number coercion, as the reference parsers apply it.
 
 The Node parsers read numbers with ``Number(text)`` and compare with ``==``, so they accept
-``" 6"``, ``"06"``, ``"0x6"`` and ``"1e1"`` where the spec says digits (PROTOCOL.md §2.5, §3.3,
-§7). siocli accepts what the reference accepts, and reports the form the spec forbids.
+``" 6"``, ``"06"``, ``"0x6"`` and ``"1e1"`` where the spec says digits (engine.io-parser 2.x
+``decodePayload``; socket.io-parser
+``decodeString``). siocli accepts what the reference accepts, and reports the form the spec forbids.
 """
 
 from __future__ import annotations

@@ -39,7 +39,8 @@ VIOLATION = Severity.VIOLATION
 WARNING = Severity.WARNING
 INFO = Severity.INFO
 
-_DEFAULT_PING_TIMEOUT = {3: 5000, 4: 20000}  # engine.io 3.2-4.x / >= 5 and 3.6 (§2.9)
+# engine.io 3.2-4.x / >= 5 and 3.6 (engine.io-protocol spec: "Handshake")
+_DEFAULT_PING_TIMEOUT = {3: 5000, 4: 20000}
 
 _MESSAGE = EngineType.MESSAGE
 
@@ -161,7 +162,7 @@ class Checker:
         first = not self._seen_packet
         self._seen_packet = True
         # After a client's close over polling, the server releases the pending GET with a
-        # noop (PROTOCOL.md §2.14): that one is expected.
+        # noop (engine.io lib/transports/polling.ts, ``onClose``): that one is expected.
         released = ptype is EngineType.NOOP and direction is S2C and transport is Transport.POLLING
         if self.closed and not released:
             findings.append(
@@ -663,7 +664,8 @@ class Checker:
         if (ns is None or ns.state != "connected") and not self._connected(name):
             findings.append(self._not_connected(direction, packet))
         if packet.id is not None:
-            # Ack ids are counted per socket (namespace) by the sender (PROTOCOL.md §3.7).
+            # Ack ids are counted per socket (namespace) by the sender (socket.io-protocol spec:
+            # "Acknowledgement").
             asked = self._open_acks.get((direction, name))
             if asked is None:
                 asked = self._open_acks[(direction, name)] = {}

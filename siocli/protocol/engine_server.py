@@ -10,7 +10,8 @@ Call order after every input: ``events_received()`` first (the layer above may a
 once: a Socket.IO 2.x server's implicit ``40`` then travels in the handshake response, as
 the reference does), then ``data_to_send()``.
 
-The HTTP answers follow the reference server (PROTOCOL.md §2.11): the order of the checks,
+The HTTP answers follow the reference server (engine.io lib/server.ts, ``verify`` and
+``Server.errors``): the order of the checks,
 the codes and messages of the JSON error bodies, 400/413/500 statuses.
 """
 
@@ -149,7 +150,7 @@ class WireSeen:
 EngineEvent = SessionOpened | MessageReceived | SessionUpgraded | SessionClosed | WireSeen
 
 
-# --- the reference's error answers (PROTOCOL.md §2.11) ------------------------------------------
+# --- the reference's error answers (engine.io lib/server.ts, Server.errorMessages) ------
 
 
 class _Error(enum.Enum):
@@ -294,7 +295,7 @@ class EngineServer:
         self._pending[session.sid] = session
 
     def close(self, sid: str, reason: str = "forced close") -> None:
-        """End a session from the server's side (PROTOCOL.md §2.14)."""
+        """End a session from the server's side (engine.io lib/socket.ts, ``close``)."""
         session = self.sessions.get(sid)
         if session is None:
             return
@@ -353,7 +354,8 @@ class EngineServer:
 
     def _refuse(self, request: HttpRequest, error: _Error) -> None:
         if request.upgrade:
-            # a refused upgrade gets the plain message, always 400 (PROTOCOL.md §2.11)
+            # a refused upgrade gets the plain message, always 400 (engine.io lib/server.ts,
+            # ``handleUpgrade``)
             self._outputs.append(WsReject(request.id, 400, error.value[1].encode()))
             return
         status = 403 if error is _Error.FORBIDDEN else 400
@@ -545,7 +547,7 @@ class EngineServer:
         self._packet(session, packet, Transport.WEBSOCKET, now)
 
     def _probe(self, session: _Session, conn: int, packet: EnginePacket) -> None:
-        # On the candidate, only 2probe and 5 are allowed (PROTOCOL.md §2.13).
+        # On the candidate, only 2probe and 5 are allowed (engine.io-protocol spec: "Upgrade").
         if packet.type is EngineType.PING and packet.data == "probe":
             session.probed = True
             self._outputs.append(WsSend(conn, "3probe"))
@@ -628,7 +630,8 @@ class EngineServer:
             session.next_ping = now + self.ping_interval / 1000
         elif ptype is EngineType.CLOSE:
             if transport is Transport.WEBSOCKET:
-                return  # the reference ignores it over WebSocket (PROTOCOL.md §2.14)
+                # the reference ignores it over WebSocket (engine.io lib/socket.ts, ``onPacket``)
+                return
             session.noop_due = True
             self._flush(session)
             self._end(session, "transport close")

@@ -1,14 +1,17 @@
-"""Engine.IO packets and polling payloads, revisions 3 and 4 (PROTOCOL.md §2).
+"""Engine.IO packets and polling payloads, revisions 3 and 4 (the engine.io-protocol spec: revision
+4 on its main branch, 3 on its ``v3`` branch).
 
 Bytes in, packets out; no I/O. Two framings exist for one packet:
 
 * a WebSocket message (:func:`decode_packet`, :func:`encode_packet`): text ``<type><data>``,
   or binary. Binary is the raw bytes of a message in revision 4, and a type byte followed by
-  the bytes in revision 3 (§2.3);
+  the bytes in revision 3 (engine.io-protocol spec: "Packet encoding");
 * an HTTP long-polling body of one or more packets (:func:`decode_payload`,
-  :func:`encode_payload`, :func:`split_payload`): ``\\x1e``-separated in revision 4 (§2.4),
-  ``<length>:<packet>`` with lengths in UTF-16 code units in revision 3 (§2.5), or the XHR2
-  binary framing of revision 3 (§2.6).
+  :func:`encode_payload`, :func:`split_payload`): ``\\x1e``-separated in revision 4
+  (engine.io-protocol spec: "HTTP long-polling"),
+  ``<length>:<packet>`` with lengths in UTF-16 code units in revision 3 (engine.io-protocol spec,
+  branch v3: "Payload"), or the XHR2
+  binary framing of revision 3 (engine.io-parser 2.x ``decodePayloadAsBinary``).
 
 Every decoder raises :class:`~siocli.protocol.errors.DecodeError` and nothing else.
 """
@@ -89,7 +92,8 @@ def decode_packet(data: str | bytes, eio: int = 4, *, trace: Trace | None = None
 
 def _decode_binary_packet(data: bytes, eio: int, trace: Trace | None) -> EnginePacket:
     if eio != 3:
-        # Revision 4: a binary frame is the raw bytes of a message, no type byte (§2.3).
+        # Revision 4: a binary frame is the raw bytes of a message, no type byte
+        # (engine.io-protocol spec: "Packet encoding").
         if trace is not None:
             trace.span(0, len(data), "binary", _binary_message(data))
         return EnginePacket(_MESSAGE, data)
@@ -120,7 +124,7 @@ def _note_binary_non_message(trace: Trace, ptype: EngineType) -> None:
 
 def _decode_base64_packet(text: str, eio: int, trace: Trace | None) -> EnginePacket:
     if eio == 3:
-        # Revision 3: b<type><base64> (§2.3).
+        # Revision 3: b<type><base64> (engine.io-protocol spec: "Packet encoding").
         ptype = _TYPE_BY_CHAR.get(text[1:2])
         if ptype is None:
             raise DecodeError("base64 packet without a type digit after 'b'", 1, _EXPECTED_TYPE)
@@ -216,7 +220,8 @@ def split_payload(
 
     The framing only: decode each piece with :func:`decode_packet`. Pieces before a framing
     error are yielded before the error is raised, as the reference server processes them
-    (§2.4). A revision 3 ``bytes`` body starting with 0x00 or 0x01 is an XHR2 binary
+    (engine.io-protocol spec: "HTTP long-polling"). A revision 3 ``bytes`` body starting with 0x00
+    or 0x01 is an XHR2 binary
     payload; other bytes are UTF-8 text.
     """
     if not isinstance(body, str):
@@ -315,7 +320,8 @@ def _split_v3_text(body: str, trace: Trace | None) -> Iterator[tuple[int, str]]:
 
 
 def _quirky_length(length_text: str, pos: int, trace: Trace | None) -> int:
-    # The reference reads the length with Number(): "06", " 6" and "0x6" all pass (§2.5).
+    # The reference reads the length with Number(): "06", " 6" and "0x6" all pass
+    # (engine.io-protocol spec, branch v3: "Payload").
     length = js_integer(length_text) if length_text else None
     if length is None:
         raise DecodeError(
@@ -429,7 +435,8 @@ def encode_payload(
 
     Revision 4 always gives text (binary as ``b<base64>``). Revision 3 gives length-prefixed
     text, or with ``binary`` (a client that did not ask for ``b64``) the XHR2 binary
-    framing when at least one packet carries bytes, as the reference does (§2.6).
+    framing when at least one packet carries bytes, as the reference does (engine.io-parser 2.x
+    ``decodePayloadAsBinary``).
     """
     packets = list(packets)
     if eio != 3:
@@ -469,7 +476,7 @@ def _binary_entry(packet: EnginePacket) -> bytes:
 
 
 def decode_handshake(data: str) -> Handshake:
-    """Parse the JSON data of an open packet (§2.9)."""
+    """Parse the JSON data of an open packet (engine.io-protocol spec: "Handshake")."""
     if not isinstance(data, str):
         raise DecodeError("handshake is binary data: it must be JSON text", 0, "a JSON object")
     try:

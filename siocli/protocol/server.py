@@ -6,7 +6,8 @@ out of ``events_received`` (:class:`ClientJoined`, :class:`ClientEvent`,
 :class:`ClientAck`, :class:`ClientLeft`). The application answers with :meth:`emit`,
 :meth:`ack` and :meth:`disconnect`; who may join which namespace is its ``authorize``.
 
-It behaves as the reference servers do (PROTOCOL.md §3.5-3.9): protocol 5 with explicit
+It behaves as the reference servers do (socket.io lib/client.ts and lib/namespace.ts; socket.io 2.x
+lib/client.js): protocol 5 with explicit
 CONNECTs, a socket id per namespace, ``{"message", "data"}`` refusals, a session closed on
 packets for namespaces not joined; protocol 4 (Engine.IO 3) with ``/`` joined at once, the
 namespace's query as auth, string refusals, such packets ignored.
@@ -315,7 +316,8 @@ class SocketServer:
         )
         self.clients[event.sid] = client
         if protocol == 4:
-            # Socket.IO 2.x joins every client to '/' at once (PROTOCOL.md §3.5).
+            # Socket.IO 2.x joins every client to '/' at once (socket.io 2.x lib/client.js,
+            # ``setup``).
             self._connect(client, "/", self._query_auth(event.query))
         else:
             self._join_by[event.sid] = now + self.connect_timeout
@@ -344,7 +346,8 @@ class SocketServer:
             else:
                 packet = client.assembler.receive_binary(data)
         except DecodeError as exc:
-            # socket.io 2.x ignores unknown packet types; everything else closes (§3.9)
+            # socket.io 2.x ignores unknown packet types; everything else closes (socket.io 2.x
+            # lib/client.js)
             if client.protocol == 4 and "unknown Socket.IO packet type" in exc.reason:
                 return
             client.assembler.reset()
@@ -368,7 +371,7 @@ class SocketServer:
             self._connect(client, namespace, auth)
             return
         if namespace not in client.sockets:
-            if client.protocol == 5:  # §3.5
+            if client.protocol == 5:  # socket.io-protocol spec: "Connection to a namespace"
                 self._broke(client, f"a {ptype.name} on {namespace}, a namespace it has not joined")
             return
         if ptype is SocketType.DISCONNECT:

@@ -101,7 +101,8 @@ ENGINE_TRANSITIONS: dict[tuple[EngineState, str], EngineState] = {
     (_E.PAUSING, "upgrade"): _E.OPEN,
     **{(state, "close"): _E.CLOSED for state in (_E.OPENING, _E.OPEN, _E.PROBING, _E.PAUSING)},
 }
-"""Engine.IO session states: (state, what happened) -> next state (PROTOCOL.md §2.13-2.14)."""
+"""Engine.IO session states: (state, what happened) -> next state (engine.io-protocol spec:
+"Upgrade"; engine.io lib/socket.ts, ``onClose``)."""
 
 NAMESPACE_TRANSITIONS: dict[tuple[NamespaceState, str], NamespaceState] = {
     (_N.DISCONNECTED, "connect"): _N.CONNECTING,
@@ -113,7 +114,7 @@ NAMESPACE_TRANSITIONS: dict[tuple[NamespaceState, str], NamespaceState] = {
     (_N.CONNECTED, "emit"): _N.CONNECTED,
     (_N.CONNECTED, "ack"): _N.CONNECTED,
 }
-"""Namespace states per Socket.IO socket (PROTOCOL.md §3.5-3.7)."""
+"""Namespace states per Socket.IO socket (socket.io-protocol spec: "Exchange protocol")."""
 
 
 def state_diagram() -> str:
@@ -426,11 +427,14 @@ class ClientSession:
             return
         socket = self._sockets.setdefault(namespace, _Socket())
         if self.protocol == 4 and namespace == "/" and socket.state is not _N.DISCONNECTED:
-            return  # the server connects every client to '/' by itself (PROTOCOL.md §3.5)
+            # the server connects every client to '/' by itself (socket.io 2.x lib/client.js,
+            # ``setup``)
+            return
         self._advance_namespace(socket, "connect", namespace, "connect to")
         if self.protocol == 4:
             if namespace == "/":
-                return  # the server connects every client to '/' (PROTOCOL.md §3.5)
+                # the server connects every client to '/' (socket.io 2.x lib/client.js, ``setup``)
+                return
             wire_name = namespace + ("?" + urlencode(_query_values(auth)) if auth else "")
             self._send_socket(SocketPacket(SocketType.CONNECT, wire_name))
         else:
@@ -480,7 +484,8 @@ class ClientSession:
                 if socket.state is NamespaceState.CONNECTED:
                     self.disconnect(namespace)
         if self.transport is Transport.POLLING and self.state is not EngineState.OPENING:
-            # Polling ends with a close packet; over WebSocket the close frame says it (§2.14).
+            # Polling ends with a close packet; over WebSocket the close frame says it (engine.io
+            # lib/socket.ts, ``onClose``).
             self._send_engine(EnginePacket(EngineType.CLOSE))
         elif self.transport is Transport.WEBSOCKET:
             self._requests.append(WebSocketClose(1000))
@@ -638,7 +643,8 @@ class ClientSession:
             )
             return
         if self._next_ping is not None and now >= self._next_ping:
-            # Engine.IO 3: the client pings every pingInterval (PROTOCOL.md §2.12).
+            # Engine.IO 3: the client pings every pingInterval (engine.io-protocol spec, branch v3:
+            # "Heartbeat").
             assert self.handshake is not None
             self._send_engine(EnginePacket(EngineType.PING))
             self._next_ping = now + self.handshake.ping_interval / 1000
@@ -732,7 +738,8 @@ class ClientSession:
         self._ping_deadline = now + (hs.ping_interval + hs.ping_timeout) / 1000
 
     def _follow_revision(self, body: str | bytes) -> None:
-        # A socket.io 2.x server ignores EIO=4 and answers `<length>:0{...}` (§2.5).
+        # A socket.io 2.x server ignores EIO=4 and answers `<length>:0{...}` (engine.io-protocol
+        # spec, branch v3: "Payload").
         head = body[:8] if isinstance(body, str) else body[:8].decode("latin-1")
         digits = head.split(":", 1)[0]
         if self.eio == 4 and ":" in head and digits.isdigit():
@@ -754,7 +761,7 @@ class ClientSession:
             self._polling_get = True
             self._requests.append(HttpGet(self._session_query(Transport.POLLING)))
 
-    # --- upgrade (PROTOCOL.md §2.13) ------------------------------------------------------
+    # --- upgrade (engine.io-protocol spec: "Upgrade") -----------------------------------
 
     def _receive_probe_answer(self, packet: EnginePacket) -> None:
         if (

@@ -1,15 +1,18 @@
-"""Socket.IO packets, protocols 4 (Socket.IO 2.x) and 5 (3.x/4.x) (PROTOCOL.md §3).
+"""Socket.IO packets, protocols 4 (Socket.IO 2.x) and 5 (3.x/4.x) (the socket.io-protocol spec:
+protocol 5 on its main branch, 4 on its ``v4`` branch).
 
-The grammar is the same in both (§3.2)::
+The grammar is the same in both (socket.io-protocol spec: "Packet encoding")::
 
     packet    = type [ count "-" ] [ namespace "," ] [ ack-id ] [ json ]
 
 :func:`decode_packet` reads it the way the reference parser does (socket.io-parser 4.2.7
 for protocol 5, 3.4.5 for protocol 4): it accepts what the reference accepts and raises
 :class:`DecodeError` where the reference throws. Where the reference is more lenient than the
-written spec (§3.3-3.4), it accepts and, when given a :class:`Trace`, says so in a finding.
+written spec (socket.io-parser ``decodeString`` and ``isPayloadValid``), it accepts and, when given
+a :class:`Trace`, says so in a finding.
 
-Binary attachments (§3.8): :func:`deconstruct` and :func:`encode` for sending,
+Binary attachments (socket.io-protocol spec: "Packet encoding"; socket.io-parser lib/binary.ts):
+:func:`deconstruct` and :func:`encode` for sending,
 :func:`reconstruct` and :class:`PacketAssembler` for receiving.
 """
 
@@ -44,7 +47,8 @@ MAX_ATTACHMENTS = 10
 RESERVED_EVENTS = frozenset(
     ("connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener")
 )
-"""Event names a protocol 5 parser refuses (socket.io-parser >= 4.2.4, §3.4)."""
+"""Event names a protocol 5 parser refuses (socket.io-parser >= 4.2.4, socket.io-parser
+``isPayloadValid``)."""
 
 _TYPES = tuple(SocketType)
 _TYPE_BY_CHAR = {str(t.value): t for t in SocketType}
@@ -54,7 +58,8 @@ _TYPE_MEANINGS = tuple(
     tuple(f'Socket.IO "{t.label(protocol)}" packet type' for t in SocketType) for protocol in (5, 4)
 )
 _DIGITS = frozenset("0123456789")
-# The reference reads an ack id while `Number(c) == c`: digits, and JavaScript blanks (§3.3).
+# The reference reads an ack id while `Number(c) == c`: digits, and JavaScript blanks
+# (socket.io-parser ``decodeString``).
 _ID_CHARS = _DIGITS | JS_BLANK
 _MAX_SAFE_INTEGER = 2**53 - 1
 _EXPECTED_TYPE = "a packet type digit 0-6"
@@ -362,7 +367,8 @@ def _never(data: Any) -> bool:
     return False
 
 
-# Payload validity by protocol, then type (§3.4): [v5 rules, v4 rules][type](data).
+# Payload validity by protocol, then type (socket.io-parser ``isPayloadValid``): [v5 rules, v4
+# rules][type](data).
 _PAYLOAD_RULES: tuple[tuple[Any, ...], tuple[Any, ...]] = (
     (
         _is_dict,  # CONNECT: plain object
@@ -456,7 +462,8 @@ def _note_ack_without_id(trace: Trace) -> None:
 
 
 def encode_packet(packet: SocketPacket) -> str:
-    """Encode a packet as text, exactly as socket.io-parser does (§3.2).
+    """Encode a packet as text, exactly as socket.io-parser does (socket.io-protocol spec: "Packet
+    encoding").
 
     ``data`` must be JSON-serialisable: binary values belong in attachments (see
     :func:`encode`, which does that for you).
@@ -470,7 +477,8 @@ def encode(packet: SocketPacket) -> list[str | bytes]:
 
     ``bytes`` values anywhere in ``data`` become placeholders ``{"_placeholder":true,
     "num":N}`` (depth first, in order, as the reference numbers them), and EVENT/ACK become
-    BINARY_EVENT/BINARY_ACK with the right count (§3.8).
+    BINARY_EVENT/BINARY_ACK with the right count (socket.io-protocol spec: "Packet encoding";
+    socket.io-parser lib/binary.ts).
     """
     ptype, namespace, data, ack_id, _ = packet
     if data is None:
@@ -528,7 +536,8 @@ def encode_message(
     messages: list[str | bytes] = ["4" + header]
     for attachment in attachments:
         assert isinstance(attachment, bytes)
-        # Engine.IO 3 frames binary with a type byte; 4 sends the bytes alone (§2.3).
+        # Engine.IO 3 frames binary with a type byte; 4 sends the bytes alone (engine.io-protocol
+        # spec: "Packet encoding").
         messages.append(attachment if eio != 3 else b"\x04" + attachment)
     return messages
 
@@ -573,7 +582,8 @@ def _payload_text(data: Any, attachments: list[bytes] | None) -> str:
 
 
 def reconstruct(data: Any, attachments: Sequence[bytes], *, offset: int = 0) -> Any:
-    """Replace placeholders by their attachments, matched by ``num`` (§3.8).
+    """Replace placeholders by their attachments, matched by ``num`` (socket.io-protocol spec:
+    "Packet encoding"; socket.io-parser lib/binary.ts).
 
     Returns new containers; ``data`` is left as it was. A placeholder whose ``num`` is not
     an attachment index raises :class:`DecodeError` ("illegal attachments"); ``offset`` is
@@ -630,7 +640,8 @@ def _text_under_msgpack(offset: int = 0) -> DecodeError:
 
 
 class PacketAssembler:
-    """Reassembles binary packets from the messages of one Engine.IO session (§3.8).
+    """Reassembles binary packets from the messages of one Engine.IO session (socket.io-protocol
+    spec: "Packet encoding"; socket.io-parser lib/binary.ts).
 
     Feed every Socket.IO message in order: text to :meth:`receive_text`, binary to
     :meth:`receive_binary`. Each returns the complete packet when there is one, else
@@ -646,7 +657,8 @@ class PacketAssembler:
         self.protocol = protocol
         self.parser = parser
         self._msgpack = parser is Parser.MSGPACK
-        # Protocol 4 (Socket.IO 2.x) lets an event take a reserved name (§3.4).
+        # Protocol 4 (Socket.IO 2.x) lets an event take a reserved name (socket.io-parser
+        # ``isPayloadValid``).
         self._reserved = RESERVED_EVENTS if protocol == 5 else frozenset()
         self._header: SocketPacket | None = None
         self._attachments: list[bytes] = []

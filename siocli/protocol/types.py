@@ -30,7 +30,8 @@ __all__ = [
 
 
 class EngineType(enum.IntEnum):
-    """Engine.IO packet types (PROTOCOL.md §2.1); the same in revisions 3 and 4."""
+    """Engine.IO packet types (engine.io-protocol spec: "Packet encoding"); the same in revisions 3
+    and 4."""
 
     OPEN = 0
     CLOSE = 1
@@ -47,7 +48,7 @@ class EngineType(enum.IntEnum):
 
 
 class SocketType(enum.IntEnum):
-    """Socket.IO packet types (PROTOCOL.md §3.1). Type 4 is ERROR in protocol 4."""
+    """Socket.IO packet types (socket.io-protocol spec: "Format"). Type 4 is ERROR in protocol 4."""
 
     CONNECT = 0
     DISCONNECT = 1
@@ -98,13 +99,15 @@ class Parser(str, enum.Enum):
 
 
 def socket_protocol(eio: int) -> int:
-    """The Socket.IO protocol that travels over Engine.IO revision ``eio`` (PROTOCOL.md §1)."""
+    """The Socket.IO protocol that travels over Engine.IO revision ``eio`` (socket.io-protocol
+    spec: "History")."""
     return 4 if eio == 3 else 5
 
 
 class EnginePacket(NamedTuple):
     """One Engine.IO packet. ``data`` is text, or bytes for a binary message; "" when absent
-    (the wire does not tell "no data" from "empty data", PROTOCOL.md §2.2)."""
+    (the wire does not tell "no data" from "empty data": engine.io-protocol spec, "Packet
+    encoding")."""
 
     type: EngineType
     data: str | bytes = ""
@@ -148,7 +151,8 @@ class SocketPacket(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Handshake:
-    """The data of the server's open packet (PROTOCOL.md §2.9). Times are in milliseconds;
+    """The data of the server's open packet (engine.io-protocol spec: "Handshake"). Times are in
+    milliseconds;
     ``max_payload`` is ``None`` for servers older than engine.io 6.2."""
 
     sid: str

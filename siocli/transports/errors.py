@@ -83,7 +83,8 @@ def error_message(body: str) -> tuple[str | None, object]:
 def hint_for_http(
     status: int, message: str | None, code: object, eio: str | None = None
 ) -> str | None:
-    """The fix people need for the reference server's error answers (PROTOCOL.md §2.11);
+    """The fix people need for the reference server's error answers (engine.io lib/server.ts,
+    ``Server.errorMessages``);
     ``eio``: the revision the request asked for."""
     if status == 404:
         return "wrong handshake path? the default is /socket.io/; set it with --path"

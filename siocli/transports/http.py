@@ -82,7 +82,8 @@ async def post(
 
 
 def http_error(status: int, text: str, target: Target) -> TransportError:
-    """An HTTP error answer, with the server's JSON body read (§2.11)."""
+    """An HTTP error answer, with the server's JSON body read (engine.io lib/server.ts,
+    ``Server.errorMessages``)."""
     message, code = error_message(text)
     what = f"HTTP {status}"
     if message:

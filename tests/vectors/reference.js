@@ -142,7 +142,7 @@ function sync(fn) {
 }
 
 /**
- * Strict XHR2 framing (PROTOCOL.md §2.6): the entries of the body, or a quirk message when
+ * Strict XHR2 framing (engine.io-parser 2.2.1 lib/index.js, decodePayloadAsBinary): the entries of the body, or a quirk message when
  * the body needs a reference leniency to be read at all.
  */
 function xhr2Entries(body) {
