@@ -16,7 +16,7 @@ SKIP = {".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_ca
 # ``decodePayloadAsBinary``) points at notes nobody else
 # has. The vectors' "section" labels are labels, not citations.
 SECTION = re.compile(r"§\s?\d")
-RFC_BEFORE = re.compile(r"RFC ?\d{3,5},? ?$")
+RFC_BEFORE = re.compile(r"(RFC ?)?\d{3,5},? ?$")  # an RFC number, maybe on the line before
 
 
 def _files() -> list[Path]:
