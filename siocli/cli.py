@@ -284,12 +284,16 @@ def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
         if not sep:
             raise click.BadParameter(f"{item!r}: expected k=v", param_hint="--query")
         queries.append((key, value))
+    headers = list(params["headers"])
+    url, basic = _credentials(params["url"])
+    if basic is not None and not any(n.lower() == "authorization" for n, _ in headers):
+        headers.append(("Authorization", basic))
     connect = ConnectOptions(
-        url=params["url"],
+        url=url,
         path=params["path"],
         transport=params["transport"],
         eio=None if params["eio"] == "auto" else int(params["eio"]),
-        headers=tuple(params["headers"]),
+        headers=tuple(headers),
         query=tuple(queries),
         timeout=params["timeout"],
         insecure=params["insecure"],
@@ -319,6 +323,32 @@ def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
         redact=not params["no_redact"],
         no_color=click.get_current_context().obj["no_color"],
     )
+
+
+_MISSING_COLON = re.compile(r"(?i)(https?|wss?)(?::/?(?!/)|//)(?=[^/])")
+"""``http//host``, ``http:/host``, ``http:host``: a scheme that lost its ``://``."""
+
+
+def _credentials(url: str) -> tuple[str, str | None]:
+    """``url`` without its ``user:password@``, and those as a Basic Authorization header
+    (as curl sends them): kept out of what is printed and recorded, not dropped."""
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    if "://" not in url:
+        typo = _MISSING_COLON.match(url)
+        if typo is not None:
+            meant = f"{typo.group(1)}://{url[typo.end() :]}"
+            raise click.BadParameter(f"{url!r}: did you mean {meant!r}?", param_hint="URL")
+        return url, None
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    import base64
+
+    pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+    netloc = parts.netloc.rpartition("@")[2]
+    basic = "Basic " + base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    return urlunsplit(parts._replace(netloc=netloc)), basic
 
 
 _LIVE_PARAMS = (
@@ -488,6 +518,13 @@ Examples:
 @parser_option(None)
 @auth_option("CONNECT payload, for recordings whose auth was redacted.")
 @header_option("HTTP header on every request (repeatable).")
+@click.option(
+    "--query",
+    "queries",
+    multiple=True,
+    metavar="K=V",
+    help="Query parameter on every request, over the recording's (give again what it redacted).",
+)
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False))
 @click.option("--fast", is_flag=True, help="Do not wait the recorded time between steps.")
@@ -556,7 +593,14 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     import asyncio
 
     from .render import replay as render
-    from .replay import ReplayRun, needs_auth, parse_ignore, replay_all, replay_status
+    from .replay import (
+        ReplayRun,
+        needs_auth,
+        parse_ignore,
+        redacted_query,
+        replay_all,
+        replay_status,
+    )
 
     for spec in kwargs["ignores"]:
         try:
@@ -569,9 +613,22 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         if kwargs[name]:
             raise click.UsageError(f"--{name} goes with --serve")
     auth = kwargs["auth"]
+    queries = []
+    for item in kwargs["queries"]:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{item!r}: expected k=v", param_hint="--query")
+        queries.append((key, value))
     recordings = _load_recordings(kwargs["recordings"], kwargs["parser"])
     _check_ignores(kwargs["ignores"], recordings)
     for recording in recordings:
+        missing = redacted_query(recording, tuple(queries))
+        if missing and not kwargs["serve"]:
+            raise CommandError(
+                ExitStatus.USAGE,
+                f"{recording.name}: the recorded query parameter(s) {', '.join(missing)} were "
+                "redacted; give them with --query K=V (or record with --no-redact)",
+            )
         if auth is None and needs_auth(recording):
             raise CommandError(
                 ExitStatus.USAGE,
@@ -586,6 +643,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         eio=None if kwargs["eio"] == "auto" else int(kwargs["eio"]),
         auth=auth,
         headers=tuple(kwargs["headers"]),
+        query=tuple(queries),
         insecure=kwargs["insecure"],
         cacert=kwargs["cacert"],
         fast=kwargs["fast"],

@@ -61,6 +61,7 @@ __all__ = [
     "handshake_of",
     "needs_auth",
     "parse_ignore",
+    "redacted_query",
     "replay",
     "replay_all",
     "replay_status",
@@ -428,6 +429,7 @@ class ReplayRun:
     eio: int | None = None
     auth: dict[str, Any] | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    query: tuple[tuple[str, str], ...] = ()
     insecure: bool = False
     cacert: str | None = None
     fast: bool = False
@@ -448,17 +450,30 @@ def needs_auth(recording: Recording) -> bool:
     )
 
 
+def redacted_query(recording: Recording, given: tuple[tuple[str, str], ...] = ()) -> list[str]:
+    """The query parameters the recording redacted and ``given`` (``--query``) lacks."""
+    recorded = (recording.header.get("options") or {}).get("query") or {}
+    names = {k for k, _ in given}
+    return [k for k, v in recorded.items() if v == REDACTED and k not in names]
+
+
 def _options_for(recording: Recording, run: ReplayRun) -> ReplayOptions:
     recorded = recording.header.get("options") or {}
     headers = {k: v for k, v in (recorded.get("headers") or {}).items() if v != REDACTED}
     headers.update(dict(run.headers))
+    # the recorded query, what was redacted given again with --query
+    query = {k: str(v) for k, v in (recorded.get("query") or {}).items() if v != REDACTED}
+    query.update(dict(run.query))
     connect = ConnectOptions(
         url=run.url or str(recording.header.get("url", "")),
         path=run.path or recorded.get("path") or "/socket.io/",
         transport=run.transport or recorded.get("transport") or "auto",
-        eio=run.eio if run.eio is not None else recording.eio,
+        # --eio auto (the default): the recorded revision, but from Engine.IO 4 the client
+        # follows a Socket.IO 2.x server down to 3, as connect does
+        eio=run.eio if run.eio is not None else (None if recording.eio == 4 else 3),
         parser=recording.parser,
         headers=tuple(headers.items()),
+        query=tuple(query.items()),
         timeout=max(run.timeout, 5.0),
         insecure=run.insecure,
         cacert=run.cacert,

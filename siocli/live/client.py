@@ -33,7 +33,15 @@ from ..transports.errors import (
     TransportError,
 )
 from ..wire import WireMessage
-from .hints import close_hint, parser_mismatch, refused_payload, rejection_hint, silence_hint
+from .hints import (
+    close_hint,
+    parser_mismatch,
+    payload_size,
+    refused_payload,
+    rejection_hint,
+    silence_hint,
+    too_big_hint,
+)
 
 __all__ = ["LiveClient", "LiveOptions", "backoff"]
 
@@ -88,6 +96,7 @@ class LiveClient:
     recovered: dict[str, bool] = field(default_factory=dict)
     # called after a reconnection has joined the namespaces again (listen re-sends --emit)
     on_rejoined: Callable[[LiveClient], None] | None = None
+    largest_sent: int = 0  # bytes (about) of the largest emit: was it over maxPayload?
 
     @property
     def namespaces(self) -> list[str]:
@@ -177,7 +186,7 @@ class LiveClient:
                     ExitStatus.NAMESPACE_REJECTED,
                     f"the server refused {event.namespace}: {event.message}"
                     + (f" (data: {_json(event.data)})" if event.data is not None else ""),
-                    rejection_hint(event),
+                    rejection_hint(event, self.session.eio),
                 )
         self.print_queued()  # what came with the answers (the open, a welcome), now
 
@@ -322,7 +331,11 @@ class LiveClient:
         message = f"the session ended: {event.reason}" + (
             f" ({event.detail})" if event.detail else ""
         )
-        hint = failure.hint if failure is not None else close_hint(event)
+        handshake = self.session.handshake
+        max_payload = handshake.max_payload if handshake is not None else None
+        hint = too_big_hint(event, self.largest_sent, max_payload) or (
+            failure.hint if failure is not None else close_hint(event, max_payload)
+        )
         status = ExitStatus.TIMEOUT if event.reason == "ping timeout" else ExitStatus.SERVER_ERROR
         raise CommandError(status, message, hint)
 
@@ -343,6 +356,7 @@ class LiveClient:
         self, event: str, args: list[Any], namespace: str | None = None, ack: bool = False
     ) -> int | None:
         namespace = namespace or self.main_namespace
+        self.largest_sent = max(self.largest_sent, payload_size(args))
         return self.act(self.session.emit, event, *args, namespace=namespace, ack=ack)
 
     async def wait_ack(self, namespace: str, ack_id: int, timeout: float) -> AckMessage:

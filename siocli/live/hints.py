@@ -20,9 +20,11 @@ __all__ = [
     "USES_MSGPACK",
     "close_hint",
     "parser_mismatch",
+    "payload_size",
     "refused_payload",
     "rejection_hint",
     "silence_hint",
+    "too_big_hint",
 ]
 
 USES_MSGPACK = "this server looks like it uses the MessagePack parser: add --parser msgpack"
@@ -31,13 +33,17 @@ USES_DEFAULT = (
 )
 
 
-def rejection_hint(event: NamespaceRejected) -> str | None:
+def rejection_hint(event: NamespaceRejected, eio: int | None = None) -> str | None:
+    """``eio``: the session's revision; only a Socket.IO 2.x server (Engine.IO 3) reads
+    the auth from the namespace's query, so only to one is that said."""
     if event.message in NO_NAMESPACE:
         return (
             "the server has no such namespace (the URL's path is the namespace; the "
             "handshake path is --path)"
         )
-    return "check --auth (Socket.IO 2.x servers read it from the namespace's query)"
+    if eio == 3:
+        return "check --auth (a Socket.IO 2.x server reads it from the namespace's query)"
+    return "check --auth (the CONNECT payload the server's middleware reads)"
 
 
 def refused_payload(event: Closed) -> bool:
@@ -47,9 +53,57 @@ def refused_payload(event: Closed) -> bool:
     return any(f"code {code}" in detail for code in (1002, 1007, 1009))
 
 
-def close_hint(event: Closed) -> str | None:
+def payload_size(args: list[object]) -> int:
+    """About how many bytes ``args`` take on the wire (binary counted as its length)."""
+    size = 0
+    for arg in args:
+        if isinstance(arg, (bytes, bytearray)):
+            size += len(arg)
+        elif isinstance(arg, str):
+            size += len(arg.encode("utf-8"))
+        elif isinstance(arg, (list, dict)):
+            import json
+
+            size += len(json.dumps(arg, default=lambda b: "x" * len(b)))
+        else:
+            size += 8
+    return size
+
+
+_LIKELY_LIMIT = 1_000_000
+"""socket.io 3+/python-socketio's default maxHttpBufferSize: sent past it, a failure is
+likely the limit (socket.io 2.x's default is 100 MB, often lowered to this)."""
+
+
+def too_big_hint(event: Closed, sent: int, max_payload: int | None) -> str | None:
+    """The session ended the way servers end one whose message was over their maxPayload:
+    a WebSocket closed with 1009 (RFC 6455 §7.4.1: too big; socket.io 2.x's ws), or
+    python-socketio's plain close; socket.io 2.x resets the connection of a POST over
+    maxHttpBufferSize, python-socketio answers it 400; socket.io 4's 413 has its own hint."""
     detail = event.detail or ""
-    if event.reason == "ping timeout" and NEVER_PINGED in detail:
+    limit = max_payload or _LIKELY_LIMIT
+    if "code 1009" in detail:
+        return (
+            f"the server closed the WebSocket with 1009 (message too big): an emit of about "
+            f"{sent} bytes is over its maxPayload ({limit} bytes here; python-socketio: "
+            "max_http_buffer_size, socket.io: maxHttpBufferSize): send less per message, or "
+            "raise it on the server"
+        )
+    if event.reason in ("transport error", "transport close") and sent >= limit:
+        return (
+            f"an emit of about {sent} bytes may be over the server's maxPayload: socket.io 2.x "
+            "resets the connection of a POST over maxHttpBufferSize; python-socketio "
+            "(max_http_buffer_size) answers such a POST with HTTP 400 and closes such a "
+            "WebSocket: send less per message, or raise it on the server"
+        )
+    return None
+
+
+def close_hint(event: Closed, max_payload: int | None = None) -> str | None:
+    """``max_payload``: the handshake's; only Engine.IO 4 servers (socket.io >= 4.0.0's
+    engine.io 6.2) send it, so with one the server is no Socket.IO 2.x."""
+    detail = event.detail or ""
+    if event.reason == "ping timeout" and NEVER_PINGED in detail and max_payload is None:
         return (
             "a Socket.IO 2.x server? It speaks Engine.IO 3, where the client pings: use "
             "--eio 3, or --eio auto (the default) to follow the server"

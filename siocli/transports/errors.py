@@ -97,6 +97,8 @@ def hint_for_http(
         )
     if code == 1 or says(message, UNKNOWN_SESSION):
         return STICKY_HINT
+    if says(message, NOT_AN_ACCEPTED_ORIGIN):
+        return ORIGIN_HINT
     if code == 0:
         return "the server does not offer this transport; try --transport polling or websocket"
     if status == 413:
@@ -106,12 +108,24 @@ def hint_for_http(
         )
     if status == 403:
         return (
-            "the server refused the request (its allowRequest, origin or auth check; "
+            "the server refused the request: its Origin check (an -H 'Origin: ...' its "
+            "cors_allowed_origins / cors.origin does not allow; python-socketio answers a "
+            "refused WebSocket Origin with a bare 403), its allowRequest or auth check; "
             "python-socketio also answers 403 to an upgrade that reached an instance that "
-            "does not know the session: sticky sessions?)"
+            "does not know the session: sticky sessions?"
         )
     return None
 
+
+NOT_AN_ACCEPTED_ORIGIN = ("not an accepted origin", "Not an accepted origin")
+"""python-engineio's 400 to a request whose Origin its cors_allowed_origins refuses (older
+releases: "Not an accepted origin.", newer: "ORIGIN is not an accepted origin.")."""
+
+ORIGIN_HINT = (
+    "the server refused the request's Origin header (its CORS check: python-socketio's "
+    "cors_allowed_origins, socket.io's cors.origin or allowRequest): send an allowed origin "
+    "with -H 'Origin: https://...', or allow this one on the server"
+)
 
 STICKY_HINT = (
     "requests of one session reached different server instances: enable sticky sessions "

@@ -18,7 +18,7 @@ import uvicorn
 options = json.loads(sys.argv[1] if len(sys.argv) > 1 else "{}")
 sio = socketio.AsyncServer(
     async_mode="asgi",
-    cors_allowed_origins="*",
+    cors_allowed_origins=options.get("origins", "*"),  # a list: only those Origins
     ping_interval=options.get("pingInterval", 25000) / 1000,
     ping_timeout=options.get("pingTimeout", 20000) / 1000,
     max_http_buffer_size=options.get("maxHttpBufferSize", 1_000_000),
