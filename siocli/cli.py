@@ -101,6 +101,12 @@ def parser_option(default: str | None) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per Engine.IO packet.")
 @click.option("--full", is_flag=True, help="Do not elide long payloads.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any finding is a protocol violation.")
+@click.option(
+    "--explain",
+    metavar="CODE",
+    help="Explain a finding code (severity, meaning, what it rests on) and exit; "
+    "the whole catalogue is docs/findings.md.",
+)
 @click.pass_context
 def decode(
     ctx: click.Context,
@@ -114,6 +120,7 @@ def decode(
     as_json: bool,
     full: bool,
     strict: bool,
+    explain: str | None,
 ) -> None:
     """Explain Engine.IO/Socket.IO wire messages, byte by byte, and flag protocol mistakes.
 
@@ -123,6 +130,8 @@ def decode(
     (pcap, pcapng: tcpdump, Wireshark). '-' reads stdin.
     Without arguments, siocli reads stdin, or waits for you to paste.
     """
+    if explain is not None:
+        ctx.exit(int(_explain(explain)))
     from .decode import DecodeOptions, run_decode
     from .render.console import make_console
 
@@ -147,6 +156,22 @@ def decode(
         console=lambda: make_console(no_color=ctx.obj["no_color"]),
     )
     ctx.exit(int(status))
+
+
+def _explain(code: str) -> ExitStatus:
+    """``decode --explain CODE``: one entry of the findings catalogue."""
+    from .protocol.findings import CATALOGUE, close_matches
+
+    entry = CATALOGUE.get(code.strip())
+    if entry is None:
+        matches = close_matches(code.strip())
+        raise CommandError(
+            ExitStatus.USAGE,
+            f"no finding has the code {code!r}",
+            f"did you mean {', '.join(matches)}?" if matches else "docs/findings.md lists them all",
+        )
+    sys.stdout.write(entry.explain())
+    return ExitStatus.OK
 
 
 EPILOG_CONNECT = """\b
