@@ -104,7 +104,7 @@ def test_entries_say_something() -> None:
 
 def test_docs_findings_md_is_up_to_date() -> None:
     text = (ROOT / "docs" / "findings.md").read_text("utf-8")
-    assert text == markdown(), "python -m siocli.protocol.findings > docs/findings.md"
+    assert text == markdown(), "python -m siocli.render.findings > docs/findings.md"
     for code in CATALOGUE:
         assert f"`{code}`" in text
 

@@ -4,7 +4,7 @@ behaviour it rests on.
 
 ``tests/test_findings_catalogue.py`` reads the source and proves that every code emitted is
 here, with the same severities and modules (and that nothing here is emitted nowhere);
-``docs/findings.md`` is generated from this table (``python -m siocli.protocol.findings``)
+``docs/findings.md`` is generated from this table (``python -m siocli.render.findings``)
 and tested to be up to date; ``siocli decode --explain CODE`` prints one entry. A new
 finding: add its entry here, then regenerate docs/findings.md.
 """
@@ -737,7 +737,7 @@ def markdown() -> str:
         "# Findings",
         "",
         "Every finding `siocli decode` (and the live commands' `-v`) can report, generated from",
-        "`siocli/protocol/findings.py` by `python -m siocli.protocol.findings > docs/findings.md`.",
+        "`siocli/protocol/findings.py` by `python -m siocli.render.findings > docs/findings.md`.",
         "`siocli decode --explain CODE` prints one entry. Severities: **violation** breaks the",
         "protocol as written or as the reference enforces it (`--strict` exits 1), **warning** is",
         "legal but suspicious or accepted only by a lenient reference, **info** is worth knowing.",
@@ -751,9 +751,3 @@ def markdown() -> str:
         cells = (f"`{entry.code}`", severity, entry.summary, entry.basis, sources)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":
-    import sys
-
-    sys.stdout.write(markdown())
