@@ -708,7 +708,7 @@ _ENTRIES = (
         (INFO,),
         ("captures/pcap.py",),
         "A WebSocket closed in the capture: who, the code and the reason.",
-        "RFC 6455 §5.5.1 and §7.4.",
+        "RFC 6455 §5.5.1 and RFC 6455 §7.4.",
     ),
     Entry(
         "websocket.masking",
