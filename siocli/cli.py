@@ -770,6 +770,13 @@ Examples:
     show_default=True,
     help="Sessions to open for the sticky-session check.",
 )
+@click.option(
+    "--origin",
+    metavar="ORIGIN",
+    help="Check as a page of ORIGIN would connect (an Origin header on every request, the "
+    "WebSocket's included): a server's CORS check refuses browsers that siocli, sending no "
+    "Origin, passes. Same as -H 'Origin: ORIGIN'.",
+)
 @click.pass_context
 def doctor(ctx: click.Context, **kwargs: Any) -> None:
     """Explain why a Socket.IO connection fails: reach, path, protocol, handshake, polling,
@@ -778,6 +785,11 @@ def doctor(ctx: click.Context, **kwargs: Any) -> None:
     from .doctor import run_doctor
 
     sessions = kwargs.pop("sessions")
+    origin = kwargs.pop("origin")
+    if origin is not None:
+        if any(name.lower() == "origin" for name, _ in kwargs["headers"]):
+            raise click.UsageError("--origin and -H 'Origin: ...' say the same: give one")
+        kwargs["headers"] = (*kwargs["headers"], ("Origin", origin))
     for name in ("record", "no_redact", "reconnect", "quiet"):
         if kwargs.get(name):
             option = "--" + name.replace("_", "-")

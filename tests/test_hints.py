@@ -181,3 +181,42 @@ def test_credentials_in_the_url_are_sent_as_basic_auth_and_never_recorded(
     assert f"authorization: basic {expected}".lower() in requests[0].decode().lower()
     assert "s3cret" not in result.stderr + result.stdout
     assert "s3cret" not in recording.read_text(encoding="utf-8")
+
+
+# --- doctor --------------------------------------------------------------------------------
+
+
+def test_doctor_does_not_blame_the_event_loop_of_a_server_that_was_killed() -> None:
+    with run_server("node4", pingInterval=3000, pingTimeout=1000) as server:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "siocli", "doctor", server.url, "--json", "--timeout", "8"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            lines = Lines(child)
+            lines.wait_for(lambda r: r["check"] == "namespaces")
+            server.kill()  # while the heartbeat check waits for its ping
+            heartbeat = lines.wait_for(lambda r: r["check"] == "heartbeat")
+            child.wait(20)
+        finally:
+            child.kill()
+            child.wait()
+            assert child.stdout is not None
+            child.stdout.close()
+    assert heartbeat["status"] == "fail"
+    assert "event loop" not in (heartbeat["fix"] or "")
+    assert "exit" in (heartbeat["fix"] or "") or "refused" in (heartbeat["fix"] or "")
+
+
+def test_doctor_checks_as_a_page_of_an_origin_would_connect() -> None:
+    with run_server("psio", origins=["http://good.example"]) as server:
+        checks = {}
+        for origin in ("http://evil.example", "http://good.example"):
+            result = siocli("doctor", server.url, "--origin", origin, "--json", "--timeout", "3")
+            checks[origin] = [json.loads(line) for line in result.stdout.splitlines()]
+    refused = next(r for r in checks["http://evil.example"] if r["status"] == "fail")
+    assert "Origin" in (refused["fix"] or "")
+    allowed = {r["check"]: r["status"] for r in checks["http://good.example"]}
+    assert allowed["websocket"] == "pass" and allowed["polling"] == "pass"

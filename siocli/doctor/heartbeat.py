@@ -31,6 +31,13 @@ HEARTBEAT_FIX = (
 )
 
 
+GONE_FIX = (
+    "the connection was closed or cut, not left unanswered: did the server exit, crash or "
+    "restart (its logs, its process manager)? A proxy or load balancer that closes idle "
+    "connections does this too (its timeouts must exceed pingInterval + pingTimeout)"
+)
+
+
 async def check_heartbeat(plan: SessionPlan, hs: Handshake) -> CheckResult:
     report = Report("heartbeat")
     eio, timeout = plan.revision, plan.timeout
@@ -126,11 +133,14 @@ def _judge(
             )
             report.flag(Status.FAIL, summary, HEARTBEAT_FIX)
         else:
+            # The connection itself went away: the server exited, restarted, or a proxy
+            # cut it; a blocked event loop ends sessions by ping timeout, not like this.
+            gone = closed.reason in ("transport close", "transport error")
             flag_ended(
                 report,
                 connection,
                 f"the session ended during the heartbeat: {detail}",
-                HEARTBEAT_FIX,
+                GONE_FIX if gone else HEARTBEAT_FIX,
             )
         return
     if ping is None:
