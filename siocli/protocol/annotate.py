@@ -102,6 +102,8 @@ def annotate_packet(
                 handshake = engineio.decode_handshake(data)
             elif spans:
                 trace.span(1, len(raw), "eio_data", _data_meaning(packet))
+        elif packet.type is _MESSAGE and socket_layer and parser is not Parser.MSGPACK:
+            socketio.note_empty_packet(trace)  # "4" alone
     except DecodeError as exc:
         # offsets are in raw, but the handshake decoder counts from its data
         error = exc.shifted(offset + (packet is not None and packet.type is _OPEN))

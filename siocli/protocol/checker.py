@@ -39,8 +39,17 @@ VIOLATION = Severity.VIOLATION
 WARNING = Severity.WARNING
 INFO = Severity.INFO
 
-# engine.io 3.2-4.x / >= 5 and 3.6 (engine.io-protocol spec: "Handshake")
-_DEFAULT_PING_TIMEOUT = {3: 5000, 4: 20000}
+# The default pingTimeout of the reference server changed twice in each line, and people
+# run every release: 5000 in engine.io 3.2-3.5 (socket.io 2.1-2.4) and 4.x (socket.io 3.x);
+# 20000 from engine.io 3.6.0 (socket.io 2.5) and 5.0.0 (socket.io 4.x), per engine.io's
+# changelog ("increase the default value of pingTimeout") and lib/server.js of 3.6.2 and
+# 6.6. A handshake with maxPayload comes from engine.io >= 6.2: only 20000 is its default.
+_DEFAULT_PING_TIMEOUTS: dict[int, tuple[int, ...]] = {3: (20000, 5000), 4: (20000, 5000)}
+_DEFAULTS_SAID = {
+    3: "engine.io 3.6 (socket.io 2.5) defaults to 20000, engine.io 3.2-3.5 (socket.io 2.1-2.4) "
+    "to 5000",
+    4: "engine.io >= 5 (socket.io 4.x) defaults to 20000, engine.io 4.x (socket.io 3.x) to 5000",
+}
 
 _MESSAGE = EngineType.MESSAGE
 
@@ -209,15 +218,21 @@ class Checker:
             return  # the decoder reported why
         self.handshake = handshake
         self.transport = transport
-        default = _DEFAULT_PING_TIMEOUT[self.eio]
-        if handshake.ping_timeout != default:
+        defaults = _DEFAULT_PING_TIMEOUTS[self.eio]
+        if handshake.max_payload is not None:
+            defaults = defaults[:1]  # engine.io >= 6.2
+        if handshake.ping_timeout not in defaults:
+            said = (
+                "engine.io >= 6.2 (it sends maxPayload) defaults to 20000; 5000 was the default "
+                "of engine.io 4.x (socket.io 3.x)"
+                if handshake.max_payload is not None
+                else _DEFAULTS_SAID[self.eio]
+            )
             findings.append(
                 Finding(
                     INFO,
                     "eio.ping-timeout-not-default",
-                    f"pingTimeout is {handshake.ping_timeout} ms; Engine.IO {self.eio} servers "
-                    f"default to {default}"
-                    + (" (5000 was the default of engine.io 3.2-4.x)" if self.eio == 4 else ""),
+                    f"pingTimeout is {handshake.ping_timeout} ms, not a default: {said}",
                 )
             )
         if self.eio == 4 and handshake.max_payload is None:
@@ -681,8 +696,6 @@ class Checker:
             else:
                 asked[packet.id] = self._asked
                 self._asked += 1
-        if packet.type is SocketType.BINARY_EVENT:
-            self._check_attachments(packet, findings)
 
     def _not_connected(self, direction: Direction, packet: SocketPacket) -> Finding:
         name = packet.namespace
@@ -726,8 +739,6 @@ class Checker:
         time: float | None,
         findings: list[Finding],
     ) -> None:
-        if packet.type is SocketType.BINARY_ACK:
-            self._check_attachments(packet, findings)
         if packet.id is None:
             findings.append(
                 Finding(VIOLATION, "sio.ack-without-id", "ACK without an id: nothing to answer")
@@ -776,19 +787,6 @@ class Checker:
                     "sio.ack-unknown",
                     f"ACK {packet.id} answers no event the {asker.peer} sent with that id "
                     f"on {packet.namespace!r} (the reference ignores it)",
-                )
-            )
-
-    def _check_attachments(self, packet: SocketPacket, findings: list[Finding]) -> None:
-        # Placeholders were replaced by bytes in a complete packet; count what remains.
-        used = _count_binary(packet.data)
-        if used < packet.attachments:
-            findings.append(
-                Finding(
-                    WARNING,
-                    "sio.attachments-unreferenced",
-                    f"{packet.attachments} attachments announced but placeholders reference "
-                    f"{used}: the reference waits for all of them and drops the extra ones",
                 )
             )
 
@@ -842,16 +840,6 @@ class Checker:
 
 def _other(direction: Direction) -> Direction:
     return S2C if direction is C2S else C2S
-
-
-def _count_binary(value: object) -> int:
-    if isinstance(value, bytes):
-        return 1
-    if isinstance(value, list):
-        return sum(_count_binary(v) for v in value)
-    if isinstance(value, dict):
-        return sum(_count_binary(v) for v in value.values())
-    return 0
 
 
 _ENGINE_RULES = {

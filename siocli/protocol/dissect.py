@@ -8,6 +8,7 @@ never raises on bad input; problems are in the reports.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from .annotate import MessageBreakdown, PacketBreakdown, annotate_message
@@ -50,6 +51,15 @@ def _size(raw: str | bytes) -> int:
     if isinstance(raw, bytes) or raw.isascii():
         return len(raw)
     return len(raw.encode("utf-8", "surrogatepass"))
+
+
+@dataclass(frozen=True, slots=True)
+class IncompleteFinding(Finding):
+    """A finding about a binary packet whose attachments never all came: ``index`` is the
+    number of the message that carried its header, so a renderer can put the finding on
+    that packet's own line."""
+
+    index: int | None = None
 
 
 class PacketReport(NamedTuple):
@@ -269,11 +279,12 @@ class Dissector:
         header = assembler.reset()
         assert header is not None
         where = self._header_index.get(direction)
-        return Finding(
+        return IncompleteFinding(
             Severity.VIOLATION,
             "sio.attachments-missing",
             f"the {header.type.name} of message #{where} awaits "
             f"{header.attachments - received} more attachment(s) of {header.attachments}: {why}",
+            where,
         )
 
     def end(self) -> list[Finding]:

@@ -231,6 +231,17 @@ def split_payload(
         if eio == 3 and body[:1] in (b"\x00", b"\x01"):
             yield from _split_binary_payload(body, trace)
             return
+        if eio == 3 and not body:
+            # Binary framing of nothing: the reference's decodePayloadAsBinary loops zero
+            # times and reads zero packets, where an empty text payload is an error.
+            if trace is not None:
+                trace.finding(
+                    Severity.WARNING,
+                    "eio.empty-binary-payload",
+                    "an empty binary payload (application/octet-stream): the reference reads "
+                    "zero packets; a peer with nothing to send should send a noop",
+                )
+            return
         body = _utf8(body)
     if eio == 3:
         yield from _split_v3_text(body, trace)

@@ -154,6 +154,10 @@ def read_packet(text: str, start: int, protocol: int, trace: Trace | None) -> So
         _note_missing_payload(ptype, ack_id, trace)
     if trace is not None:
         _note_ids(ptype, ack_id, protocol, trace)
+        if ptype >= 5:
+            _note_placeholders(data, attachments, trace)
+        elif ptype is _CONNECT and protocol == 4 and data is not None:
+            _note_connect_payload_v4(trace)
     return _new(SocketPacket, (ptype, namespace, data, ack_id, attachments))
 
 
@@ -189,13 +193,74 @@ def _note_ids(ptype: SocketType, ack_id: int | None, protocol: int, trace: Trace
 def _decode_empty(trace: Trace | None) -> SocketPacket:
     # Number("") is 0 in JavaScript: the reference parser reads "" as CONNECT to "/".
     if trace is not None:
+        note_empty_packet(trace)
+    return SocketPacket(_CONNECT)
+
+
+def note_empty_packet(trace: Trace) -> None:
+    """A message packet with nothing after its ``4``."""
+    trace.finding(
+        Severity.VIOLATION,
+        "sio.empty-packet",
+        "empty Socket.IO packet: socket.io-parser reads it as a CONNECT to '/', but "
+        "engine.io-parser hands the message over with no data at all, and the reference "
+        "server and client then close the session (parse error)",
+    )
+
+
+def _note_placeholders(data: Any, attachments: int, trace: Trace) -> None:
+    """The placeholders of a binary header against the attachments it announces (§3.8):
+    the reference matches them only when they agree, and says nothing when they do not."""
+    nums: list[Any] = []
+    strings: list[Any] = []
+    _walk_placeholders(data, nums, strings)
+    if strings:
         trace.finding(
             Severity.VIOLATION,
-            "sio.empty-packet",
-            "empty Socket.IO packet: the reference parser reads it as CONNECT to '/', "
-            "but the reference server drops a session whose message carries no data",
+            "sio.placeholder-not-true",
+            f'a placeholder with "_placeholder": {_jsonlib.dumps(strings[0])} rather than '
+            "true: the reference (_placeholder === true) leaves it a plain object, so the "
+            "event gets that object where the bytes were meant to be",
         )
-    return SocketPacket(_CONNECT)
+    referenced = {n for n in nums if n.__class__ is int and 0 <= n < attachments}
+    unreferenced = [n for n in range(attachments) if n not in referenced]
+    if unreferenced:
+        which = ", ".join(map(str, unreferenced[:5])) + ("..." if len(unreferenced) > 5 else "")
+        trace.finding(
+            Severity.WARNING,
+            "sio.attachment-without-placeholder",
+            f"{attachments} attachment(s) announced, but no placeholder refers to attachment "
+            f"{which}: the reference waits for every attachment, then drops the unreferenced "
+            "ones without a word",
+        )
+
+
+def _walk_placeholders(value: Any, nums: list[Any], strings: list[Any]) -> None:
+    if value.__class__ is dict:
+        mark = value.get("_placeholder", _ABSENT)
+        if mark is True:
+            nums.append(value.get("num"))
+            return
+        if mark is not _ABSENT and "num" in value:
+            strings.append(mark)
+        for item in value.values():
+            _walk_placeholders(item, nums, strings)
+    elif value.__class__ is list:
+        for item in value:
+            _walk_placeholders(item, nums, strings)
+
+
+_ABSENT = object()
+
+
+def _note_connect_payload_v4(trace: Trace) -> None:
+    trace.finding(
+        Severity.WARNING,
+        "sio.connect-payload-v4",
+        "CONNECT with a payload under Socket.IO protocol 4: Socket.IO 2.x ignores it (the "
+        "classic mistake of sending auth to a 2.x server). 2.x reads the namespace's query "
+        "instead: 40/chat?token=...; for '/', the handshake's query",
+    )
 
 
 def _quirky_type(text: str, start: int, protocol: int, trace: Trace | None) -> SocketType:

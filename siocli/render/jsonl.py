@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from ..protocol.dissect import MessageReport, PacketReport
+from ..protocol.dissect import IncompleteFinding, MessageReport, PacketReport
 from ..protocol.errors import DecodeError
 from ..protocol.types import (
     Direction,
@@ -210,7 +210,8 @@ class JsonLinesWriter:
                 self._emit(line)
             return
         if held is not None:  # its attachments will not come: write it as it is
-            for line in self._held.pop(direction):
+            self._held.pop(direction)[0]["incomplete"] = True
+            for line in held:
                 self._emit(line)
         socket = breakdown.socket
         awaiting = socket is not None and socket.type >= 5 and packet.complete is None
@@ -222,12 +223,24 @@ class JsonLinesWriter:
         self._emit(record)
 
     def finish(self, findings: Iterable[Finding], summary: object = None) -> None:
-        """The end: write the binary packets whose attachments never all arrived."""
-        extra = _findings(findings)
+        """The end: write the binary packets whose attachments never all arrived, each
+        marked incomplete and carrying the finding that says so."""
+        findings = list(findings)
         for held in self._held.values():  # attachments never came: written as they are
+            header = held[0]
+            header["incomplete"] = True
+            own = [
+                f
+                for f in findings
+                if isinstance(f, IncompleteFinding) and f.index == header["index"]
+            ]
+            if own:
+                header["findings"] = [*header["findings"], *_findings(own)]
+                findings = [f for f in findings if f not in own]
             for line in held:
                 self._emit(line)
         self._held.clear()
+        extra = _findings(findings)
         if extra:  # about the capture as a whole (a CONNECT never answered...)
             record = self._record(None, None, None, None, None, ())
             record["findings"] = extra
