@@ -104,6 +104,13 @@ _ENTRIES = (
         "6455 §5.5.1).",
     ),
     Entry(
+        "eio.empty-binary-payload",
+        (WARNING,),
+        ("protocol/engineio.py",),
+        "An empty Engine.IO 3 binary polling body: zero packets.",
+        "engine.io-parser 2.x decodePayloadAsBinary reads an empty buffer as no packets.",
+    ),
+    Entry(
         "eio.empty-entry",
         (INFO,),
         ("protocol/engineio.py",),
@@ -198,9 +205,9 @@ _ENTRIES = (
         "eio.ping-timeout-not-default",
         (INFO,),
         ("protocol/checker.py",),
-        "A pingTimeout other than the server's default (named with the release range).",
-        "engine.io lib/server.ts defaults (pingTimeout 20000 ms since engine.io 4 / 3.6; 5000 "
-        "ms in 3.2-3.5).",
+        "A pingTimeout that is no release's default (named with the release ranges).",
+        "engine.io lib/server.js defaults: 5000 ms in engine.io 3.2-3.5 and 4.x, 20000 ms from "
+        "3.6.0 and 5.0.0 (engine.io changelog: 'increase the default value of pingTimeout').",
     ),
     Entry(
         "eio.polling-after-upgrade",
@@ -498,19 +505,19 @@ _ENTRIES = (
         'socket.io-protocol spec: "Format"; socket.io-parser isPayloadValid.',
     ),
     Entry(
+        "sio.attachment-without-placeholder",
+        (WARNING,),
+        ("protocol/socketio.py",),
+        "A binary packet announces an attachment that no placeholder refers to.",
+        "socket.io-parser reconstructPacket: it waits for every announced attachment and "
+        "drops the unreferenced ones silently.",
+    ),
+    Entry(
         "sio.attachments-missing",
         (VIOLATION,),
         ("protocol/dissect.py",),
         "A binary packet still waiting for attachments when the input ends.",
         'socket.io-protocol spec: "Packet encoding" (attachments follow the packet).',
-    ),
-    Entry(
-        "sio.attachments-unreferenced",
-        (WARNING,),
-        ("protocol/checker.py",),
-        "More attachments announced than placeholders reference (or placeholders that do not "
-        "match).",
-        "socket.io-parser lib/binary.ts, reconstructPacket.",
     ),
     Entry(
         "sio.blank-in-ack-id",
@@ -546,6 +553,14 @@ _ENTRIES = (
         ("protocol/checker.py",),
         "A connection refused for a namespace the client did not ask for.",
         'socket.io-protocol spec: "Connection to a namespace".',
+    ),
+    Entry(
+        "sio.connect-payload-v4",
+        (WARNING,),
+        ("protocol/socketio.py",),
+        "A CONNECT with a payload under protocol 4: Socket.IO 2.x ignores it; it reads the "
+        "namespace's query.",
+        "socket-io-protocol v4 (CONNECT has no payload); socket.io 2.x lib/client.js connect.",
     ),
     Entry(
         "sio.connect-twice",
@@ -645,6 +660,13 @@ _ENTRIES = (
         ("protocol/recovery.py",),
         "A recovery offset not after one sent before on that namespace.",
         "socket.io connection state recovery (lib/socket.ts, offsets).",
+    ),
+    Entry(
+        "sio.placeholder-not-true",
+        (VIOLATION,),
+        ("protocol/socketio.py",),
+        'A placeholder whose _placeholder is not the boolean true ("true", 1...).',
+        "socket.io-parser reconstructPacket tests _placeholder === true (3.4.x and 4.x).",
     ),
     Entry(
         "sio.recovered",
