@@ -19,7 +19,8 @@ from ..protocol.types import (
     SocketType,
     socket_protocol,
 )
-from ..transports.errors import UNKNOWN_SESSION, TransportError, says
+from ..protocol.wordings import UNKNOWN_SESSION
+from ..transports.errors import TransportError, says
 from .evidence import preview
 
 __all__ = [

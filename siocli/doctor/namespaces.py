@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..protocol.errors import LocalProtocolError
 from ..protocol.session import Closed, NamespaceConnected, NamespaceRejected
-from ..transports.errors import NO_NAMESPACE, TransportError
+from ..protocol.wordings import NO_NAMESPACE
+from ..transports.errors import TransportError
 from .evidence import ms
 from .fixes import PARSER_SEE_ABOVE
 from .results import CheckResult, Report, Status

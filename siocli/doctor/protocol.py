@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from ..protocol.wordings import TRANSPORT_REFUSED, UNSUPPORTED_PROTOCOL
 from .answer import Answer, http_hint, revisions_from, socket_packets
 from .evidence import preview
 from .findings import Findings
@@ -61,7 +62,7 @@ def _judge(
 ) -> CheckResult:
     """Which server this is, and whether the client's ``--eio`` works with it; the later
     checks speak ``using``."""
-    python = "unsupported version of the Socket.IO" in (a3.error_message or "")
+    python = UNSUPPORTED_PROTOCOL[1] in (a3.error_message or "")
     if spoken == {4, 3}:
         server = f"{_SERVER[4]} with allowEIO3 (Engine.IO 4 and 3)"
         report.note("socket.io-client 3.x/4.x and 2.x clients can both connect")
@@ -149,4 +150,4 @@ def _spoken(a4: Answer, a3: Answer) -> set[int]:
 def _polling_refused(answer: Answer) -> bool:
     """The server refuses the polling transport itself (transports: ['websocket'])."""
     message = answer.error_message or ""
-    return answer.error_code == 0 or message in ("Transport unknown", "Invalid transport")
+    return answer.error_code == 0 or message in TRANSPORT_REFUSED

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import NamedTuple
 
+from ..protocol.wordings import TRANSPORT_REFUSED, EngineError
 from .answer import Answer
 from .fixes import PROXY_WEBSOCKET_FIX, unknown_session
 from .probe import Prober
@@ -47,7 +48,7 @@ def refusal(probe: Prober, path: str, exc: BaseException, *, upgrade: bool) -> R
                 "Connection headers were removed on the way (a proxy strips them)",
                 PROXY_WEBSOCKET_FIX,
             )
-        if answer.error_code == 0 or "Transport unknown" in body:
+        if answer.error_code == 0 or EngineError.TRANSPORT_UNKNOWN.message in body:
             return Refusal(
                 f"the server does not accept WebSocket ({said})",
                 "the server's transports option lacks 'websocket'; clients stay on polling",
@@ -100,4 +101,4 @@ def _plain_request_answer(answer: Answer) -> bool:
     header is missing. Either way the request arrived without its Upgrade header."""
     if answer.content_type.startswith("application/json") and answer.error_code is not None:
         return True
-    return (answer.error_message or "") in ("Invalid websocket upgrade", "Invalid transport")
+    return (answer.error_message or "") in ("Invalid websocket upgrade", TRANSPORT_REFUSED[1])

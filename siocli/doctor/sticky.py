@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..protocol.wordings import UNKNOWN_SESSION
 from ..transports.config import transport_of
 from .findings import Findings
 from .polling import round_trip
@@ -33,7 +34,7 @@ async def check_sticky(probe: Prober, found: Findings, sessions: int) -> CheckRe
     if found.polling_disabled:
         return skipped("sticky", "long-polling is off, a WebSocket session lives on one connection")
     total = unknown = lost = 0
-    words = "Invalid session"  # python-engineio's; engine.io says "Session ID unknown"
+    words = UNKNOWN_SESSION[1]  # python-engineio's; engine.io's is UNKNOWN_SESSION[0]
     cookies: set[str] = set()
     for number in range(1, sessions + 1):
         # One session after the other, each request on a new connection (as a browser's
@@ -50,7 +51,7 @@ async def check_sticky(probe: Prober, found: Findings, sessions: int) -> CheckRe
         total += trip.count
         unknown += trip.unknown
         if trip.code1:
-            words = "Session ID unknown, code 1"
+            words = f"{UNKNOWN_SESSION[0]}, code 1"
         lost += trip.unknown > 0
         report.note(f"session {number}: {trip.line}")
     report.data.update(sessions=sessions, requests=total, unknown_session=unknown)

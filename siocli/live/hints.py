@@ -8,12 +8,8 @@ from ..protocol.session import (
     NamespaceRejected,
 )
 from ..protocol.types import Parser
-from ..transports.errors import (
-    NO_NAMESPACE,
-    STICKY_HINT,
-    UNKNOWN_SESSION,
-    says,
-)
+from ..protocol.wordings import NO_NAMESPACE, UNKNOWN_SESSION
+from ..transports.errors import STICKY_HINT, says
 
 __all__ = [
     "USES_DEFAULT",

@@ -30,6 +30,7 @@ from .types import (
     Transport,
     socket_protocol,
 )
+from .wordings import EngineError
 
 __all__ = ["Checker"]
 
@@ -133,7 +134,7 @@ class Checker:
                     VIOLATION,
                     "eio.polling-after-upgrade",
                     "polling request after the upgrade completed: the server answers 400 "
-                    '{"code":3,"message":"Bad request"}',
+                    + EngineError.BAD_REQUEST.body(),
                 )
             )
         return findings

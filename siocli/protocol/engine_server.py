@@ -17,7 +17,6 @@ the codes and messages of the JSON error bodies, 400/413/500 statuses.
 
 from __future__ import annotations
 
-import enum
 import heapq
 import secrets as _secrets
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from . import engineio
 from .errors import DecodeError
 from .types import Direction, EnginePacket, EngineType, Handshake, Transport
+from .wordings import EngineError
 
 __all__ = [
     "EngineServer",
@@ -153,13 +153,7 @@ EngineEvent = SessionOpened | MessageReceived | SessionUpgraded | SessionClosed 
 # --- the reference's error answers (engine.io lib/server.ts, Server.errorMessages) ------
 
 
-class _Error(enum.Enum):
-    TRANSPORT_UNKNOWN = (0, "Transport unknown")
-    UNKNOWN_SID = (1, "Session ID unknown")
-    BAD_HANDSHAKE_METHOD = (2, "Bad handshake method")
-    BAD_REQUEST = (3, "Bad request")
-    FORBIDDEN = (4, "Forbidden")
-    UNSUPPORTED_PROTOCOL_VERSION = (5, "Unsupported protocol version")
+_Error = EngineError  # its words are kept in protocol/wordings.py
 
 
 _JSON = (("Content-Type", "application/json"),)
@@ -169,8 +163,7 @@ _OK = (("Content-Type", "text/html"), ("Cache-Control", "no-store"))
 
 
 def _error_body(error: _Error) -> bytes:
-    code, message = error.value
-    return f'{{"code":{code},"message":"{message}"}}'.encode()
+    return error.body().encode()
 
 
 # --- sessions ----------------------------------------------------------------------------------
@@ -356,7 +349,7 @@ class EngineServer:
         if request.upgrade:
             # a refused upgrade gets the plain message, always 400 (engine.io lib/server.ts,
             # ``handleUpgrade``)
-            self._outputs.append(WsReject(request.id, 400, error.value[1].encode()))
+            self._outputs.append(WsReject(request.id, 400, error.message.encode()))
             return
         status = 403 if error is _Error.FORBIDDEN else 400
         self._respond(request, status, _JSON, _error_body(error))

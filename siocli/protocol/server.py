@@ -34,6 +34,7 @@ from .engine_server import (
 from .errors import DecodeError
 from .recovery import RecoveryStore, Restored, recovery_request
 from .types import Parser, SocketPacket, SocketType, socket_protocol
+from .wordings import INVALID_NAMESPACE
 
 __all__ = [
     "ClientAck",
@@ -412,7 +413,7 @@ class SocketServer:
         try:
             refusal = self.authorize(client.sid, namespace, auth)
         except KeyError:
-            refusal = Refusal("Invalid namespace")
+            refusal = Refusal(INVALID_NAMESPACE)
         if refusal is not None:
             data: Any = refusal.message
             if client.protocol == 5:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ssl
 
 from ..protocol.errors import SiocliError
+from ..protocol.wordings import UNKNOWN_SESSION, UNSUPPORTED_PROTOCOL
 
 __all__ = [
     "ConnectError",
@@ -53,9 +54,7 @@ class Timeout(TransportError):
 
 # How servers word what people run into, the reference (engine.io, socket.io) first, then
 # python-engineio and python-socketio, which send other words and no codes.
-UNKNOWN_SESSION = ("Session ID unknown", "Invalid session")
-UNSUPPORTED_PROTOCOL = ("Unsupported protocol version", "unsupported version of the Socket.IO")
-NO_NAMESPACE = ("Invalid namespace", "Unable to connect")
+# (in protocol/wordings.py, beside the words siocli serve answers with)
 
 
 def says(message: str | None, wordings: tuple[str, ...]) -> bool:
