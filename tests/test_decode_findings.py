@@ -1,4 +1,4 @@
-"""decode's findings on what the reference reads silently or otherwise (issue 12, §3): each
+"""decode's findings on what the reference reads silently or otherwise (issue 12, part 3): each
 named where it happens, on the packet's own line, with the version ranges it rests on."""
 
 from __future__ import annotations

@@ -209,7 +209,8 @@ def note_empty_packet(trace: Trace) -> None:
 
 
 def _note_placeholders(data: Any, attachments: int, trace: Trace) -> None:
-    """The placeholders of a binary header against the attachments it announces (§3.8):
+    """The placeholders of a binary header against the attachments it announces
+    (socket.io-parser lib/binary.ts):
     the reference matches them only when they agree, and says nothing when they do not."""
     nums: list[Any] = []
     strings: list[Any] = []
