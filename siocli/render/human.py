@@ -48,6 +48,7 @@ _KIND_STYLE = {
     "separator": "dim",
     "length": "dim",
 }
+_KIND_STYLE_GET = _KIND_STYLE.get
 _SPAN_WIDTH = 24
 _BYTE_KINDS = frozenset(("binary", "marker", "length", "length_end"))
 _ELIDED_KINDS = frozenset(("payload", "handshake", "eio_data"))
@@ -201,9 +202,39 @@ class HumanRenderer:
         start = breakdown.offset
         stop = start + len(breakdown.raw)
         spans = [*framing, *breakdown.spans] if framing else breakdown.spans
-        for span in spans:
-            lines.append(self._span_line(source, span))
-        if breakdown.error is None and not spans and stop > start:
+        if spans:
+            # _span_line, inlined for text (most spans): a call per span costs more than
+            # the line's own work
+            full = self.full
+            width = self._width
+            text = source if isinstance(source, str) else None
+            for span in spans:
+                if text is None:
+                    lines.append(self._span_line(source, span))
+                    continue
+                shown = text[span.start : span.end]
+                if not shown.isprintable():
+                    shown = escape_text(shown)
+                kind = span.kind
+                if not full and len(shown) > _SPAN_WIDTH and kind in _ELIDED_KINDS:
+                    shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
+                meaning = span.meaning
+                if not full and len(meaning) > width:
+                    meaning = meaning[: width - 1] + "…"
+                lines.append(
+                    (
+                        None,
+                        "     ",
+                        None,
+                        shown.ljust(_SPAN_WIDTH),
+                        _KIND_STYLE_GET(kind, "default"),
+                        " => ",
+                        "dim",
+                        meaning,
+                        None,
+                    )
+                )
+        elif breakdown.error is None and stop > start:
             lines.append(self._span_line(source, Span(start, stop, "data", "data")))
         if packet.attachment is not None:
             of, num = packet.attachment
@@ -217,27 +248,18 @@ class HumanRenderer:
             )
         if packet.error is not None:
             lines.append(self._error_line(packet.error))
-        for finding in packet.findings:
-            lines.append(self._finding_line(finding))
-        for finding in packet.socket_findings:
-            lines.append(self._finding_line(finding))
+        if packet.findings:
+            for finding in packet.findings:
+                lines.append(self._finding_line(finding))
+        if packet.socket_findings:
+            for finding in packet.socket_findings:
+                lines.append(self._finding_line(finding))
 
     def _span_line(self, source: str | bytes, span: Span) -> StyledLine:
-        piece = source[span.start : span.end]
-        if isinstance(piece, str):
-            shown = escape_text(piece)
+        if isinstance(source, str):
+            shown = escape_text(source[span.start : span.end])
         else:
-            shown = self._bytes_shown(piece, span.kind)
-        if self._narrow:
-            return (
-                None,
-                "     ",
-                _KIND_STYLE.get(span.kind, "default"),
-                _elide(shown, max(10, self._columns - 5), self.full),
-                "dim",
-                "\n       => " + _elide(span.meaning, max(10, self._columns - 10), self.full),
-                None,
-            )
+            shown = self._bytes_shown(source[span.start : span.end], span.kind)
         if span.kind in _ELIDED_KINDS and not self.full and len(shown) > _SPAN_WIDTH:
             shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
         return (

@@ -40,12 +40,35 @@ def hex_preview(data: bytes, limit: int = 16) -> str:
     return shown + more if data else "(empty)"
 
 
-# JSON as format_value writes it, for values without binary: C speed for the common case.
-_as_json = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False).encode
+def _make_as_json() -> Any:
+    """JSON as format_value writes it, for values without binary: C speed for the common
+    case. ``JSONEncoder.encode`` builds its C encoder anew on every call (a few µs, more
+    than encoding a small value); this one is built once. Without the circular check
+    (decoded JSON has no cycles), so that a failed call (binary, infinities) leaves no state
+    behind."""
+    from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+
+    standard = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+    if c_make_encoder is None:  # pragma: no cover - CPython has it
+        return standard.encode
+    encoder = c_make_encoder(
+        None, standard.default, encode_basestring, None, ": ", ", ", False, False, False
+    )
+    join = "".join
+
+    def as_json(value: Any) -> str:
+        return join(encoder(value, 0))
+
+    return as_json
+
+
+_as_json = _make_as_json()
 
 
 def format_value(value: Any) -> str:
     """A decoded value for people: JSON, with binary shown as ``<binary 3 bytes: 01 02 03>``."""
+    if value.__class__ is str and '"' not in value and "\\" not in value and value.isprintable():
+        return '"' + value + '"'  # an event's name, mostly: as the general path below
     if value.__class__ is list or value.__class__ is dict:
         # json gives the same text for decoded JSON (string keys) when nothing in it needs
         # escaping: no backslash (json escapes quotes, backslashes and C0 controls with one)
