@@ -128,8 +128,11 @@ def redact_message(
     mentions = any(secret in text for secret in secrets)
     if direction is not Direction.C2S and not mentions:
         return data, False
-    if direction is Direction.C2S and "0" not in text and not mentions and not msgpack:
-        return data, False  # no CONNECT in there (a MessagePack CONNECT is binary: 0x00)
+    # a MessagePack CONNECT is binary (type 0x00): in a binary frame or payload, or in
+    # base64 in a text payload (b<base64>, Engine.IO 3: <length>:b4<base64>)
+    binary = msgpack or isinstance(data, bytes) or text[:1] == "b" or "\x1eb" in text
+    if direction is Direction.C2S and "0" not in text and not mentions and not binary:
+        return data, False  # no CONNECT in there
     try:
         if transport is Transport.POLLING:
             packets = engineio.decode_payload(data, eio)
@@ -160,9 +163,15 @@ def _redact_packet(
     text = packet.data
     if packet.type is not EngineType.MESSAGE:
         return packet
-    msgpack = parser is Parser.MSGPACK
-    if msgpack != isinstance(text, bytes):  # not a Socket.IO packet of this parser
-        return packet
+    binary = isinstance(text, bytes)
+    # Without --parser msgpack (the proxy, which cannot know), a binary message that is a
+    # MessagePack Socket.IO packet is redacted as one all the same.
+    if (
+        isinstance(text, bytes)
+        and parser is not Parser.MSGPACK
+        and not msgpack_parser.looks_like_packet(text)
+    ):
+        return packet  # an attachment of the default parser
     try:
         if isinstance(text, bytes):
             sio = msgpack_parser.decode_packet(text)
@@ -187,7 +196,7 @@ def _redact_packet(
     if namespace == sio.namespace and data == sio.data:
         return packet
     redacted = sio._replace(namespace=namespace, data=data)
-    if msgpack:
+    if binary:
         return EnginePacket(EngineType.MESSAGE, msgpack_parser.encode_packet(redacted))
     return EnginePacket(EngineType.MESSAGE, socketio.encode_packet(redacted))
 

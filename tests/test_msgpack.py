@@ -814,3 +814,53 @@ def test_serve_parser_msgpack_with_the_python_socketio_client(transport: str) ->
     assert acked == (b"\x01\x02", {"n": 1})  # serve acks with the args, binary inline
     assert whoami is None  # serve acks whoami with its args: none
     assert echoed == [b"\x03", "text"]
+
+
+@pytest.mark.parametrize("parser", [Parser.MSGPACK, Parser.DEFAULT])
+def test_a_msgpack_connect_is_redacted_in_recordings(parser: Parser) -> None:
+    # DEFAULT: what the proxy records, not knowing the parser
+    from siocli.protocol import engineio
+    from siocli.protocol.types import Direction, EnginePacket, EngineType, Transport
+    from siocli.recording import REDACTED, redact_message
+
+    connect = pack({"type": 0, "nsp": "/admin", "data": {"token": "secret-token"}})
+    secrets: set[str] = set()
+    frame, changed = redact_message(connect, Direction.C2S, Transport.WEBSOCKET, 4, secrets, parser)
+    assert changed and b"secret-token" not in frame
+    assert msgpack_parser.decode_packet(frame).data == {"token": REDACTED}  # type: ignore[arg-type]
+    body = engineio.encode_payload([EnginePacket(EngineType.MESSAGE, connect)], 4)
+    redacted, _ = redact_message(body, Direction.C2S, Transport.POLLING, 4, set(), parser)
+    packet = engineio.decode_payload(redacted, 4)[0]
+    assert msgpack_parser.decode_packet(packet.data).data == {"token": REDACTED}  # type: ignore[arg-type]
+    # the server echoing the token back, later, in MessagePack
+    echo = pack({"type": 2, "nsp": "/admin", "data": ["echo", "secret-token"]})
+    echoed, _ = redact_message(echo, Direction.S2C, Transport.WEBSOCKET, 4, secrets, parser)
+    assert b"secret-token" not in echoed
+    # an attachment of the default parser stays byte for byte
+    attachment = b"\x01secret-token"
+    kept, changed = redact_message(
+        attachment, Direction.S2C, Transport.WEBSOCKET, 4, secrets, Parser.DEFAULT
+    )
+    assert kept == attachment and not changed
+
+
+def test_the_proxy_shows_and_records_a_msgpack_session(tmp_path: Path) -> None:
+    from .test_proxy import run_proxy
+
+    with (
+        run_server("node4", parser="msgpack") as server,
+        run_proxy(server.url, "--json", "--record", str(tmp_path)) as proxy,
+    ):
+        node_client(4, proxy.url, transports=["websocket"], parser="msgpack")
+        output = proxy.stop()
+    messages = [json.loads(line) for line in output.splitlines()]
+    messages = [m for m in messages if "type" not in m]
+    assert not [m for m in messages if "error" in m]
+    assert any(m.get("event") == "hello" and m["dir"] == "c2s" for m in messages)
+    # the auth of the MessagePack CONNECT to /admin is not in the recording, in clear
+    for recording in tmp_path.glob("*.jsonl"):
+        for line in recording.read_text().splitlines()[1:]:
+            record = json.loads(line)
+            if "b64" in record:
+                assert b"secret-token" not in base64.b64decode(record["b64"])
+            assert "secret-token" not in record.get("text", "")

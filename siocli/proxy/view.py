@@ -115,7 +115,10 @@ class LiveView:
         self._numbers += 1
         session = ClientSession(self._numbers, eio, transport=transport)
         session.dissector = Dissector(
-            eio, expect_handshake=sid is None, spans=self._renderer is not None
+            eio,
+            expect_handshake=sid is None,
+            spans=self._renderer is not None,
+            parser=None,  # detected: a MessagePack session is shown as one
         )
         if sid is not None:
             self.bind(session, sid)
