@@ -535,12 +535,8 @@ class _Reader:
             )
             trace.span(pos + header, end, kind, meaning)
         else:
-            trace.span(
-                pos,
-                end,
-                "marker" if end - pos > 1 or kind != "key" else kind,
-                f"{_format_name(data[pos])}: {meaning}",
-            )
+            # one span: a scalar's type byte is its value, or comes right before it
+            trace.span(pos, end, "marker", f"{_format_name(data[pos])}: {meaning}")
         return decoded, end
 
 
@@ -553,8 +549,6 @@ def _field_meaning(field: Any, value: Any) -> str:
     if field == "id":
         return f"acknowledgement id {shown}"
     if field == "data":
-        if value.__class__ is list and value:
-            return f"data: {shown}"
         return f"data: {shown}"
     return f"value of {field!r}: {shown}"
 
