@@ -2,8 +2,9 @@
 
     python bench/psio_decode_json.py FILE > out.jsonl
 
-Reads a capture of WebSocket frames, one per line, as bench/decode_cli.py writes them (and
-as ``siocli decode`` reads them): ``> `` (client to server) or ``< `` (server to client),
+Reads a HAR (its Socket.IO entries: polling bodies and WebSocket messages), or a capture of
+WebSocket frames, one per line, as bench/decode_cli.py writes them (and as ``siocli decode``
+reads them): ``> `` (client to server) or ``< `` (server to client),
 then the message; a binary frame as ``<binary> 01 02 03`` or ``hex:01 02 03``. A transcript's
 lead-in (``GET ...``, status and header lines, up to a ``WebSocket frames:`` heading) is
 skipped. Every frame is decoded with python-socketio's packet classes, as its server does
@@ -65,12 +66,43 @@ def frames(lines: Any) -> Any:
             yield direction, line
 
 
+def har_frames(path: str) -> Any:
+    """``(direction, message)`` of each Engine.IO packet of a HAR's Socket.IO entries, in
+    entry order: polling bodies split at ``\x1e`` (``b<base64>`` stays text: engineio's
+    ``Packet`` decodes it), WebSocket messages as sent (opcode 2: base64 of the bytes)."""
+    with open(path, encoding="utf-8") as f:
+        entries = json.load(f)["log"]["entries"]
+    for entry in entries:
+        request = entry["request"]
+        if "/socket.io/" not in request["url"]:
+            continue
+        frames_ = entry.get("_webSocketMessages")
+        if frames_ is not None:
+            for frame in frames_:
+                direction = "c2s" if frame["type"] == "send" else "s2c"
+                data = frame["data"]
+                yield direction, base64.b64decode(data) if frame["opcode"] == 2 else data
+            continue
+        if request["method"] == "POST":
+            body = request.get("postData", {}).get("text", "")
+            direction = "c2s"
+        else:
+            body = entry["response"]["content"].get("text", "")
+            direction = "s2c"
+        if body and body != "ok":
+            for packet in body.split("\x1e"):
+                yield direction, packet
+
+
 def main(path: str) -> int:
     dumps = json.dumps
     write = sys.stdout.write
     pending: dict[str | None, tuple[SocketPacket, list[dict[str, Any]]]] = {}
     with open(path, encoding="utf-8") as f:
-        for index, (direction, message) in enumerate(frames(f)):
+        har = f.read(1).startswith("{")
+        f.seek(0)
+        source = har_frames(path) if har else frames(f)
+        for index, (direction, message) in enumerate(source):
             record: dict[str, Any] = {"index": index, "dir": direction}
             try:
                 packet = EnginePacket(encoded_packet=message)
