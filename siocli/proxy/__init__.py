@@ -15,7 +15,7 @@ import os
 import signal
 from typing import IO
 
-from ..exit import ExitStatus
+from ..exit import CommandError, ExitStatus, cannot_listen
 from .options import DropRule, Faults, OptionError, ProxyOptions, Target
 
 __all__ = ["DropRule", "Faults", "OptionError", "ProxyOptions", "Target", "proxy", "run_proxy"]
@@ -39,18 +39,17 @@ async def proxy(
         try:
             os.makedirs(options.record, exist_ok=True)
         except OSError as exc:
-            err.write(f"siocli: cannot create {options.record}: {exc.strerror}\n")
-            return ExitStatus.USAGE
+            raise CommandError(
+                ExitStatus.USAGE, f"cannot create {options.record}: {exc.strerror}"
+            ) from None
     view = LiveView(options, out, color=color)
     relay = Proxy(options, view, err)
     try:
         port = await relay.start()
     except OSError as exc:
-        err.write(f"siocli: cannot listen on {options.host}:{options.port}: {exc.strerror}\n")
-        return ExitStatus.USAGE
+        raise cannot_listen(options.host, options.port, exc) from None
     except ssl_errors() as exc:
-        err.write(f"siocli: cannot use --cert/--key: {exc}\n")
-        return ExitStatus.USAGE
+        raise CommandError(ExitStatus.USAGE, f"cannot use --cert/--key: {exc}") from None
     listening = replace(options, port=port)
     faults = _describe(options.faults)
     err.write(
