@@ -197,7 +197,8 @@ class Recovery:
                 result = self._answer(session, socket, packet)
         elif ptype is _DISCONNECT:
             socket.ended = "client" if direction is _C2S else "server"
-        elif ptype in _EVENTS and direction is not _C2S:
+        elif ptype in _EVENTS and direction is not _C2S and (socket.pid or self._attempts):
+            # (without a pid granted or a recovery asked, an event says nothing: most events)
             result = self._event(session, socket, packet)
         if time is not None:
             socket.last_time = time
