@@ -404,7 +404,7 @@ def _no_undefined(value: Any) -> Any:
 AUTH = {"token": "secret-token"}
 
 
-@pytest.fixture(scope="module", params=["node4", "psio"])
+@pytest.fixture(scope="module", params=["node4", "psio", "node2"])
 def msgpack_server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
     with run_server(request.param, parser="msgpack") as server:
         yield server
@@ -479,16 +479,21 @@ def test_decode_detects_a_msgpack_session_and_decodes_all_of_it(
     msgpack_server: RunningServer, transport: str
 ) -> None:
     wire = _captured(msgpack_server, transport)
-    dissector = Dissector(4, parser=None)  # detect
+    dissector = Dissector(msgpack_server.eio, parser=None)  # detect
     reports = [dissector.receive(m.direction, m.transport, m.data, m.time) for m in wire]
     findings = [f.code for r in reports for f in r.findings]
     assert findings.count("input.detected-parser") == 1
     errors = [p.error for r in reports for p in r.packets if p.error is not None]
     assert errors == []
     packets = [p.complete for r in reports for p in r.packets if p.complete is not None]
-    ack = next(p for p in packets if p.type is SocketType.ACK)
+    # socket.io 2.x types an ack holding binary BINARY_ACK, even inline
+    ack = next(p for p in packets if p.type in (SocketType.ACK, SocketType.BINARY_ACK))
     assert ack.namespace == "/admin" and ack.data == [b"\x01\x02\x03", {"nested": b"\x04\x05"}]
-    assert any(p.type is SocketType.CONNECT and p.data == AUTH for p in packets)
+    assert any(
+        p.type is SocketType.CONNECT
+        and (p.data == AUTH or p.namespace == "/admin?token=secret-token")  # 2.x: the query
+        for p in packets
+    )
 
 
 def test_decode_of_msgpack_frames_no_longer_says_no_packet_awaits_attachments() -> None:

@@ -38,7 +38,7 @@ async def check_parser(probe: Prober, found: Findings) -> CheckResult:
     if found.polling_disabled:
         return skipped("parser", "long-polling is off (the Namespaces check shows the parser)")
     if eio == 3:
-        return await _v3(probe, path, report)
+        return await _v3(probe, path, report, found)
     asked = probe.connect.parser
     other = Parser.MSGPACK if asked is Parser.DEFAULT else Parser.DEFAULT
     first = await _connect(probe, path, asked)
@@ -105,34 +105,49 @@ async def _connect(probe: Prober, path: str, parser: Parser) -> _Try:
     return _Try(False, f"no answer within {min(probe.timeout, _WAIT):g} s")
 
 
-async def _v3(probe: Prober, path: str, report: Report) -> CheckResult:
-    """Socket.IO 2.x joins '/' unasked: its CONNECT, in the first GET, says the parser."""
+async def _v3(probe: Prober, path: str, report: Report, found: Findings) -> CheckResult:
+    """Socket.IO 2.x joins '/' unasked: its CONNECT, with the handshake's answer or in the
+    first GET, says the parser."""
     hs = await probe.handshake(path, 3, keep=True)
     if hs.handshake is None:
         report.flag(Status.WARN, f"no session: {hs.describe()}", None)
         return report.result()
     sid = hs.handshake.sid
     try:
-        get = await probe.request(
-            "GET", path, probe.query(3, sid), timeout=min(probe.timeout, _WAIT)
-        )
-        received = engineio.decode_payload(get.payload, 3) if get.status == 200 else []
+        received = engineio.decode_payload(hs.payload, 3)
+        if not any(p.type is EngineType.MESSAGE for p in received):
+            get = await probe.request(
+                "GET", path, probe.query(3, sid), timeout=min(probe.timeout, _WAIT)
+            )
+            received = engineio.decode_payload(get.payload, 3) if get.status == 200 else []
     except DecodeError:
         received = []
     finally:
         await probe.close_session(path, 3, sid)
     texts = [p.data for p in received if p.type is EngineType.MESSAGE and isinstance(p.data, str)]
-    report.note(f"the server's first GET: {', '.join(preview(t) for t in texts) or 'no message'}")
+    shown = ", ".join(preview(t) for t in texts) or "no message"
+    report.note(f"the server's first messages: {shown}")
+    asked = probe.connect.parser
     if any(t.startswith("{") for t in texts):
         report.data["parser"] = "msgpack"
-        report.flag(
-            Status.FAIL,
-            "the server uses socket.io-msgpack-parser 2.x (its CONNECT is a JSON object)",
-            "siocli speaks the MessagePack parser of socket.io 3.x/4.x only: for a socket.io "
-            "2.x server with socket.io-msgpack-parser 2.x, decode its captures",
-        )
+        if asked is not Parser.MSGPACK:
+            found.parser_mismatch = True
+            report.flag(
+                Status.FAIL,
+                "the server uses socket.io-msgpack-parser 2.x (its CONNECT is a JSON object)",
+                "add --parser msgpack (socket.io-client 2.x: the parser option, "
+                'require("socket.io-msgpack-parser") 2.x)',
+            )
+        report.passed("the server speaks socket.io-msgpack-parser 2.x")
     elif any(t.startswith("0") for t in texts):
         report.data["parser"] = "default"
+        if asked is not Parser.DEFAULT:
+            found.parser_mismatch = True
+            report.flag(
+                Status.FAIL,
+                "the server uses the default parser (its CONNECT to '/' is text)",
+                "drop --parser msgpack: the server uses the default parser",
+            )
         report.passed("the server speaks the default parser (its CONNECT to '/' is text)")
     else:
         report.data["parser"] = None

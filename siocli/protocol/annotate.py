@@ -89,14 +89,19 @@ def annotate_packet(
         data = packet.data
         if isinstance(data, bytes):
             if parser is Parser.MSGPACK and packet.type is _MESSAGE and socket_layer:
-                socket_packet = _msgpack_packet(raw, data, trace)
+                socket_packet = _msgpack_packet(raw, data, trace, socket_protocol(eio))
         # text data comes only from a text packet (binary and b<base64> give bytes)
         elif data and isinstance(raw, str):
             if packet.type is _MESSAGE and socket_layer:
-                if parser is Parser.MSGPACK:
-                    _note_text_under_msgpack(trace)
-                # the Socket.IO packet starts after the '4': offset 1 of raw
-                socket_packet = socketio.read_packet(raw, 1, socket_protocol(eio), trace)
+                if parser is Parser.MSGPACK and eio == 3 and data[:1] == "{":
+                    # socket.io-msgpack-parser 2.x: CONNECT, DISCONNECT, ERROR as JSON text
+                    socket_packet = msgpack_parser.decode_json(raw, 1, 4)
+                    trace.span(1, len(raw), "payload", "the packet's map, as JSON text (2.x)")
+                else:
+                    if parser is Parser.MSGPACK:
+                        _note_text_under_msgpack(trace)
+                    # the Socket.IO packet starts after the '4': offset 1 of raw
+                    socket_packet = socketio.read_packet(raw, 1, socket_protocol(eio), trace)
             elif packet.type is _OPEN:
                 trace.span(1, len(raw), "handshake", "the Engine.IO handshake data")
                 handshake = engineio.decode_handshake(data)
@@ -131,7 +136,7 @@ def _note_text_under_msgpack(trace: Trace) -> None:
     )
 
 
-def _msgpack_packet(raw: str | bytes, data: bytes, trace: Trace) -> SocketPacket:
+def _msgpack_packet(raw: str | bytes, data: bytes, trace: Trace, protocol: int = 5) -> SocketPacket:
     """The MessagePack packet of a binary message: its bytes explained where they are on
     the wire (after the 0x04 of an Engine.IO 3 binary frame); inside base64 (``b4...``),
     one span for the whole and the packet's meaning."""
@@ -143,7 +148,7 @@ def _msgpack_packet(raw: str | bytes, data: bytes, trace: Trace) -> SocketPacket
         explain = trace.explain
         trace.explain = False
         try:
-            packet = msgpack_parser.read_packet(data, trace)
+            packet = msgpack_parser.read_packet(data, trace, protocol)
         finally:
             trace.explain = explain
         trace.span(
@@ -153,7 +158,7 @@ def _msgpack_packet(raw: str | bytes, data: bytes, trace: Trace) -> SocketPacket
     skip = len(raw) - len(data)  # 1 for a v3 binary frame's packet type byte
     trace.base += skip
     try:
-        return msgpack_parser.read_packet(data, trace)
+        return msgpack_parser.read_packet(data, trace, protocol)
     except DecodeError as exc:
         raise exc.shifted(skip) from None
     finally:

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from .annotate import MessageBreakdown, PacketBreakdown, annotate_message
 from .checker import Checker
 from .errors import DecodeError
-from .msgpack_parser import looks_like_packet
+from .msgpack_parser import decode_json, looks_like_packet
 from .recovery import Recovery, RecoveryNote, explain
 from .socketio import PacketAssembler
 from .types import (
@@ -60,6 +60,15 @@ class IncompleteFinding(Finding):
     that packet's own line."""
 
     index: int | None = None
+
+
+def _json_packet(text: str) -> bool:
+    """socket.io-msgpack-parser 2.x's CONNECT, DISCONNECT or ERROR: a JSON object map."""
+    try:
+        decode_json(text, 0, 4)
+    except DecodeError:
+        return False
+    return True
 
 
 class PacketReport(NamedTuple):
@@ -174,7 +183,8 @@ class Dissector:
     ) -> tuple[MessageBreakdown, tuple[Finding, ...]]:
         """While the parser is undecided: a text Socket.IO packet decides the default one;
         a binary message that no attachment awaits and that is a MessagePack Socket.IO map
-        decides MessagePack (this message is then read again, as MessagePack)."""
+        decides MessagePack (this message is then read again, as MessagePack); so does the
+        JSON-object CONNECT, DISCONNECT or ERROR of socket.io-msgpack-parser 2.x."""
         assembler = self._assemblers.get(direction)
         for piece in breakdown.packets:
             engine = piece.engine
@@ -188,6 +198,8 @@ class Dissector:
                 isinstance(data, bytes)
                 and (assembler is None or assembler.pending is None)
                 and looks_like_packet(data)
+            ) or (
+                isinstance(data, str) and self.eio == 3 and data[:1] == "{" and _json_packet(data)
             ):
                 self._detect = False
                 self.parser = Parser.MSGPACK

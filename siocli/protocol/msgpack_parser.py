@@ -27,7 +27,15 @@ from typing import Any
 from .errors import DecodeError, EncodeError
 from .types import Severity, SocketPacket, SocketType, Trace
 
-__all__ = ["decode_packet", "encode", "encode_packet", "looks_like_packet", "read_packet"]
+__all__ = [
+    "decode_json",
+    "decode_packet",
+    "encode",
+    "encode_packet",
+    "encode_v4",
+    "looks_like_packet",
+    "read_packet",
+]
 
 _KEYS = ("type", "nsp", "data", "id")
 _MAX_SAFE_INTEGER = 2**53 - 1
@@ -174,10 +182,11 @@ def _key_text(key: Any) -> str:
 # --- decoding ----------------------------------------------------------------------------
 
 
-def decode_packet(data: bytes, *, trace: Trace | None = None) -> SocketPacket:
+def decode_packet(data: bytes, *, trace: Trace | None = None, protocol: int = 5) -> SocketPacket:
     """Decode one MessagePack Socket.IO packet (the data of a binary Engine.IO message).
 
-    Raises :class:`DecodeError` for anything the reference decoder throws on.
+    Raises :class:`DecodeError` for anything the reference decoder throws on. ``protocol``
+    4 applies the rules of socket.io-msgpack-parser 2.x (Socket.IO 2.x).
     """
     _ext_seen[0] = False
     value = _unpack(data)
@@ -188,22 +197,40 @@ def decode_packet(data: bytes, *, trace: Trace | None = None) -> SocketPacket:
             0,
             "a map with type, nsp, data (and id)",
         )
-    return _packet(value, data, trace)
+    return _packet(value, trace, protocol)
 
 
-def read_packet(data: bytes, trace: Trace | None) -> SocketPacket:
+def decode_json(text: str, start: int = 0, protocol: int = 4) -> SocketPacket:
+    """socket.io-msgpack-parser 2.x sends CONNECT, DISCONNECT and ERROR as the JSON text of
+    the same map (``{"type":0,"nsp":"/"}``): decode ``text[start:]`` by the same rules."""
+    try:
+        value = json.loads(text[start:])
+    except ValueError as exc:
+        raise _error(f"not JSON: {exc}", start, "a JSON object") from None
+    if value.__class__ is not dict:
+        raise _error("invalid packet type: not a JSON object", start, "a JSON object")
+    _ext_seen[0] = False
+    try:
+        return _packet(value, None, protocol)
+    except DecodeError as exc:
+        raise exc.shifted(start) from None
+
+
+def read_packet(data: bytes, trace: Trace | None, protocol: int = 5) -> SocketPacket:
     """:func:`decode_packet`, explaining every byte of ``data`` into ``trace``."""
-    packet = decode_packet(data, trace=trace)
+    packet = decode_packet(data, trace=trace, protocol=protocol)
     if trace is not None and trace.explain:
         _explain(data, trace)
     return packet
 
 
-def _packet(value: dict[Any, Any], data: bytes, trace: Trace | None) -> SocketPacket:
+def _packet(value: dict[Any, Any], trace: Trace | None, protocol: int = 5) -> SocketPacket:
     undefined = _ext_seen[0]
     ptype_value = value.get("type")
     if ptype_value.__class__ is int and 0 <= ptype_value <= 4:
         ptype = _TYPES[ptype_value]
+    elif ptype_value.__class__ is int and protocol == 4 and ptype_value in (5, 6):
+        ptype = SocketType(ptype_value)  # 2.x: accepted, and no attachments follow
     elif ptype_value.__class__ is float and ptype_value in (0.0, 1.0, 2.0, 3.0, 4.0):
         ptype = _TYPES[int(ptype_value)]
         if trace is not None:
@@ -222,8 +249,10 @@ def _packet(value: dict[Any, Any], data: bytes, trace: Trace | None) -> SocketPa
     if namespace.__class__ is not str:
         raise _error(f"invalid namespace {_shown(namespace)}", 0, "a string under the key 'nsp'")
     payload = value.get("data", UNDEFINED)
-    if not _PAYLOAD_RULES[ptype](payload):
-        expected = _PAYLOAD_EXPECTED[ptype]
+    if not (_PAYLOAD_RULES_V4 if protocol == 4 else _PAYLOAD_RULES)[ptype](payload):
+        expected = _PAYLOAD_EXPECTED[min(ptype, 3) if ptype >= 5 else ptype]
+        if protocol == 4 and ptype in (_CONNECT, _DISCONNECT, _CONNECT_ERROR):
+            expected = "no 'data'" if ptype != _CONNECT_ERROR else "a string"
         reason = f"invalid payload for {ptype.name}: {_shown(payload)}"
         if payload is None and ptype in (_CONNECT, _DISCONNECT):
             reason += " (the reference wants the key absent; python-socketio writes nil)"
@@ -283,6 +312,17 @@ _PAYLOAD_RULES = (
     lambda d: d.__class__ is list,  # EVENT
     lambda d: d.__class__ is list,  # ACK
     lambda d: d.__class__ is str or _is_object(d),  # CONNECT_ERROR
+)
+# socket.io-msgpack-parser 2.x (isDataValid): CONNECT and DISCONNECT carry nothing, ERROR a
+# string, the rest an array (the 2.x types 5 and 6 included)
+_PAYLOAD_RULES_V4 = (
+    lambda d: d is UNDEFINED,
+    lambda d: d is UNDEFINED,
+    lambda d: d.__class__ is list,
+    lambda d: d.__class__ is list,
+    lambda d: d.__class__ is str,
+    lambda d: d.__class__ is list,
+    lambda d: d.__class__ is list,
 )
 _PAYLOAD_EXPECTED = (
     "no 'data', or a map (the auth payload, or the server's sid)",
@@ -423,6 +463,18 @@ def _default(value: Any) -> Any:
 def encode(packet: SocketPacket) -> list[str | bytes]:
     """:func:`encode_packet` as the list of Engine.IO message data the default parser's
     ``encode`` returns: one binary message, no attachments."""
+    return [encode_packet(packet)]
+
+
+def encode_v4(packet: SocketPacket) -> list[str | bytes]:
+    """As socket.io-msgpack-parser 2.x (Socket.IO 2.x) encodes: CONNECT, DISCONNECT and
+    ERROR as the JSON text of the map, the other packets as MessagePack."""
+    ptype = packet.type
+    if ptype in (_CONNECT, _DISCONNECT, _CONNECT_ERROR):
+        value: dict[str, Any] = {"type": int(ptype), "nsp": packet.namespace}
+        if packet.data is not None:
+            value["data"] = packet.data
+        return [json.dumps(value, separators=(",", ":"), ensure_ascii=False)]
     return [encode_packet(packet)]
 
 

@@ -165,7 +165,7 @@ class SocketServer:
     ) -> None:
         self.engine = engine
         self.parser = parser
-        self._encode = socketio.encoder(parser)
+        self._encoders = {p: socketio.encoder(parser, p) for p in (4, 5)}
         self.authorize = authorize
         self.connect_timeout = connect_timeout
         self.clients: dict[str, _Client] = {}
@@ -472,5 +472,5 @@ class SocketServer:
         return {k: v for k, v in query.items() if k not in ("EIO", "transport", "t", "sid", "b64")}
 
     def _send(self, client: _Client, packet: SocketPacket) -> None:
-        for piece in self._encode(packet):
+        for piece in self._encoders[client.protocol](packet):
             self.engine.send(client.sid, piece)

@@ -321,7 +321,7 @@ class ClientSession:
         self._sockets: dict[str, _Socket] = {}
         self._outbox: list[EnginePacket] = []  # awaiting a transport that can take them
         self.parser = parser
-        self._encode = socketio.encoder(parser)
+        self._encode = socketio.encoder(parser, socket_protocol(self.eio))
         self._assembler = socketio.PacketAssembler(socket_protocol(self.eio), parser)
         self._polling_get = False  # a GET is in flight
         self._polling_post = False  # a POST is in flight
@@ -724,13 +724,22 @@ class ClientSession:
             self._requests.append(WebSocketConnect(self._session_query(Transport.WEBSOCKET)))
 
     def _decide(self, packet: EnginePacket, now: float, transport: Transport) -> None:
-        if packet.type is EngineType.MESSAGE and packet.data == "0":
+        data = packet.data
+        if (
+            packet.type is EngineType.MESSAGE
+            and (
+                data == "0"
+                # socket.io-msgpack-parser 2.x: the same unasked CONNECT, as a JSON object
+                or (self.parser is Parser.MSGPACK and data.__class__ is str and data[:1] == "{")
+            )
+        ):
             self._switch_to_v3()
         self._start(now, transport)
 
     def _switch_to_v3(self) -> None:
         self.eio = 3
         self._assembler = socketio.PacketAssembler(4, self.parser)
+        self._encode = socketio.encoder(self.parser, 4)
 
     def _arm_ping_deadline(self, now: float) -> None:
         hs = self.handshake

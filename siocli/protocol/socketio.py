@@ -584,10 +584,13 @@ def _encode_with_attachments(packet: SocketPacket) -> list[str | bytes]:
     return [header + payload, *attachments]
 
 
-def encoder(parser: Parser) -> Callable[[SocketPacket], list[str | bytes]]:
+def encoder(parser: Parser, protocol: int = 5) -> Callable[[SocketPacket], list[str | bytes]]:
     """The ``encode`` of ``parser``: this module's for the default parser, one MessagePack
-    message per packet for ``msgpack``."""
-    return msgpack_parser.encode if parser is Parser.MSGPACK else encode
+    message per packet for ``msgpack`` (protocol 4: socket.io-msgpack-parser 2.x's mix of
+    JSON text and MessagePack)."""
+    if parser is Parser.MSGPACK:
+        return msgpack_parser.encode_v4 if protocol == 4 else msgpack_parser.encode
+    return encode
 
 
 def encode_message(
@@ -744,6 +747,8 @@ class PacketAssembler:
         if self._header is not None:  # before decoding: the text is not what was awaited
             raise self._pending_error()
         if self._msgpack:
+            if self.protocol == 4 and text[:1] == "{":  # socket.io-msgpack-parser 2.x
+                return msgpack_parser.decode_json(text, 0, 4)
             raise _text_under_msgpack()
         return self.receive_packet(decode_packet(text, self.protocol, trace=trace))
 
@@ -777,6 +782,8 @@ class PacketAssembler:
                 if self._header is not None:
                     raise self._pending_error()
                 if self._msgpack:
+                    if self.protocol == 4 and data[1:2] == "{":  # socket.io-msgpack-parser 2.x
+                        return msgpack_parser.decode_json(data, 1, 4)
                     raise _text_under_msgpack(1)
                 return self._receive_message_text(data)
         elif self.eio == 4:
@@ -838,7 +845,7 @@ class PacketAssembler:
         """Take a binary message: the next attachment of the pending packet (or, under the
         MessagePack parser, a whole packet)."""
         if self._msgpack:
-            return msgpack_parser.decode_packet(data)
+            return msgpack_parser.decode_packet(data, protocol=self.protocol)
         header = self._header
         if header is None:
             if msgpack_parser.looks_like_packet(data):

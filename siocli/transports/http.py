@@ -515,7 +515,9 @@ class _Connection(asyncio.Protocol):
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
             if name == "set-cookie":
                 set_cookies.append(value)
-        body = self._chunks[0] if len(self._chunks) == 1 else b"".join(self._chunks)
+        # bytes, as httpx gives: h11 hands out bytearray pieces, and the body travels on to
+        # the taps and recordings, which take bytes (or str) only
+        body = bytes(self._chunks[0]) if len(self._chunks) == 1 else b"".join(self._chunks)
         self._response = None
         self._chunks = []
         encoding = headers.get("content-encoding", "").lower()
