@@ -138,6 +138,15 @@ class _EchoApp:
                 "auth": event.auth,
                 "eio": event.eio,
             }
+            asked = event.query.get("EIO")
+            if asked is not None and asked != str(event.eio):
+                # engine.io 3 never reads EIO: a Socket.IO 3+ client's EIO=4 gets a session
+                # it cannot use, and fails with a vague error on its side; said here
+                joined["asked_eio"] = asked
+                joined["note"] = (
+                    f"the client asked for EIO={asked} (a Socket.IO 3.x/4.x client) and got "
+                    f"Engine.IO {event.eio}: it needs serve --eio {asked} (or both: --eio both)"
+                )
             if event.recovered is not None:  # the client asked to recover a session
                 joined["recovered"] = event.recovered
                 if event.recovered:

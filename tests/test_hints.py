@@ -220,3 +220,17 @@ def test_doctor_checks_as_a_page_of_an_origin_would_connect() -> None:
     assert "Origin" in (refused["fix"] or "")
     allowed = {r["check"]: r["status"] for r in checks["http://good.example"]}
     assert allowed["websocket"] == "pass" and allowed["polling"] == "pass"
+
+
+# --- serve ---------------------------------------------------------------------------------
+
+
+def test_serve_eio_3_says_a_client_asked_for_eio_4() -> None:
+    from .test_serve import serving
+
+    with serving("--eio", "3") as (url, view):
+        client = siocli("emit", url, "x", "--eio", "4", "--transport", "polling", "--timeout", "3")
+        joined = view.wait_for(lambda r: r["type"] == "join")
+    assert client.returncode != 0  # a 4.x client cannot use an Engine.IO 3 session
+    assert joined["eio"] == 3 and joined["asked_eio"] == "4"
+    assert "asked for EIO=4" in joined["note"] and "--eio 4" in joined["note"]
