@@ -203,11 +203,11 @@ class HumanRenderer:
         stop = start + len(breakdown.raw)
         spans = [*framing, *breakdown.spans] if framing else breakdown.spans
         if spans:
-            # _span_line, inlined for text (most spans): a call per span costs more than
-            # the line's own work
+            # _span_line, inlined for text on a wide terminal or a file (most spans): a call
+            # per span costs more than the line's own work
             full = self.full
             width = self._width
-            text = source if isinstance(source, str) else None
+            text = source if isinstance(source, str) and not self._narrow else None
             for span in spans:
                 if text is None:
                     lines.append(self._span_line(source, span))
@@ -260,6 +260,16 @@ class HumanRenderer:
             shown = escape_text(source[span.start : span.end])
         else:
             shown = self._bytes_shown(source[span.start : span.end], span.kind)
+        if self._narrow:
+            return (
+                None,
+                "     ",
+                _KIND_STYLE.get(span.kind, "default"),
+                _elide(shown, max(10, self._columns - 5), self.full),
+                "dim",
+                "\n       => " + _elide(span.meaning, max(10, self._columns - 10), self.full),
+                None,
+            )
         if span.kind in _ELIDED_KINDS and not self.full and len(shown) > _SPAN_WIDTH:
             shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
         return (
