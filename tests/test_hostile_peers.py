@@ -15,6 +15,8 @@ import time
 import pytest
 
 from siocli.protocol import session as session_module
+from siocli.protocol.engine_server import EngineServer, HttpRequest, WsAccept
+from siocli.protocol.server import ClientBroke, SocketServer
 from siocli.protocol.session import ClientSession, Closed, EngineState, WebSocketClose
 from siocli.protocol.types import SocketPacket, SocketType
 from siocli.transports.config import ConnectOptions
@@ -150,3 +152,30 @@ def test_a_bug_met_on_input_closes_the_session_with_a_message(
     assert WebSocketClose(1000) in session.data_to_send()
     session.receive_websocket_message('42["more"]', 1.0)  # closed: taken, and nothing happens
     assert session.events_received() == []
+
+
+def test_a_message_with_no_data_is_a_parse_error_on_both_sides() -> None:
+    """'4' alone: engine.io-parser hands the message over with no data, and the reference
+    client and server close the session (socket.io-parser throws on it). siocli's sessions
+    did read it as a CONNECT to '/'."""
+    client = ClientSession(eio=4, transport="websocket")
+    client.receive_websocket_open(0.0)
+    client.receive_websocket_message("0" + HANDSHAKE, 0.0)
+    client.receive_websocket_message("40", 0.0)
+    client.events_received()
+    client.receive_websocket_message("4", 0.1)
+    [closed] = client.events_received()
+    assert isinstance(closed, Closed) and closed.reason == "parse error"
+    assert closed.detail is not None and "no data" in closed.detail
+
+    server = SocketServer(EngineServer(), lambda sid, namespace, auth: None)
+    server.receive_request(
+        HttpRequest(1, "GET", {"EIO": "4", "transport": "websocket"}, {}, upgrade=True), 0.0
+    )
+    [accept] = [o for o in server.data_to_send() if isinstance(o, WsAccept)]
+    server.receive_ws_message(accept.conn, "40", 0.0)
+    server.events_received()
+    server.receive_ws_message(accept.conn, "4", 0.1)
+    broke = [e for e in server.events_received() if isinstance(e, ClientBroke)]
+    assert [e.reason for e in broke] == ["a message packet with no data"]
+    assert not server.engine.sessions

@@ -341,6 +341,9 @@ class SocketServer:
         return False
 
     def _message(self, client: _Client, data: str | bytes) -> None:
+        if data == "":  # "4" alone: the reference's decoder throws on no data (parse error)
+            self._broke(client, "a message packet with no data")
+            return
         try:
             if isinstance(data, str):
                 packet = client.assembler.receive_text(data)

@@ -811,6 +811,7 @@ class ClientSession:
             self.state is not EngineState.OPEN
             or data.__class__ is not str
             or data[:1] != "4"
+            or data == "4"  # no data: the general path refuses it
             or self._decide_by is not None
             or assembler.pending is not None
         ):
@@ -826,6 +827,9 @@ class ClientSession:
         return True
 
     def _receive_message(self, data: str | bytes) -> None:
+        if data == "":
+            self._fail("parse error", _NO_DATA)
+            return
         try:
             if isinstance(data, str):
                 packet = self._assembler.receive_text(data)
@@ -1011,6 +1015,11 @@ class ClientSession:
 
 
 _new = tuple.__new__
+
+_NO_DATA = (
+    "a message packet with no data (4 alone): engine.io-parser hands it over as no data, "
+    "and the reference client and server close the session on it"
+)
 
 _SOCKET_HANDLERS = {
     SocketType.CONNECT: ClientSession._on_connect,
