@@ -187,7 +187,7 @@ class JsonLinesWriter:
             "eio": self._eio,
             "time": report.time,
             "eio_type": None if engine is None else _ENGINE_TYPES[engine.type],
-            "raw": raw if raw.__class__ is str else binary_json(raw),  # type: ignore[arg-type]
+            "raw": raw if isinstance(raw, str) else binary_json(raw),
             "findings": _findings(found) if found else [],
         }
         if self.fields:
