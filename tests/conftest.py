@@ -38,3 +38,17 @@ def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
     interval = 1000 if request.param == "psio" else 300  # python-engineio counts seconds
     with run_server(request.param, pingInterval=interval, pingTimeout=500) as running:
         yield running
+
+
+# The slowest test takes about 30 s on a loaded machine; one that hangs fails after this,
+# by name. Set here rather than as an ini option, which a venv without pytest-timeout (the
+# test extras before it joined them) would refuse outright; --timeout N still wins.
+TEST_TIMEOUT = 120
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("timeout") or config.getoption("timeout", None):
+        return
+    for item in items:
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(TEST_TIMEOUT))
