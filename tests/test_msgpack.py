@@ -275,9 +275,9 @@ def _random_packet(rng: random.Random) -> bytes:
     return data
 
 
-def _judge(request: dict[str, Any]) -> dict[str, Any]:
+def _judge(request: dict[str, Any], line: str = "v3") -> dict[str, Any]:
     out = subprocess.run(
-        [realservers.node(), str(JUDGE)],
+        [realservers.node(), str(JUDGE), line],
         input=json.dumps(request).encode(),
         capture_output=True,
         check=True,
@@ -313,14 +313,16 @@ def _as_js(value: Any) -> Any:
 
 
 @pytest.mark.node
-def test_decoding_agrees_with_the_reference_decoder() -> None:
+@pytest.mark.parametrize(("line", "protocol"), [("v3", 5), ("v2", 4)])
+def test_decoding_agrees_with_the_reference_decoder(line: str, protocol: int) -> None:
+    # v3: socket.io-msgpack-parser 3.0.2 (socket.io 3/4); v2: 2.2.1 (socket.io 2)
     rng = random.Random(SEED)
     inputs = [_random_packet(rng) for _ in range(CASES)]
-    verdicts = _judge({"decode": [data.hex() for data in inputs]})["decode"]
+    verdicts = _judge({"decode": [data.hex() for data in inputs]}, line)["decode"]
     accepted = 0
     for data, verdict in zip(inputs, verdicts, strict=True):
         try:
-            packet = msgpack_parser.decode_packet(data)
+            packet = msgpack_parser.decode_packet(data, protocol=protocol)
         except DecodeError as exc:
             assert not verdict["ok"], f"{data.hex()}: siocli refuses ({exc}), Node accepts"
             continue
@@ -869,3 +871,54 @@ def test_the_proxy_shows_and_records_a_msgpack_session(tmp_path: Path) -> None:
             if "b64" in record:
                 assert b"secret-token" not in base64.b64decode(record["b64"])
             assert "secret-token" not in record.get("text", "")
+
+
+@pytest.mark.node
+def test_the_2x_line_encodes_as_the_reference_2x_encoder() -> None:
+    # socket.io-msgpack-parser 2.2.1: CONNECT, DISCONNECT and ERROR as JSON text
+    packets = [
+        SocketPacket(SocketType.CONNECT, "/admin?token=x"),
+        SocketPacket(SocketType.DISCONNECT, "/admin"),
+        SocketPacket(SocketType.CONNECT_ERROR, "/private", "not authorized"),
+        SocketPacket(SocketType.EVENT, "/", ["up", b"\x01\x02", {"n": 1}], 3),
+        SocketPacket(SocketType.ACK, "/admin", [b"\x07"], 3),
+    ]
+
+    def for_node(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return {"$binary": value.hex()}
+        if isinstance(value, list):
+            return [for_node(v) for v in value]
+        return value
+
+    request = [
+        {
+            k: v
+            for k, v in {
+                "type": int(p.type),
+                "nsp": p.namespace,
+                "data": for_node(p.data),
+                "id": p.id,
+            }.items()
+            if v is not None
+        }
+        for p in packets
+    ]
+    ours = [msgpack_parser.encode_v4(p)[0] for p in packets]
+    answer = _judge(
+        {
+            "encode": request,
+            "decode": [o.hex() if isinstance(o, bytes) else {"text": o} for o in ours],
+        },
+        "v2",
+    )
+    for packet, theirs, verdict in zip(packets, answer["encode"], answer["decode"], strict=True):
+        if isinstance(theirs, dict):  # JSON text, as ours
+            read = msgpack_parser.decode_json(theirs["text"], 0, 4)
+        else:
+            read = msgpack_parser.decode_packet(bytes.fromhex(theirs), protocol=4)
+        assert read == packet  # theirs, read here
+        assert verdict["ok"], verdict  # ours, read there
+        assert verdict["packet"]["type"] == packet.type
+        assert verdict["packet"]["nsp"] == packet.namespace
+        assert _from_node(verdict["packet"].get("data")) == packet.data

@@ -6,7 +6,10 @@
 //          "encode": ["<hex>", ...]}
 "use strict";
 const path = require("path");
-const parser = require(path.join(__dirname, "..", "..", "node", "node_modules", "socket.io-msgpack-parser"));
+// argv[2] "v2": socket.io-msgpack-parser 2.x (Socket.IO 2.x), whose decoder takes a text
+// message as JSON and a binary one as MessagePack
+const parser = require(path.join(__dirname, "..", "..", "node", "node_modules",
+  process.argv[2] === "v2" ? "socket.io-msgpack-parser-v2" : "socket.io-msgpack-parser"));
 
 function revive(value) {
   if (Array.isArray(value)) return value.map(revive);
@@ -43,7 +46,7 @@ process.stdin.on("end", () => {
     let packet = null;
     decoder.on("decoded", (p) => (packet = p));
     try {
-      decoder.add(Buffer.from(hex, "hex"));
+      decoder.add(typeof hex === "string" ? Buffer.from(hex, "hex") : hex.text);
       return { ok: true, packet: plain(packet) };
     } catch (err) {
       return { ok: false, error: String(err && err.message) };
@@ -52,7 +55,10 @@ process.stdin.on("end", () => {
   const encoder = new parser.Encoder();
   const encoded = (request.encode || []).map((p) => {
     const packet = revive(p);
-    return Buffer.from(encoder.encode(packet)[0]).toString("hex");
+    let out;
+    const result = encoder.encode(packet, (pieces) => { out = pieces; });  // 2.x: a callback
+    const piece = (out || result)[0];
+    return typeof piece === "string" ? { text: piece } : Buffer.from(piece).toString("hex");
   });
   process.stdout.write(JSON.stringify({ decode: decoded, encode: encoded }) + "\n");
 });
