@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import ssl
 from typing import IO
 
 from ..exit import CommandError, ExitStatus, cannot_listen
@@ -28,8 +29,11 @@ async def proxy(
     *,
     ready: asyncio.Future[int] | None = None,
     color: bool = False,
+    view_fd: int | None = None,
 ) -> ExitStatus:
-    """Relay until Ctrl-C (or until the task is cancelled)."""
+    """Relay until Ctrl-C (or until the task is cancelled). ``view_fd``: the view's work
+    goes to the worker process reading it (:func:`.view.serve`), else it is done here,
+    between the relay's reads."""
     from dataclasses import replace
 
     from .relay import Proxy
@@ -43,13 +47,17 @@ async def proxy(
                 ExitStatus.USAGE, f"cannot create {options.record}: {exc.strerror}"
             ) from None
     view = LiveView(options, out, color=color)
+    if view_fd is not None:
+        view.hand_over(view_fd)
     relay = Proxy(options, view, err)
     try:
         port = await relay.start()
-    except OSError as exc:
+    except OSError as exc:  # ssl.SSLError is one too
+        view.close()
+        await view.closed()  # the worker, if any, ends with the relay
+        if isinstance(exc, ssl.SSLError):
+            raise CommandError(ExitStatus.USAGE, f"cannot use --cert/--key: {exc}") from None
         raise cannot_listen(options.host, options.port, exc) from None
-    except ssl_errors() as exc:
-        raise CommandError(ExitStatus.USAGE, f"cannot use --cert/--key: {exc}") from None
     listening = replace(options, port=port)
     faults = _describe(options.faults)
     err.write(
@@ -71,12 +79,6 @@ async def proxy(
     finally:
         await relay.close()
     return ExitStatus.INTERRUPTED
-
-
-def ssl_errors() -> type[Exception]:
-    import ssl
-
-    return ssl.SSLError
 
 
 def _describe(faults: Faults) -> str:
@@ -102,4 +104,32 @@ def _describe(faults: Faults) -> str:
 def run_proxy(
     options: ProxyOptions, out: IO[str], err: IO[str], *, color: bool = False
 ) -> ExitStatus:
-    return asyncio.run(proxy(options, out, err, color=color))
+    """The command: the relay here, the view (dissecting, rendering, recording) in a worker
+    process, so that relaying never waits for it and the two use two cores. Where a
+    process cannot be forked, the view runs between the relay's reads."""
+    import multiprocessing
+
+    from .view import serve
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:  # no fork (Windows)
+        return asyncio.run(proxy(options, out, err, color=color))
+    if options.record:  # the worker writes there: said here, before it starts
+        try:
+            os.makedirs(options.record, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(
+                ExitStatus.USAGE, f"cannot create {options.record}: {exc.strerror}"
+            ) from None
+    out.flush()
+    read_end, write_end = os.pipe()
+    worker = context.Process(target=serve, args=(options, read_end, write_end, color), daemon=True)
+    worker.start()
+    os.close(read_end)
+    try:
+        return asyncio.run(proxy(options, out, err, color=color, view_fd=write_end))
+    finally:
+        worker.join(30)
+        if worker.is_alive():
+            worker.kill()

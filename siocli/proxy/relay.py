@@ -174,6 +174,7 @@ class Proxy:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self.view.close()
+        await self.view.closed()
 
     # --- a client connection -------------------------------------------------------------
 

@@ -15,7 +15,6 @@ import os
 import re
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
@@ -35,7 +34,11 @@ if TYPE_CHECKING:
 __all__ = ["ClientSession", "LiveView"]
 
 BACKLOG = 4 * 2**20
-"""Bytes of wire messages the view may lag behind the relay."""
+"""Bytes of wire messages the view may lag behind the relay (the view in the relay's
+process)."""
+PIPE_BACKLOG = 16 * 2**20
+"""Bytes of handed-over work (pickled: messages and what goes with them) the worker may lag
+behind the relay."""
 _SLICE = 16  # pieces of work between two turns of the loop (a ms or two at most)
 _EVENTS = (SocketType.EVENT, SocketType.BINARY_EVENT)
 _ACKS = (SocketType.ACK, SocketType.BINARY_ACK)
@@ -91,7 +94,10 @@ class LiveView:
         self._last: ClientSession | None = None  # the session of the last message shown
         self._renderer: HumanRenderer | None = None
         self._filtered = bool(options.events or options.namespaces)
-        self._work: deque[tuple[Callable[..., None], tuple[Any, ...], int]] = deque()
+        self._work: deque[tuple[str, tuple[Any, ...], int]] = deque()
+        self._pipe: _Pipe | None = None  # set by hand_over(): the work goes to a worker
+        self._batch: list[tuple[str, tuple[Any, ...]]] = []
+        self._by_number: dict[int, ClientSession] = {}  # the worker's sessions
         self._scheduled = False
         self._caught_up: asyncio.Event | None = None
         if not options.as_json and not options.quiet:
@@ -114,12 +120,7 @@ class LiveView:
         """A session the proxy saw begin (``sid`` known: one already under way)."""
         self._numbers += 1
         session = ClientSession(self._numbers, eio, transport=transport)
-        session.dissector = Dissector(
-            eio,
-            expect_handshake=sid is None,
-            spans=self._renderer is not None,
-            parser=None,  # detected: a MessagePack session is shown as one
-        )
+        self._push("_created", (session, sid is None, eio))
         if sid is not None:
             self.bind(session, sid)
         return session
@@ -131,7 +132,7 @@ class LiveView:
         """The session's sid is known (from its open packet): its next requests name it."""
         session.sid = sid
         self.sessions[sid] = session
-        self._push(self._opened, (session,))
+        self._push("_opened", (session, sid, session.transport))
 
     def end(self, session: ClientSession, reason: str, detail: str | None = None) -> None:
         """The session is over: the checker's loose ends, the recording closed."""
@@ -142,12 +143,16 @@ class LiveView:
             session.timer.cancel()
         if session.sid is not None:
             self.sessions.pop(session.sid, None)
-        self._push(self._ended, (session, reason, detail))
+        self._push("_ended", (session, reason, detail))
 
     def close(self) -> None:
         """The proxy stops: what is handed over is shown, every session still open ends."""
         for session in list(self.sessions.values()):
             self.end(session, "proxy stopped")
+        if self._pipe is not None:
+            self._send()
+            self._pipe.close()
+            return
         while self._work:
             self._run(len(self._work))
         self.flush()
@@ -166,23 +171,26 @@ class LiveView:
             sid = _handshake_sid(data, session.eio, transport)
             if sid is not None:
                 self.bind(session, sid)
-        self._push(
-            self._message, (session, direction, transport, data, http, time.time()), len(data)
-        )
+        self._push("_message", (session, direction, transport, data, http, time.time()), len(data))
+        if _closes(data):  # the relay forgets it now; the view says so in its turn
+            self.end(session, _CLOSER[direction], f"close packet from the {direction.peer}")
 
     def note(self, session: ClientSession | None, kind: str, text: str, **fields: Any) -> None:
         """A line about the relay itself: a session opening or ending, a fault firing, an
         HTTP answer that is not Engine.IO, the proxy failing to reach the server."""
-        self._push(self._note, (session, kind, text, fields, time.time()))
+        self._push("_note", (session, kind, text, fields, time.time()))
 
     def flush(self) -> None:
         """Called once per read the relay makes: the view catches up from the next turn of
         the loop (and writes what it has)."""
-        if not self._work and not self._scheduled:
+        if self._pipe is None and not self._work and not self._scheduled:
             self._flush_out()
 
     async def wait(self) -> None:
         """The relay's pause while the view is :data:`BACKLOG` bytes behind."""
+        if self._pipe is not None:
+            await self._pipe.wait()
+            return
         if self.backlog <= BACKLOG:
             return
         if self._caught_up is None:
@@ -190,15 +198,38 @@ class LiveView:
         self._caught_up.clear()
         await self._caught_up.wait()
 
-    # --- the view's work, in slices ------------------------------------------------------
+    async def closed(self) -> None:
+        """After :meth:`close`: the worker has everything (it then finishes on its own)."""
+        if self._pipe is not None:
+            await self._pipe.closed
 
-    def _push(self, work: Callable[..., None], args: tuple[Any, ...], size: int = 0) -> None:
+    def hand_over(self, fd: int) -> None:
+        """From now on the work goes to the worker process reading ``fd`` (:func:`serve`):
+        the relay's process only relays, and answers at once."""
+        self._pipe = _Pipe(fd)
+
+    # --- the view's work, in slices (or in the worker) ---------------------------------------
+
+    def _push(self, work: str, args: tuple[Any, ...], size: int = 0) -> None:
+        if self._pipe is not None:
+            # sessions by number; enums by value (pickled as a name lookup, they cost more)
+            self._batch.append((work, tuple(map(_portable, args))))
+            if not self._scheduled:
+                asyncio.get_running_loop().call_soon(self._send)
+                self._scheduled = True
+            return
         self._work.append((work, args, size))
         self.backlog += size
         if not self._scheduled:
             with contextlib.suppress(RuntimeError):  # no loop: close() runs what is left
                 asyncio.get_running_loop().call_soon(self._slice)
                 self._scheduled = True
+
+    def _send(self) -> None:
+        self._scheduled = False
+        if self._batch and self._pipe is not None:
+            batch, self._batch = self._batch, []
+            self._pipe.send(batch)
 
     def _slice(self) -> None:
         self._scheduled = False
@@ -214,13 +245,47 @@ class LiveView:
     def _run(self, count: int) -> None:
         work = self._work
         for _ in range(min(count, len(work))):
-            function, args, size = work.popleft()
+            name, args, size = work.popleft()
             self.backlog -= size
-            function(*args)
+            getattr(self, name)(*args)
 
-    def _opened(self, session: ClientSession) -> None:
-        sid = session.sid
-        assert sid is not None
+    def apply(self, batch: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """The worker's side: run a batch of work the relay handed over."""
+        for name, args in batch:
+            getattr(self, name)(*(self._restore(a) for a in args))
+        self._flush_out()
+
+    def _restore(self, value: Any) -> Any:
+        if isinstance(value, _Ref):
+            return self._session(value)
+        if value.__class__ is _Enum:
+            return _ENUMS[value[0]](value[1])
+        return value
+
+    def _session(self, ref: _Ref) -> ClientSession:
+        session = self._by_number.get(ref.number)
+        if session is None:
+            session = self._by_number[ref.number] = ClientSession(ref.number, 4)
+        return session
+
+    def finish(self) -> None:
+        """The worker's side, at the end: every session not finished ends here."""
+        for session in self._by_number.values():
+            self._ended(session, "proxy stopped", None)
+        self._flush_out()
+
+    def _created(self, session: ClientSession, handshake: bool, eio: int) -> None:
+        session.eio = eio
+        session.dissector = Dissector(
+            eio,
+            expect_handshake=handshake,
+            spans=self._renderer is not None,
+            parser=None,  # detected: a MessagePack session is shown as one
+        )
+
+    def _opened(self, session: ClientSession, sid: str, transport: Transport) -> None:
+        session.sid = sid
+        session.transport = transport
         if self.options.as_json:
             from ..render.jsonl import JsonLinesWriter
 
@@ -272,16 +337,6 @@ class LiveView:
                 WireMessage(data, direction, transport, now, session.eio, session.sid, http=http)
             )
         self._show(session, direction, report)
-        if not session.finished:
-            for piece in report.packets:
-                engine = piece.breakdown.engine
-                if engine is not None and engine.type is EngineType.CLOSE:
-                    closer = (
-                        "io client disconnect" if direction is Direction.C2S else "transport close"
-                    )
-                    self.end(session, closer, f"close packet from the {direction.peer}")
-                    self._ended(session, closer, f"close packet from the {direction.peer}")
-                    return
 
     def _show(self, session: ClientSession, direction: Direction, report: MessageReport) -> None:
         packets = [p.complete for p in report.packets if p.complete is not None]
@@ -434,6 +489,121 @@ class LiveView:
 
 
 _MARKS = {"fault": "✂", "error": "✗", "open": "◆", "close": "◇", "upgrade": "⇧", "http": "·"}
+
+
+_CLOSER = {Direction.C2S: "io client disconnect", Direction.S2C: "transport close"}
+
+
+def _closes(data: str | bytes) -> bool:
+    """Whether a wire message ends with an Engine.IO close packet (alone over WebSocket;
+    last in a polling body: ``1``, ``...\x1e1``, Engine.IO 3's ``1:1``)."""
+    return data in ("1", b"\x01") or (
+        isinstance(data, str) and (data.endswith("\x1e1") or data.endswith("1:1"))
+    )
+
+
+class _Enum(tuple[str, str]):
+    """A Direction or Transport on its way to the worker: (which, value)."""
+
+
+_ENUMS: dict[str, Any] = {"d": Direction, "t": Transport}
+
+
+def _portable(value: Any) -> Any:
+    if isinstance(value, ClientSession):
+        return _Ref(value.number)
+    if isinstance(value, Direction):
+        return _Enum(("d", value.value))
+    if isinstance(value, Transport):
+        return _Enum(("t", value.value))
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Ref:
+    """A session, as the relay names it to the worker."""
+
+    number: int
+
+
+class _Pipe(asyncio.Protocol):
+    """The relay's end of the pipe to the worker: batches of work, pickled, length-first;
+    the relay waits while the worker is :data:`BACKLOG` bytes behind."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.transport: asyncio.WriteTransport | None = None
+        self._paused: asyncio.Future[None] | None = None
+        self._pending: list[bytes] = []
+        loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self._file = os.fdopen(fd, "wb", buffering=0)
+        self._ready = loop.create_task(loop.connect_write_pipe(lambda: self, self._file))
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        self.transport = transport
+        transport.set_write_buffer_limits(high=PIPE_BACKLOG)
+        for data in self._pending:
+            transport.write(data)
+        self._pending = []
+
+    def send(self, batch: list[Any]) -> None:
+        import pickle
+
+        data = pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL)
+        data = len(data).to_bytes(4, "big") + data
+        if self.transport is None:
+            self._pending.append(data)
+        else:
+            self.transport.write(data)
+
+    def pause_writing(self) -> None:
+        if self._paused is None:
+            self._paused = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._paused is not None:
+            self._paused.set_result(None)
+            self._paused = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.resume_writing()
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    async def wait(self) -> None:
+        if self._paused is not None:
+            await self._paused
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()  # written out first: the worker reads to the end
+        elif not self.closed.done():
+            self._ready.cancel()
+            self._file.close()
+            self.closed.set_result(None)
+
+
+def serve(options: ProxyOptions, fd: int, relay_end: int, color: bool) -> None:
+    """The worker process: the view's work, as the relay hands it over, until the pipe
+    closes (the relay stopped); then every session still open ends."""
+    import pickle
+    import signal
+    import sys
+
+    os.close(relay_end)  # else this process would hold its own input open
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the relay; this follows
+    view = LiveView(options, sys.stdout, color=color)
+    with os.fdopen(fd, "rb") as pipe:
+        while True:
+            head = pipe.read(4)
+            if len(head) < 4:
+                break
+            view.apply(pickle.loads(pipe.read(int.from_bytes(head, "big"))))
+    view.finish()
+    sys.stdout.flush()
 
 
 def _handshake_sid(data: str | bytes, eio: int, transport: Transport) -> str | None:
