@@ -12,6 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = {".py", ".md", ".js", ".json", ".toml", ".sh", ".txt", ".cfg", ".yml", ".yaml"}
 SKIP = {".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".hypothesis"}
+SKIP |= {".corpus"}  # bench/.corpus: the benchmark's captures and start-up venv (gitignored)
 # A section sign is an RFC's (RFC 6455 §5.2); a bare one (engine.io-parser 2.x
 # ``decodePayloadAsBinary``) points at notes nobody else
 # has. The vectors' "section" labels are labels, not citations.
