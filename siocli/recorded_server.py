@@ -153,6 +153,7 @@ class Playback:
         self.sid = sid
         self.fast = fast
         self.started = time.monotonic()
+        self.revision_said = False  # the client's other EIO= was said
         self.results: list[StepResult] = []
         self.unexpected: list[StepResult] = []
         self.matched: set[int] = set()
@@ -402,6 +403,8 @@ class RecordedServerApp:
     server: SocketServer = field(init=False)
     pump: Callable[[], None] = lambda: None  # flushes what was played (set by the front end)
     wire: WireView | None = None  # -v: every wire message
+    # a client asked for another Engine.IO revision (its EIO=) than the recording's
+    mismatch: Callable[[Playback, str], None] = lambda playback, asked: None
     playbacks: dict[str, Playback] = field(default_factory=dict)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _count: int = 0
@@ -426,6 +429,12 @@ class RecordedServerApp:
             if playback is None:
                 continue
             if isinstance(event, ClientJoined):
+                asked = event.query.get("EIO", str(self.script.eio))
+                if asked != str(self.script.eio) and not playback.revision_said:
+                    # engine.io 3 never reads EIO: a Socket.IO 3.x/4.x client gets a
+                    # revision 3 session it cannot use and fails vaguely on its side
+                    playback.revision_said = True
+                    self.mismatch(playback, asked)
                 playback.joined(event.namespace, event.socket_id)
                 continue
             if isinstance(event, ClientEvent):
@@ -531,6 +540,29 @@ class _LiveView:
             self.out.write(result_lines(item, first=f"{head}  "))
         self.out.flush()
 
+    def mismatch(self, playback: Playback, asked: str) -> None:
+        eio = playback.script.eio
+        note = (
+            f"the client asked for EIO={asked} ("
+            + ("a Socket.IO 3.x/4.x client" if asked == "4" else f"Engine.IO {asked}")
+            + f") and got this recording's Engine.IO {eio}, which it cannot follow: "
+            f"play it a recording made with its own Socket.IO version"
+        )
+        if self.options.as_json:
+            self.printer.write(
+                {
+                    "t": self.printer.elapsed(),
+                    "type": "eio_mismatch",
+                    "client": playback.number,
+                    "asked_eio": asked,
+                    "eio": eio,
+                    "note": note,
+                }
+            )
+            return
+        self.out.write(f"{self.printer.elapsed():9.3f}s  client {playback.number}  ! {note}\n")
+        self.out.flush()
+
     def ended(self, playback: Playback, report: ReplayReport) -> None:
         self.reports.append(report)
         if self.options.as_json:
@@ -603,7 +635,7 @@ async def serve_recording(
         max_payload=(handshake.max_payload if handshake else None) or 1_000_000,
         wire=options.verbose,
     )
-    app = RecordedServerApp(script, options.fast, view.step, ended)
+    app = RecordedServerApp(script, options.fast, view.step, ended, mismatch=view.mismatch)
     app.server = SocketServer(engine, app.authorize, parser=recording.parser)
     app.wire = WireView(err, no_color=options.no_color) if options.verbose else None
     path = options.path or str((recording.header.get("options") or {}).get("path") or "/socket.io/")

@@ -504,3 +504,30 @@ def test_step_results_render_like_replay() -> None:
     line = result_lines(StepResult(step, False, "differs", {"a": 1}, {"a": 2}), first="> ")
     assert line.startswith('> ✗   4 > event / "hi": differs\n')
     assert '-  "a": 1' in line
+
+
+SIOCLI = (sys.executable, "-m", "siocli")
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_client_asking_for_eio_4_of_a_revision_3_recording_is_told(as_json: bool) -> None:
+    # engine.io 3 never reads EIO: a Socket.IO 4 client gets a session it cannot use
+    options = ("--fast", *(["--json"] if as_json else []))
+    with mock(RECORDINGS / "node2-polling.jsonl", *options) as (url, process):
+        client = subprocess.run(
+            [*SIOCLI, "emit", url, "x", "--eio", "4", "--transport", "polling", "--timeout", "3"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        process.send_signal(signal.SIGINT)  # the client is gone: what was said is all
+        out, _ = process.communicate(timeout=20)
+    assert client.returncode != 0  # it cannot follow the recording
+    if as_json:
+        told = [json.loads(line) for line in out.splitlines() if '"eio_mismatch"' in line]
+        assert len(told) == 1 and told[0]["asked_eio"] == "4" and told[0]["eio"] == 3
+        note = told[0]["note"]
+    else:
+        note = next(line for line in out.splitlines() if "asked for EIO=" in line)
+    assert "asked for EIO=4 (a Socket.IO 3.x/4.x client)" in note
+    assert "Engine.IO 3" in note
