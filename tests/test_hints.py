@@ -234,3 +234,47 @@ def test_serve_eio_3_says_a_client_asked_for_eio_4() -> None:
     assert client.returncode != 0  # a 4.x client cannot use an Engine.IO 3 session
     assert joined["eio"] == 3 and joined["asked_eio"] == "4"
     assert "asked for EIO=4" in joined["note"] and "--eio 4" in joined["note"]
+
+
+def test_eio_4_against_a_2x_server_over_websocket_gets_its_ack() -> None:
+    # Over WebSocket a 2.x server joins '/' by itself; a client forced to --eio 4 once
+    # waited for a CONNECT answer that never came, then for its ack, until the timeout.
+    with run_server("node2") as server:
+        result = siocli(
+            "emit",
+            server.url,
+            "hello",
+            "1",
+            "--ack",
+            "--eio",
+            "4",
+            "--transport",
+            "websocket",
+            "--timeout",
+            "5",
+        )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert '< ack    / id=0 "hi", 1' in result.stdout
+
+
+def test_a_refusal_by_a_2x_server_forced_to_eio_4_is_named_as_2x() -> None:
+    # Over WebSocket, a 2.x server refuses the auth a 4.x-style CONNECT carries (it reads
+    # the namespace's query); its sid-less CONNECT answer to '/' says what it is.
+    with run_server("node2") as server:
+        result = siocli(
+            "emit",
+            f"{server.url}/admin",
+            "whoami",
+            "--ack",
+            "--eio",
+            "4",
+            "--transport",
+            "websocket",
+            "--auth",
+            '{"token": "secret-token"}',
+            "--timeout",
+            "5",
+        )
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "as a Socket.IO 2.x server does: use --eio 3" in result.stderr
+    assert "middleware" not in result.stderr

@@ -29,9 +29,18 @@ USES_DEFAULT = (
 )
 
 
-def rejection_hint(event: NamespaceRejected, eio: int | None = None) -> str | None:
+def rejection_hint(
+    event: NamespaceRejected, eio: int | None = None, *, protocol_4: bool = False
+) -> str | None:
     """``eio``: the session's revision; only a Socket.IO 2.x server (Engine.IO 3) reads
-    the auth from the namespace's query, so only to one is that said."""
+    the auth from the namespace's query, so only to one is that said. ``protocol_4``: an
+    Engine.IO 4 session whose CONNECT answers lacked a sid, as a 2.x server's do."""
+    if protocol_4:
+        return (
+            "this server answered CONNECT without a sid, as a Socket.IO 2.x server does: "
+            "use --eio 3 (or --eio auto); 2.x reads --auth from the namespace's query, not "
+            "from the CONNECT payload this client sent"
+        )
     if event.message in NO_NAMESPACE:
         return (
             "the server has no such namespace (the URL's path is the namespace; the "
