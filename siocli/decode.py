@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
-from .exit import ExitStatus
+from .exit import CommandError, ExitStatus
 from .protocol import engineio
 from .protocol.dissect import Dissector
 from .protocol.errors import DecodeError
@@ -90,7 +90,8 @@ def run_decode(
     console: Callable[[], Console],
 ) -> ExitStatus:
     """Decode the inputs of ``options``; ``console`` makes the terminal view's console
-    (only called for it: ``--json`` never imports rich). Diagnostics go to ``stderr``."""
+    (only called for it: ``--json`` never imports rich). Diagnostics go to ``stderr``;
+    input that cannot be read at all raises :class:`CommandError` (exit 2)."""
     transport = Transport(options.transport) if options.transport else None
     interactive = not options.inputs and not options.sample and stdin_is_tty
     if interactive:
@@ -111,19 +112,17 @@ def run_decode(
             pipeline.take(item)
     finally:
         pipeline.finish()
-    if pipeline.unreadable:
-        for reason in pipeline.unreadable:
-            stderr.write(f"siocli: {reason}\n")
-        return ExitStatus.USAGE
+    if pipeline.unreadable:  # one line per input that could not be read at all
+        raise CommandError(ExitStatus.USAGE, "\n".join(pipeline.unreadable))
     if not pipeline.read_any:  # nothing could be decoded: say so, as for unreadable input
-        stderr.write(
-            "siocli: no wire message in the input (see above)\n"
-            if pipeline.problems_said
-            else "siocli: no wire message found in the input: a message starts with its "
-            "packet type digit, a transcript has '>'/'<' frames or HTTP exchanges; for bytes, "
-            "use hex:/b64: or --from payload\n"
+        if pipeline.problems_said:
+            raise CommandError(ExitStatus.USAGE, "no wire message in the input (see above)")
+        raise CommandError(
+            ExitStatus.USAGE,
+            "no wire message found in the input",
+            "a message starts with its packet type digit, a transcript has '>'/'<' frames or "
+            "HTTP exchanges; for bytes, use hex:/b64: or --from payload",
         )
-        return ExitStatus.USAGE
     if options.strict and pipeline.summary.violations():
         return ExitStatus.FINDINGS
     return ExitStatus.OK

@@ -76,8 +76,8 @@ def cannot_listen(host: str, port: int, exc: OSError) -> CommandError:
 
 def report(error: CommandError, err: IO[str]) -> ExitStatus:
     """Print ``error`` (``siocli: message``, then its hint) and return its status."""
-    if error.message:
-        err.write(f"siocli: {error.message}\n")
+    if error.message:  # a message of several lines (several inputs): each is said alike
+        err.write("".join(f"siocli: {line}\n" for line in error.message.splitlines()))
     if error.hint:
         err.write(f"  hint: {error.hint}\n")
     err.flush()

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from siocli.cli import cli
-from siocli.exit import ExitStatus
+from siocli.exit import CommandError, ExitStatus, report
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("SIOCLI_UPDATE_GOLDEN") == "1"
@@ -28,8 +28,14 @@ def run(*args: str, stdin: str | bytes | None = None) -> tuple[int, str, str]:
         ["decode", *args],
         input=stdin,
         env={"COLUMNS": "100", "NO_COLOR": "1"},
-        catch_exceptions=False,
+        catch_exceptions=True,
     )
+    if isinstance(result.exception, CommandError):  # as siocli.cli.main reports it
+        said = io.StringIO()
+        status = report(result.exception, said)
+        return int(status), result.stdout, result.stderr + said.getvalue()
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -314,15 +320,19 @@ def test_any_capture_decodes_or_is_refused_never_crashes(
     from siocli.decode import DecodeOptions, run_decode
 
     out, err = io.StringIO(), io.StringIO()
-    status = run_decode(
-        DecodeOptions(inputs=("-",), as_json=as_json, eio=eio),
-        stdout=out,
-        stderr=err,
-        stdin=io.BytesIO("\n".join(lines).encode("utf-8", "surrogatepass")),
-        stdin_is_tty=False,
-        console=lambda: Console(file=out, width=100),
-    )
-    assert status in (ExitStatus.OK, ExitStatus.USAGE), err.getvalue()
+    try:
+        status = run_decode(
+            DecodeOptions(inputs=("-",), as_json=as_json, eio=eio),
+            stdout=out,
+            stderr=err,
+            stdin=io.BytesIO("\n".join(lines).encode("utf-8", "surrogatepass")),
+            stdin_is_tty=False,
+            console=lambda: Console(file=out, width=100),
+        )
+    except CommandError as exc:  # nothing readable: refused, with the reason
+        assert exc.status is ExitStatus.USAGE and exc.message, exc
+        return
+    assert status is ExitStatus.OK, err.getvalue()
 
 
 def test_a_missing_file_or_a_directory_is_not_taken_for_a_wire_message(tmp_path: Path) -> None:
