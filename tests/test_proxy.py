@@ -575,3 +575,14 @@ def test_a_kept_alive_connection_the_server_closed_is_not_a_502() -> None:
         server.shutdown()
         server.server_close()
     assert [a.status_code for a in answers] == [200] * 8
+
+
+def test_the_live_view_honours_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    # rich's own no_color keeps bold and dim: NO_COLOR means no escape sequence at all
+    monkeypatch.setenv("FORCE_COLOR", "1")  # as if on a terminal
+    monkeypatch.setenv("NO_COLOR", "1")
+    with run_server("node4") as server, run_proxy(server.url) as proxy:
+        node_app(4, proxy.url)
+        output = proxy.stop()
+    assert '"hello"' in output, output  # the view showed the session
+    assert "\x1b[" not in output

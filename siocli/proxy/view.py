@@ -101,17 +101,11 @@ class LiveView:
         self._scheduled = False
         self._caught_up: asyncio.Event | None = None
         if not options.as_json and not options.quiet:
-            from rich.console import Console
-
+            from ..render.console import make_console
             from ..render.human import HumanRenderer
 
-            console = Console(
-                file=out,
-                highlight=False,
-                soft_wrap=True,
-                no_color=not color or "NO_COLOR" in os.environ,
-                force_terminal=color or None,
-            )
+            # the worker process writes to the terminal the command was started on
+            console = make_console(out, no_color=not color, force_terminal=color or None)
             self._renderer = HumanRenderer(console, full=options.full)
 
     # --- sessions (the relay's side: at once) --------------------------------------------

@@ -13,12 +13,21 @@ __all__ = ["make_console"]
 
 
 def make_console(
-    file: IO[str] | None = None, *, stderr: bool = False, no_color: bool = False
+    file: IO[str] | None = None,
+    *,
+    stderr: bool = False,
+    no_color: bool = False,
+    force_terminal: bool | None = None,
 ) -> Console:
     from rich.console import Console
 
     from .text import plain_console
 
     return Console(
-        file=file, stderr=stderr, highlight=False, soft_wrap=True, **plain_console(no_color)
+        file=file,
+        stderr=stderr,
+        highlight=False,
+        soft_wrap=True,
+        force_terminal=force_terminal,
+        **plain_console(no_color),
     )
