@@ -53,7 +53,7 @@ def cli(ctx: click.Context, traceback: bool, no_color: bool) -> None:
 
     Exit codes: 0 ok, 1 protocol violations (--strict), 2 usage or unreadable input,
     3 connection failed, 4 namespace rejected, 5 timeout, 6 replay mismatch,
-    7 server error, 130 interrupted.
+    7 server error, 70 a bug in siocli (run with --traceback), 130 interrupted.
     """
     ctx.ensure_object(dict)
     ctx.obj["traceback"] = traceback

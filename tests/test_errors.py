@@ -70,3 +70,17 @@ def test_proxy_record_directory_that_cannot_be_made(tmp_path: Path) -> None:
     result = siocli("proxy", "http://127.0.0.1:9", "--listen", "0", "--record", str(blocker / "x"))
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"siocli: cannot create {blocker / 'x'}: ")
+
+
+def test_help_lists_every_exit_status() -> None:
+    import subprocess
+    import sys
+
+    from siocli.exit import ExitStatus
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "siocli", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    listed = " ".join(shown.split())  # click wraps the paragraph
+    for status in ExitStatus:
+        assert f" {int(status)} " in listed, status
