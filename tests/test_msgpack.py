@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -922,3 +923,21 @@ def test_the_2x_line_encodes_as_the_reference_2x_encoder() -> None:
         assert verdict["packet"]["type"] == packet.type
         assert verdict["packet"]["nsp"] == packet.namespace
         assert _from_node(verdict["packet"].get("data")) == packet.data
+
+
+@pytest.mark.parametrize(
+    ("bad", "says", "offset"),
+    [
+        (b"\xde\x19\x65\x6c\x6c", "ends inside a MessagePack map announced with 6501 entries", 5),
+        (b"\x81\xa4type", "ends before its MessagePack value does", 6),
+        (b"\xc1", "reserved byte 0xc1", 0),
+    ],
+)
+def test_broken_messagepack_is_said_in_the_messages_terms(
+    bad: bytes, says: str, offset: int
+) -> None:
+    # not the msgpack library's words (ValueError, max_map_len, Unpack failed)
+    with pytest.raises(DecodeError, match=says) as info:
+        msgpack_parser.decode_packet(bad)
+    assert info.value.offset == offset
+    assert not re.search(r"Error|max_\w+_len|Unpack failed", info.value.reason)

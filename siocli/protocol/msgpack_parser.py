@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
 from typing import Any
 
 from .errors import DecodeError, EncodeError
@@ -151,7 +152,28 @@ def _unpack_error(data: bytes, exc: Exception) -> DecodeError:
         return _error("empty binary message", 0, "a MessagePack map")
     if isinstance(exc, TypeError):  # an array or map used as a map key
         return _error(f"not valid MessagePack: {exc}", 0, "string or number map keys")
-    return _error(f"not valid MessagePack ({name}: {exc})", 0, "a MessagePack map")
+    # The library's own words name its internals (max_map_len, Unpack failed): say what
+    # they mean for the message instead.
+    announced = _ANNOUNCED.match(str(exc))
+    if announced is not None:  # its limits are the message's size: the value runs past it
+        size, kind = announced.groups()
+        return _error(
+            f"the message ends inside a MessagePack {kind} announced with {size} "
+            f"{'bytes' if kind in ('str', 'bin', 'ext') else 'entries'} "
+            f"({len(data)} bytes in all)",
+            len(data),
+            "a complete MessagePack map",
+        )
+    if "incomplete input" in str(exc):
+        return _error(
+            "the message ends before its MessagePack value does", len(data), "a complete map"
+        )
+    if name == "FormatError":  # 0xc1, the one type byte MessagePack never uses
+        return _error("not valid MessagePack: a value starts with the reserved byte 0xc1", 0)
+    return _error(f"not valid MessagePack: {exc or name}", 0, "a MessagePack map")
+
+
+_ANNOUNCED = re.compile(r"(\d+) exceeds max_(map|array|str|bin|ext)_len")
 
 
 def _plain(value: Any) -> Any:
