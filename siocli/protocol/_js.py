@@ -13,7 +13,10 @@ import re
 
 from .errors import DecodeError
 
-__all__ = ["JS_BLANK", "js_number", "read_digits"]
+__all__ = ["JS_BLANK", "MAX_SAFE_INTEGER", "js_number", "read_digits"]
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""``Number.MAX_SAFE_INTEGER``: a larger id loses its precision in a JavaScript peer."""
 
 # ECMAScript StrWhiteSpaceChar: WhiteSpace (TAB, VT, FF, SP, NBSP, ZWNBSP, category Zs) and
 # LineTerminator (LF, CR, LS, PS). Number(" ") is 0, so `Number(c) == c` holds for these

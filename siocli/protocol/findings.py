@@ -493,7 +493,7 @@ _ENTRIES = (
     Entry(
         "sio.ack-without-id",
         (VIOLATION, WARNING),
-        ("protocol/checker.py", "protocol/msgpack_parser.py", "protocol/socketio.py"),
+        ("protocol/checker.py", "protocol/socketio.py"),
         "An ACK without an id: nothing to answer.",
         'socket.io-protocol spec: "Format" (ACK carries an id).',
     ),
@@ -636,7 +636,7 @@ _ENTRIES = (
     Entry(
         "sio.id-on-non-event",
         (WARNING,),
-        ("protocol/msgpack_parser.py", "protocol/socketio.py"),
+        ("protocol/socketio.py",),
         "An id on a packet other than an event or an ack.",
         'socket.io-protocol spec: "Format".',
     ),

@@ -25,6 +25,8 @@ import math
 import re
 from typing import Any
 
+from . import socketio
+from ._js import MAX_SAFE_INTEGER
 from .errors import DecodeError, EncodeError
 from .types import Severity, SocketPacket, SocketType, Trace
 
@@ -39,12 +41,8 @@ __all__ = [
 ]
 
 _KEYS = ("type", "nsp", "data", "id")
-_MAX_SAFE_INTEGER = 2**53 - 1
 _TYPES = tuple(SocketType)[:5]  # no BINARY_* types: binary is inline
 _CONNECT, _DISCONNECT, _EVENT, _ACK, _CONNECT_ERROR = _TYPES
-_RESERVED_EVENTS = frozenset(
-    ("connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener")
-)
 
 
 class _Undefined:
@@ -304,7 +302,7 @@ def _packet(value: dict[Any, Any], trace: Trace | None, protocol: int = 5) -> So
                 "a string that is not valid UTF-8: the reference decoder replaces the bad "
                 "bytes with U+FFFD, as shown",
             )
-        _note(value, ptype, namespace, payload, ack_id, trace)
+        _note(value, ptype, namespace, payload, ack_id, protocol, trace)
     return _new(
         SocketPacket, (ptype, namespace, payload, None if ack_id is UNDEFINED else ack_id, 0)
     )
@@ -361,6 +359,7 @@ def _note(
     namespace: str,
     payload: Any,
     ack_id: Any,
+    protocol: int,
     trace: Trace,
 ) -> None:
     unknown = [k for k in value if k not in _KEYS]
@@ -388,7 +387,7 @@ def _note(
             )
         else:
             name = payload[0]
-            if name.__class__ is str and name in _RESERVED_EVENTS:
+            if name.__class__ is str and name in socketio.RESERVED_EVENTS:
                 trace.finding(
                     Severity.WARNING,
                     "msgpack.reserved-event",
@@ -402,15 +401,10 @@ def _note(
                     f"event name {_shown(name)} is neither a string nor a number: the "
                     "MessagePack decoder accepts it, socket.io-parser would not",
                 )
+    socketio.note_ids(ptype, None if ack_id is UNDEFINED else ack_id, protocol, trace)
     if ack_id is UNDEFINED:
-        if ptype is _ACK:
-            trace.finding(
-                Severity.WARNING,
-                "sio.ack-without-id",
-                "ACK without id: the spec requires one; nothing can be acknowledged",
-            )
         return
-    if abs(ack_id) > _MAX_SAFE_INTEGER:
+    if abs(ack_id) > MAX_SAFE_INTEGER:
         trace.finding(
             Severity.WARNING,
             "msgpack.id-precision",
@@ -423,13 +417,6 @@ def _note(
             "msgpack.negative-id",
             f"negative id {ack_id}: the reference decoder accepts it (Number.isInteger), the "
             "spec wants a non-negative integer",
-        )
-    if ptype not in (_EVENT, _ACK):
-        trace.finding(
-            Severity.WARNING,
-            "sio.id-on-non-event",
-            f"id on a {ptype.name} packet: the spec allows ids on events and acks only; "
-            "the reference decoder accepts it",
         )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _jsonlib, engineio, msgpack_parser
-from ._js import JS_BLANK, js_number, read_digits
+from ._js import JS_BLANK, MAX_SAFE_INTEGER, js_number, read_digits
 from .errors import DecodeError, EncodeError
 from .types import EnginePacket, EngineType, Parser, Severity, SocketPacket, SocketType, Trace
 
@@ -61,7 +61,6 @@ _DIGITS = frozenset("0123456789")
 # The reference reads an ack id while `Number(c) == c`: digits, and JavaScript blanks
 # (socket.io-parser ``decodeString``).
 _ID_CHARS = _DIGITS | JS_BLANK
-_MAX_SAFE_INTEGER = 2**53 - 1
 _EXPECTED_TYPE = "a packet type digit 0-6"
 
 
@@ -153,7 +152,7 @@ def read_packet(text: str, start: int, protocol: int, trace: Trace | None) -> So
     elif trace is not None:
         _note_missing_payload(ptype, ack_id, trace)
     if trace is not None:
-        _note_ids(ptype, ack_id, protocol, trace)
+        note_ids(ptype, ack_id, protocol, trace)
         if ptype >= 5:
             _note_placeholders(data, attachments, trace)
         elif ptype is _CONNECT and protocol == 4 and data is not None:
@@ -178,15 +177,21 @@ def _slow_loads(text: str, pos: int) -> Any:
         ) from None
 
 
-def _note_ids(ptype: SocketType, ack_id: int | None, protocol: int, trace: Trace) -> None:
+def note_ids(ptype: SocketType, ack_id: int | None, protocol: int, trace: Trace) -> None:
+    """An ACK without id, an id on a packet that cannot carry one: the same rule for the
+    default and the MessagePack parser (socket.io-protocol spec: "Packet encoding")."""
     if ack_id is None and ptype in (_ACK, _BINARY_ACK):
-        _note_ack_without_id(trace)
+        trace.finding(
+            Severity.WARNING,
+            "sio.ack-without-id",
+            "ACK without id: the spec requires one; nothing can be acknowledged",
+        )
     if ack_id is not None and ptype not in _ACK_CARRIERS:
         trace.finding(
             Severity.WARNING,
             "sio.id-on-non-event",
             f"ack id on a {ptype.label(protocol)} packet: the spec allows ids on events and "
-            "acks only; the reference parser accepts it",
+            "acks only; the reference parsers accept it",
         )
 
 
@@ -389,7 +394,7 @@ def _read_quirky_ack_id(text: str, pos: int, trace: Trace | None) -> tuple[int, 
 
 def _note_ack_id(text: str, start: int, stop: int, ack_id: int, trace: Trace) -> None:
     trace.span(start, stop, "ack_id", "acknowledgement id")
-    if ack_id > _MAX_SAFE_INTEGER:
+    if ack_id > MAX_SAFE_INTEGER:
         trace.finding(
             Severity.WARNING,
             "sio.ack-id-precision",
@@ -514,14 +519,6 @@ def _note_missing_payload(ptype: SocketType, ack_id: int | None, trace: Trace) -
             "sio.ack-without-payload",
             "ACK without payload: the spec requires an array (may be empty, '[]')",
         )
-
-
-def _note_ack_without_id(trace: Trace) -> None:
-    trace.finding(
-        Severity.WARNING,
-        "sio.ack-without-id",
-        "ACK without id: the spec requires one; nothing can be acknowledged",
-    )
 
 
 # --- encoding ----------------------------------------------------------------------------
