@@ -137,8 +137,8 @@ class _Socket:
     grants: dict[str, str | None] = field(default_factory=dict)  # pid -> sid, every grant seen
     offset: str | None = None  # the last offset the server sent (or the client asked from)
     order: tuple[int, int] | None = None
+    # read only to explain a failed recovery: a deque's scan is cheap enough there
     sent: deque[str] = field(default_factory=lambda: deque(maxlen=OFFSETS_KEPT))
-    sent_set: set[str] = field(default_factory=set)
     acked_strings: deque[str] = field(default_factory=lambda: deque(maxlen=64))
     ended: str | None = None  # how the latest session on it ended, when a packet said so
     last_time: float | None = None  # of the latest packet on it
@@ -307,7 +307,7 @@ class Recovery:
                 "It could not: the server disconnected that socket itself (a DISCONNECT "
                 "packet), which it does not keep for recovery"
             )
-        if attempt.offset not in socket.sent_set:
+        if attempt.offset not in socket.sent:
             if attempt.offset in socket.acked_strings:
                 return (
                     f"It could not: the offset {attempt.offset!r} is the last argument of an "
@@ -376,10 +376,7 @@ class Recovery:
             )
         socket.offset = offset
         socket.order = order
-        if len(socket.sent) == socket.sent.maxlen:
-            socket.sent_set.discard(socket.sent[0])
         socket.sent.append(offset)
-        socket.sent_set.add(offset)
         return findings, RecoveryNote(offset=offset, replayed=attempt is not None)
 
 
@@ -458,7 +455,7 @@ SESSIONS_KEPT = 10_000
 class _Kept:
     namespace: str
     socket_id: str
-    history: deque[tuple[str, list[Any]]]  # (offset, event data with its offset), in order
+    history: deque[list[Any]]  # the event data, its offset last, in order
     disconnected_at: float | None = None
 
 
@@ -499,7 +496,7 @@ class RecoveryStore:
         if kept is None:
             return data
         stamped = [*data, self._offset()]
-        kept.history.append((stamped[-1], stamped))
+        kept.history.append(stamped)
         return stamped
 
     def missed(self, namespace: str, data: list[Any], now: float) -> int:
@@ -510,7 +507,7 @@ class RecoveryStore:
         for pid in self._away:
             kept = self._kept[pid]
             if kept.namespace == namespace:
-                kept.history.append((offset := self._offset(), [*data, offset]))
+                kept.history.append([*data, self._offset()])
                 count += 1
         return count
 
@@ -539,10 +536,10 @@ class RecoveryStore:
             # socket.io keeps a session only once it closed: a client faster than the
             # server's ping timeout finds none
             return "that session is still connected"
-        offsets = [entry[0] for entry in kept.history]
+        offsets = [data[-1] for data in kept.history]
         if offset not in offsets:
             return f"offset {offset!r} is not among the last {self.packets} events kept"
-        missed = [data for _, data in list(kept.history)[offsets.index(offset) + 1 :]]
+        missed = list(kept.history)[offsets.index(offset) + 1 :]
         kept.disconnected_at = None
         del self._away[pid]
         return Restored(kept.socket_id, missed)
