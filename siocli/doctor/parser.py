@@ -5,12 +5,14 @@ then, if the server does not answer it, in the other one."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
 from ..protocol import engineio
 from ..protocol.errors import DecodeError
-from ..protocol.types import EngineType, Parser
+from ..protocol.socketio import PacketAssembler
+from ..protocol.types import EngineType, Parser, SocketType
 from .answer import answers_probe, probe_packet
 from .evidence import preview
 from .findings import Findings
@@ -24,6 +26,17 @@ _NAMES = {
     Parser.MSGPACK: "the MessagePack parser (socket.io-msgpack-parser)",
 }
 _WAIT = 3.0  # seconds a GET may hold for an answer: a silent server holds it a pingInterval
+# Socket.IO 2.x: what its CONNECT to '/' looks like under each parser, what a client asking
+# the other one must change
+_V3_CONNECT = {
+    Parser.DEFAULT: "the default parser (its CONNECT to '/' is text)",
+    Parser.MSGPACK: "socket.io-msgpack-parser 2.x (its CONNECT is a JSON object)",
+}
+_V3_FIX = {
+    Parser.DEFAULT: "drop --parser msgpack: the server uses the default parser",
+    Parser.MSGPACK: "add --parser msgpack (socket.io-client 2.x: the parser option, "
+    'require("socket.io-msgpack-parser") 2.x)',
+}
 
 
 @dataclass(slots=True)
@@ -128,28 +141,27 @@ async def _v3(probe: Prober, path: str, report: Report, found: Findings) -> Chec
     shown = ", ".join(preview(t) for t in texts) or "no message"
     report.note(f"the server's first messages: {shown}")
     asked = probe.connect.parser
-    if any(t.startswith("{") for t in texts):
-        report.data["parser"] = "msgpack"
-        if asked is not Parser.MSGPACK:
-            found.parser_mismatch = True
-            report.flag(
-                Status.FAIL,
-                "the server uses socket.io-msgpack-parser 2.x (its CONNECT is a JSON object)",
-                "add --parser msgpack (socket.io-client 2.x: the parser option, "
-                'require("socket.io-msgpack-parser") 2.x)',
-            )
-        report.passed("the server speaks socket.io-msgpack-parser 2.x")
-    elif any(t.startswith("0") for t in texts):
-        report.data["parser"] = "default"
-        if asked is not Parser.DEFAULT:
-            found.parser_mismatch = True
-            report.flag(
-                Status.FAIL,
-                "the server uses the default parser (its CONNECT to '/' is text)",
-                "drop --parser msgpack: the server uses the default parser",
-            )
-        report.passed("the server speaks the default parser (its CONNECT to '/' is text)")
-    else:
+    speaks = _v3_parser(texts)
+    if speaks is None:
         report.data["parser"] = None
         report.passed("no CONNECT in the first GET to tell the parser by")
+        return report.result()
+    report.data["parser"] = speaks.value
+    if speaks is not asked:
+        found.parser_mismatch = True
+        report.flag(Status.FAIL, f"the server uses {_V3_CONNECT[speaks]}", _V3_FIX[speaks])
+    report.passed(f"the server speaks {_V3_CONNECT[speaks]}")
     return report.result()
+
+
+def _v3_parser(texts: list[str]) -> Parser | None:
+    """The parser that reads one of ``texts`` as a CONNECT, as the core decodes them: text
+    packets for the default parser, the JSON-object CONNECT of socket.io-msgpack-parser 2.x
+    for MessagePack; no text reads as a packet under both."""
+    for parser in Parser:
+        for text in texts:
+            with contextlib.suppress(DecodeError):
+                packet = PacketAssembler(4, parser).receive_text(text)
+                if packet is not None and packet.type is SocketType.CONNECT:
+                    return parser
+    return None
