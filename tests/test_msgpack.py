@@ -287,6 +287,25 @@ def _judge(request: dict[str, Any], line: str = "v3") -> dict[str, Any]:
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
+def _for_node(packets: list[SocketPacket]) -> list[dict[str, Any]]:
+    """The packet objects the judge's encoder takes, binary as ``{"$binary": hex}``."""
+
+    def value(data: Any) -> Any:
+        if isinstance(data, bytes):
+            return {"$binary": data.hex()}
+        if isinstance(data, list):
+            return [value(v) for v in data]
+        if isinstance(data, dict):
+            return {k: value(v) for k, v in data.items()}
+        return data
+
+    maps = (
+        {"type": int(p.type), "nsp": p.namespace, "data": value(p.data), "id": p.id}
+        for p in packets
+    )
+    return [{k: v for k, v in m.items() if v is not None} for m in maps]
+
+
 def _from_node(value: Any) -> Any:
     """The reference's decoded value, as siocli holds it."""
     if isinstance(value, list):
@@ -354,31 +373,11 @@ def test_encoding_agrees_with_the_reference_encoder() -> None:
         ack_id = rng.choice([None, 0, 7, 2**31]) if ptype in (2, 3) else None
         packets.append(SocketPacket(SocketType(ptype), rng.choice(["/", "/admin"]), data, ack_id))
     packets = [p._replace(data=_no_undefined(p.data)) for p in packets]
-
-    def for_node(value: Any) -> Any:
-        if isinstance(value, bytes):
-            return {"$binary": value.hex()}
-        if isinstance(value, list):
-            return [for_node(v) for v in value]
-        if isinstance(value, dict):
-            return {k: for_node(v) for k, v in value.items()}
-        return value
-
-    request = [
-        {
-            k: v
-            for k, v in {
-                "type": int(p.type),
-                "nsp": p.namespace,
-                "data": for_node(p.data),
-                "id": p.id,
-            }.items()
-            if v is not None
-        }
-        for p in packets
-    ]
     answer = _judge(
-        {"encode": request, "decode": [msgpack_parser.encode_packet(p).hex() for p in packets]}
+        {
+            "encode": _for_node(packets),
+            "decode": [msgpack_parser.encode_packet(p).hex() for p in packets],
+        }
     )
     for packet, theirs, verdict in zip(packets, answer["encode"], answer["decode"], strict=True):
         ours = msgpack_parser.decode_packet(bytes.fromhex(theirs))  # theirs, read here
@@ -884,31 +883,10 @@ def test_the_2x_line_encodes_as_the_reference_2x_encoder() -> None:
         SocketPacket(SocketType.EVENT, "/", ["up", b"\x01\x02", {"n": 1}], 3),
         SocketPacket(SocketType.ACK, "/admin", [b"\x07"], 3),
     ]
-
-    def for_node(value: Any) -> Any:
-        if isinstance(value, bytes):
-            return {"$binary": value.hex()}
-        if isinstance(value, list):
-            return [for_node(v) for v in value]
-        return value
-
-    request = [
-        {
-            k: v
-            for k, v in {
-                "type": int(p.type),
-                "nsp": p.namespace,
-                "data": for_node(p.data),
-                "id": p.id,
-            }.items()
-            if v is not None
-        }
-        for p in packets
-    ]
     ours = [msgpack_parser.encode_v4(p)[0] for p in packets]
     answer = _judge(
         {
-            "encode": request,
+            "encode": _for_node(packets),
             "decode": [o.hex() if isinstance(o, bytes) else {"text": o} for o in ours],
         },
         "v2",
