@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +42,15 @@ from . import realservers
 from .realservers import RunningServer, run_server
 from .strategies import any_json
 from .test_live import joined, siocli, until
-from .test_recorded_server import CLIENTS, by_event, finish, mock, node_client
-from .test_serve import LiveView
+from .test_recorded_server import (
+    CLIENTS,
+    by_event,
+    finish,
+    mock,
+    node_client,
+    sees_the_recorded_session,
+)
+from .test_serve import serving
 
 JUDGE = Path(__file__).parent / "vectors" / "msgpack_judge.js"
 UNDEFINED = msgpack.ExtType(0, b"\x00")  # notepack.io's undefined (d4 00 00)
@@ -656,17 +662,6 @@ leave /admin
 """
 
 
-def _node_client_sees_the_recorded_server(records: list[dict[str, Any]]) -> None:
-    seen = by_event(records)
-    connect = seen["connect / "]
-    assert seen["event / welcome"]["args"] == [{"sid": connect["id"], "nsp": "/"}]
-    assert seen["ack / hello"]["args"] == ["hi", 1, "two", {"three": [3]}]
-    assert seen["ack / binary"]["args"] == [{"$binary": "010203"}, {"nested": {"$binary": "0405"}}]
-    assert seen["event / echo"]["args"] == [{"$binary": "010203"}, "text"]
-    assert seen["event / answered"]["args"] == ["yes", {"$binary": "07"}]
-    assert seen["ack / whoami"]["args"] == [{"token": "secret-token"}]
-
-
 def test_record_replay_and_replay_serve_a_msgpack_session(tmp_path: Path) -> None:
     path = tmp_path / "msgpack.jsonl"
     with run_server("node4", parser="msgpack") as server:
@@ -697,26 +692,7 @@ def test_record_replay_and_replay_serve_a_msgpack_session(tmp_path: Path) -> Non
             records = node_client(4, url, transports=[transport], parser="msgpack")
             status, out = finish(process)
         assert status == 0, out
-        _node_client_sees_the_recorded_server(records)
-
-
-@contextmanager
-def serving(*args: str) -> Iterator[tuple[str, LiveView]]:
-    """``siocli serve --json`` on a free port: its URL, and its lines as they come."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "siocli", "serve", "--port", "0", "--json", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert process.stdout is not None
-    view = LiveView(process.stdout)
-    try:
-        yield view.wait_for(lambda r: r["type"] == "listening")["url"], view
-    finally:
-        process.terminate()
-        process.wait(5)
-        process.stdout.close()
+        sees_the_recorded_session(records)
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket", None])

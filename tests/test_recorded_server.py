@@ -313,6 +313,22 @@ def by_event(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {f"{r['type']} {r.get('nsp', '/')} {r.get('event', '')}": r for r in records}
 
 
+def sees_the_recorded_session(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Assert that a Node client (tests/clients) saw the session of recordings/record.sh
+    played back; its records by event."""
+    seen = by_event(records)
+    connect = seen["connect / "]
+    # the recorded welcome, carrying this session's socket id, not the recorded one
+    assert seen["event / welcome"]["args"] == [{"sid": connect["id"], "nsp": "/"}]
+    assert seen["ack / hello"]["args"] == ["hi", 1, "two", {"three": [3]}]
+    assert seen["ack / binary"]["args"] == [{"$binary": "010203"}, {"nested": {"$binary": "0405"}}]
+    assert seen["event / echo"]["args"] == [{"$binary": "010203"}, "text"]
+    assert seen["event / answered"]["args"] == ["yes", {"$binary": "07"}]
+    # recorded redacted; played back as the client's own token, which it sent
+    assert seen["ack / whoami"]["args"] == [{"token": "secret-token"}]
+    return seen
+
+
 @pytest.mark.parametrize("transport", list(TRANSPORTS))
 @pytest.mark.parametrize(
     ("version", "recording"),
@@ -327,16 +343,7 @@ def test_the_node_clients_get_the_recorded_server(
     ):
         records = node_client(version, url, transports=TRANSPORTS[transport])
         status, out = finish(process)
-    seen = by_event(records)
-    connect = seen["connect / "]
-    # the recorded welcome, carrying this session's socket id, not the recorded one
-    assert seen["event / welcome"]["args"] == [{"sid": connect["id"], "nsp": "/"}]
-    assert seen["ack / hello"]["args"] == ["hi", 1, "two", {"three": [3]}]
-    assert seen["ack / binary"]["args"] == [{"$binary": "010203"}, {"nested": {"$binary": "0405"}}]
-    assert seen["event / echo"]["args"] == [{"$binary": "010203"}, "text"]
-    assert seen["event / answered"]["args"] == ["yes", {"$binary": "07"}]
-    # recorded redacted; played back as the client's own token, which it sent
-    assert seen["ack / whoami"]["args"] == [{"token": "secret-token"}]
+    seen = sees_the_recorded_session(records)
     assert seen["event / clock"]["args"][0]["zone"] == "UTC"
     assert seen["transport / "]["name"] == ("polling" if transport == "polling" else "websocket")
     assert status == 0, out
