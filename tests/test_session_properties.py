@@ -118,6 +118,17 @@ class _Driver:
                 raise AssertionError(f"not a request: {request!r}")
 
 
+def _time_passes(data: st.DataObject, peer: ClientSession | SocketServer, now: float) -> float:
+    """Time goes on, often to the peer's next deadline: the clock after it."""
+    deadline = peer.next_deadline()
+    if deadline is not None and data.draw(st.integers(0, 2)) == 0:
+        now = max(now, deadline)  # the deadline comes
+    else:
+        now += data.draw(st.sampled_from([0.01, 0.1, 0.5]))
+    peer.receive_timeout(now)
+    return now
+
+
 def _client_step(data: st.DataObject, session: ClientSession, driver: _Driver, now: float) -> float:
     """Let hypothesis pick one thing that happens, among those that can happen now."""
     # weights: what keeps a session going comes more often than what ends it
@@ -132,12 +143,7 @@ def _client_step(data: st.DataObject, session: ClientSession, driver: _Driver, n
         choices += ["close"] if driver.closing else ["message"] * 6 + ["close"]
     choice = data.draw(st.sampled_from(choices))
     if choice == "time":
-        deadline = session.next_deadline()
-        if deadline is not None and data.draw(st.integers(0, 2)) == 0:
-            now = max(now, deadline)  # the deadline comes
-        else:
-            now += data.draw(st.sampled_from([0.01, 0.1, 0.5]))
-        session.receive_timeout(now)
+        now = _time_passes(data, session, now)
     elif choice == "local":
         _local_action(data, session)
     elif choice == "get":
@@ -354,12 +360,7 @@ def test_server_session_takes_anything_a_client_sends(
             front.conns.remove(conn)
             server.receive_ws_closed(conn, now)
         elif choice == "time":
-            deadline = server.next_deadline()
-            if deadline is not None and data.draw(st.integers(0, 2)) == 0:
-                now = max(now, deadline)  # the deadline comes
-            else:
-                now += data.draw(st.sampled_from([0.01, 0.1, 0.5]))
-            server.receive_timeout(now)
+            now = _time_passes(data, server, now)
         elif front.sids:  # the application answers
             sid = data.draw(st.sampled_from(front.sids))
             namespace = data.draw(st.sampled_from(["/", "/chat"]))
