@@ -278,3 +278,24 @@ def test_a_refusal_by_a_2x_server_forced_to_eio_4_is_named_as_2x() -> None:
     assert result.returncode == 4, result.stdout + result.stderr
     assert "as a Socket.IO 2.x server does: use --eio 3" in result.stderr
     assert "middleware" not in result.stderr
+
+
+def test_the_session_says_a_sidless_connect_answer_on_eio_4_is_protocol_4() -> None:
+    # What the hint above rests on, decided in the core: only an Engine.IO 4 session whose
+    # CONNECT answer lacks a sid talks to a protocol 4 (Socket.IO 2.x) server.
+    from siocli.protocol.session import ClientSession
+
+    opened = '0{"sid":"S","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'
+    for answer, protocol_4 in (('40{"sid":"x"}', False), ("40", True)):
+        session = ClientSession(eio=4, transport="websocket")
+        session.receive_websocket_open(0.0)
+        session.receive_websocket_message(opened, 0.0)
+        session.connect("/")
+        assert session.answers_as_protocol_4 is False
+        session.receive_websocket_message(answer, 0.0)
+        assert session.answers_as_protocol_4 is protocol_4, answer
+    session = ClientSession(eio=3, transport="websocket")
+    session.receive_websocket_open(0.0)
+    session.receive_websocket_message(opened, 0.0)
+    session.receive_websocket_message("40", 0.0)
+    assert session.answers_as_protocol_4 is False  # Engine.IO 3: protocol 4 is no news

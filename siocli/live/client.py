@@ -97,9 +97,6 @@ class LiveClient:
     # called after a reconnection has joined the namespaces again (listen re-sends --emit)
     on_rejoined: Callable[[LiveClient], None] | None = None
     largest_sent: int = 0  # bytes (about) of the largest emit: was it over maxPayload?
-    # a CONNECT answer without a sid on Engine.IO 4: a Socket.IO 2.x server (protocol 4)
-    # that the client forced --eio 4 on (over WebSocket nothing else in its answers says so)
-    protocol_4: bool = False
 
     @property
     def namespaces(self) -> list[str]:
@@ -189,7 +186,9 @@ class LiveClient:
                     ExitStatus.NAMESPACE_REJECTED,
                     f"the server refused {event.namespace}: {event.message}"
                     + (f" (data: {_json(event.data)})" if event.data is not None else ""),
-                    rejection_hint(event, self.session.eio, protocol_4=self.protocol_4),
+                    rejection_hint(
+                        event, self.session.eio, protocol_4=self.session.answers_as_protocol_4
+                    ),
                 )
         self.print_queued()  # what came with the answers (the open, a welcome), now
 
@@ -262,8 +261,6 @@ class LiveClient:
         """A CONNECT answer: remember its pid; on reconnection, say whether it recovered
         (socket.io-client's test: the answer carries the pid that was sent)."""
         name = event.namespace
-        if event.sid is None and self.session.eio == 4:
-            self.protocol_4 = True
         pid = granted_pid(event.data)
         asked = self.recovering.pop(name, None)
         recovered = asked is not None and pid == asked

@@ -315,6 +315,10 @@ class ClientSession:
         # A bug met on the way (ours, never the peer's: what a peer sends ends the session as
         # a protocol error); the session closed with "internal error" and keeps it here.
         self.internal_error: BaseException | None = None
+        # Engine.IO 4, yet a CONNECT answer without a sid: a Socket.IO 2.x server (protocol
+        # 4, whose answers carry none) that the client forced to Engine.IO 4; over
+        # WebSocket nothing else the server sends says so.
+        self.answers_as_protocol_4 = False
         self._query = dict(query or {})
         self._requests: list[Request] = []
         self._events: list[SessionEvent] = []
@@ -852,6 +856,8 @@ class ClientSession:
         data = packet.data
         sid = data.get("sid") if isinstance(data, dict) else None
         socket.sid = sid if isinstance(sid, str) else None
+        if socket.sid is None and self.eio == 4:
+            self.answers_as_protocol_4 = True
         self._advance_namespace(socket, "granted", namespace)
         self._events.append(NamespaceConnected(namespace, socket.sid, data))
 
