@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .protocol.dissect import Dissector
-from .protocol.recovery import granted_pid
+from .protocol.recovery import args_offset, granted_pid
 from .protocol.types import Direction, Handshake, SocketPacket, SocketType
 from .recording import REDACTED, Recording, replace_in_strings
 
@@ -317,7 +317,7 @@ class Normaliser:
     def event_args(self, namespace: str, ack_id: int | None, args: list[Any]) -> list[Any]:
         """``args`` with the offset a recovery-enabled server appended (to the events it
         stores: those without an ack) replaced by :data:`OFFSET`."""
-        if namespace in self.recovering and ack_id is None and args and args[-1].__class__ is str:
+        if namespace in self.recovering and args_offset(args, ack_id) is not None:
             return [*args[:-1], OFFSET]
         return args
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..exit import CommandError, ExitStatus, from_transport
-from ..protocol.recovery import granted_pid
+from ..protocol.recovery import args_offset, granted_pid
 from ..protocol.session import (
     AckMessage,
     Closed,
@@ -282,13 +282,12 @@ class LiveClient:
             return None
         name, _, args, ack_id = event
         state = self.resume.get(name)
-        # socket.io appends an offset to the events it stores: not to those asking an ack
-        if state is None or ack_id is not None or not args or args[-1].__class__ is not str:
+        if state is None or (offset := args_offset(args, ack_id)) is None:
             return None
-        state[1] = args[-1]
+        state[1] = offset
         if name in self.recovering:
-            return {"offset": args[-1], "replayed": True}
-        return {"offset": args[-1]}
+            return {"offset": offset, "replayed": True}
+        return {"offset": offset}
 
     async def _closed(self, event: Closed) -> None:
         connection = self.connection

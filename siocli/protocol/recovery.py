@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_MAX_DISCONNECTION",
     "Recovery",
     "RecoveryNote",
+    "args_offset",
     "event_offset",
     "explain",
     "granted_pid",
@@ -79,11 +80,19 @@ def granted_pid(data: Any) -> str | None:
 def event_offset(packet: SocketPacket) -> str | None:
     """The offset a recovery-enabled server put at the end of ``packet``, if it can carry
     one: an EVENT without ack id whose last element (after the name) is a string."""
-    if packet.type not in _EVENTS or packet.id is not None:
+    if packet.type not in _EVENTS:
         return None
     data = packet.data
-    if data.__class__ is list and len(data) >= 2 and data[-1].__class__ is str:
-        return data[-1]
+    if data.__class__ is list and len(data) >= 2:
+        return args_offset(data, packet.id)
+    return None
+
+
+def args_offset(args: list[Any], ack_id: int | None) -> str | None:
+    """The offset ending an event's ``args`` (what follows its name): the last one, if a
+    string, of an event that asks no ack (socket.io stores, and numbers, only those)."""
+    if ack_id is None and args and args[-1].__class__ is str:
+        return args[-1]
     return None
 
 
