@@ -24,6 +24,7 @@ from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from .. import __version__
+from ..exit import CommandError, ExitStatus, report
 from ..protocol.engine_server import (
     HttpAbort,
     HttpRequest,
@@ -194,11 +195,11 @@ class FrontEnd:
         exc = context.get("exception")
         detail = f"{type(exc).__name__}: {exc}" if exc is not None else context.get("message")
         assert self.errors is not None
-        self.errors.write(
-            f"siocli: internal error while serving a client: {detail} "
-            "(a bug: please report it; --traceback shows where)\n"
+        message = (
+            f"internal error while serving a client: {detail} "
+            "(a bug: please report it; --traceback shows where)"
         )
-        self.errors.flush()
+        report(CommandError(ExitStatus.INTERNAL, message), self.errors)  # and serve on
 
     # --- HTTP ----------------------------------------------------------------------------
 
