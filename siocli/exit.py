@@ -28,9 +28,19 @@ from collections.abc import Coroutine
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .transports.errors import TransportError
 
-__all__ = ["CommandError", "ExitStatus", "cannot_listen", "from_transport", "report", "run_command"]
+__all__ = [
+    "CommandError",
+    "ExitStatus",
+    "cannot_listen",
+    "from_transport",
+    "report",
+    "run_command",
+    "until_stopped",
+]
 
 
 class ExitStatus(enum.IntEnum):
@@ -103,3 +113,19 @@ def run_command(main: Coroutine[Any, Any, ExitStatus]) -> ExitStatus:
             raise CommandError(ExitStatus.INTERRUPTED, "interrupted") from None
 
     return asyncio.run(guarded())
+
+
+async def until_stopped(done: asyncio.Future[Any] | None = None, *, term: bool = False) -> None:
+    """How a server command runs: until Ctrl-C (with ``term``, SIGTERM too), or until
+    ``done`` is done; the caller then closes what it serves."""
+    import asyncio
+    import contextlib
+    import signal
+
+    loop = asyncio.get_running_loop()
+    stop = done if done is not None else loop.create_future()
+    for signum in (signal.SIGINT, signal.SIGTERM) if term else (signal.SIGINT,):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.cancel)
+    with contextlib.suppress(asyncio.CancelledError):
+        await stop

@@ -25,14 +25,12 @@ play out); :class:`RecordedServerApp` drives it from a
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .exit import ExitStatus, cannot_listen
+from .exit import ExitStatus, cannot_listen, until_stopped
 from .protocol.engine_server import WireSeen
 from .protocol.server import (
     ClientAck,
@@ -659,14 +657,8 @@ async def serve_recording(
     )
     if ready is not None:
         ready.set_result(port)
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, done.cancel)
     try:
-        await done
-    except asyncio.CancelledError:
-        pass
+        await until_stopped(done, term=True)
     finally:
         app.close()
         await front.close()

@@ -15,13 +15,11 @@ Engine.IO echo server on
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from dataclasses import dataclass, field
 from functools import partial
 from typing import IO, Any
 
-from .exit import ExitStatus, cannot_listen
+from .exit import ExitStatus, cannot_listen, until_stopped
 from .protocol.engine_server import EngineServer, MessageReceived, WireSeen
 from .protocol.server import (
     AppEvent,
@@ -312,13 +310,8 @@ async def serve(
         asyncio.ensure_future(_emit_every(front, endpoints[0], every, namespaces))
         for every in configured.emit_every
     ]
-    stop = asyncio.get_running_loop().create_future()
-    with contextlib.suppress(NotImplementedError, RuntimeError):
-        asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.cancel)
     try:
-        await stop
-    except asyncio.CancelledError:
-        pass
+        await until_stopped()
     finally:
         for task in streams:
             task.cancel()
