@@ -40,6 +40,7 @@ from .protocol.server import (
     Refusal,
     SocketServer,
 )
+from .protocol.socketio import connect_error_fields
 from .protocol.types import Direction, Handshake
 from .recording import REDACTED, Recording, replace_in_strings
 from .render.tap import WireView
@@ -378,10 +379,8 @@ class Playback:
 def _refusal(answer: Step) -> Refusal | None:
     if answer.kind != "connect_error":
         return None
-    error = answer.args[0] if answer.args else None
-    if isinstance(error, dict):
-        return Refusal(str(error.get("message", "")), error.get("data"))
-    return Refusal(str(error))  # Socket.IO 2.x: a bare string
+    message, data = connect_error_fields(answer.args[0] if answer.args else None)
+    return Refusal("" if message is None else message, data)
 
 
 # --- driving it from a server ------------------------------------------------------------

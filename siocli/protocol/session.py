@@ -866,16 +866,8 @@ class ClientSession:
         socket = self._sockets.setdefault(namespace, _Socket())
         if socket.state is NamespaceState.CONNECTING:
             self._advance_namespace(socket, "refused", namespace)
-        data = packet.data
-        if isinstance(data, dict):
-            message = data.get("message")
-            self._events.append(
-                NamespaceRejected(
-                    namespace, str(message) if message is not None else None, data.get("data")
-                )
-            )
-        else:
-            self._events.append(NamespaceRejected(namespace, None if data is None else str(data)))
+        message, data = socketio.connect_error_fields(packet.data)
+        self._events.append(NamespaceRejected(namespace, message, data))
 
     def _on_disconnect(self, packet: SocketPacket) -> None:
         namespace = packet.namespace

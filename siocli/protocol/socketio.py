@@ -31,6 +31,7 @@ __all__ = [
     "MAX_ATTACHMENTS",
     "RESERVED_EVENTS",
     "PacketAssembler",
+    "connect_error_fields",
     "decode_packet",
     "encode",
     "encode_message",
@@ -49,6 +50,17 @@ RESERVED_EVENTS = frozenset(
 )
 """Event names a protocol 5 parser refuses (socket.io-parser >= 4.2.4, socket.io-parser
 ``isPayloadValid``)."""
+
+
+def connect_error_fields(data: Any) -> tuple[str | None, Any]:
+    """A CONNECT_ERROR's payload as ``(message, data)``: protocol 5 sends ``{"message",
+    "data"}`` (socket.io-client reads ``packet.data.message`` and ``.data``), protocol 4 a
+    bare string."""
+    if isinstance(data, dict):
+        message = data.get("message")
+        return (None if message is None else str(message)), data.get("data")
+    return (None if data is None else str(data)), None
+
 
 _TYPES = tuple(SocketType)
 _TYPE_BY_CHAR = {str(t.value): t for t in SocketType}
