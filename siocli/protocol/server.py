@@ -410,7 +410,12 @@ class SocketServer:
         if recovery is not None and request is not None:
             restored = recovery.restore(*request, namespace, self._now)
             if isinstance(restored, Restored):
-                self._recovered(client, namespace, auth, request[0], restored)
+                # As socket.io: the missed events first, then the answer with the same socket
+                # id and pid; the authorization is not asked again (skipMiddlewares).
+                for event in restored.missed:
+                    self._send(client, SocketPacket(SocketType.EVENT, namespace, event))
+                missed = len(restored.missed)
+                self._joined(client, namespace, auth, restored.socket_id, request[0], True, missed)
                 return
             why = restored
         try:
@@ -426,46 +431,48 @@ class SocketServer:
             self._send(client, SocketPacket(SocketType.CONNECT_ERROR, namespace, data))
             self._events.append(ClientRefused(client.sid, namespace, refusal.message, refusal.data))
             return
+        pid = None
         if client.protocol == 5:
             socket_id = self._new_id()
-            answer = {"sid": socket_id}
-            if self.recovery is not None:
-                answer["pid"] = client.pids[namespace] = self.recovery.open(namespace, socket_id)
+            if recovery is not None:
+                pid = recovery.open(namespace, socket_id)
         else:  # Socket.IO 2.x: the engine sid, '/nsp#sid' elsewhere
             socket_id = client.sid if namespace == "/" else f"{namespace}#{client.sid}"
-            answer = None
-        client.sockets[namespace] = socket_id
-        self._join_by.pop(client.sid, None)
-        self._send(client, SocketPacket(SocketType.CONNECT, namespace, answer))
         recovered = None if request is None else False
-        self._events.append(
-            ClientJoined(
-                client.sid, namespace, socket_id, auth, client.eio, client.query, recovered, 0, why
-            )
-        )
+        self._joined(client, namespace, auth, socket_id, pid, recovered, 0, why)
 
-    def _recovered(
-        self, client: _Client, namespace: str, auth: Any, pid: str, restored: Restored
+    def _joined(
+        self,
+        client: _Client,
+        namespace: str,
+        auth: Any,
+        socket_id: str,
+        pid: str | None,
+        recovered: bool | None,
+        missed: int = 0,
+        why: str | None = None,
     ) -> None:
-        """As socket.io: the missed events first, then the CONNECT answer with the same
-        socket id and pid; the authorization is not asked again (skipMiddlewares)."""
-        for data in restored.missed:
-            self._send(client, SocketPacket(SocketType.EVENT, namespace, data))
-        client.sockets[namespace] = restored.socket_id
-        client.pids[namespace] = pid
+        """The socket is in: the CONNECT answer (protocol 5: the socket id, and the pid with
+        recovery; 2.x: nothing), then :class:`ClientJoined`."""
+        client.sockets[namespace] = socket_id
+        answer: dict[str, str] | None = None
+        if client.protocol == 5:
+            answer = {"sid": socket_id}
+            if pid is not None:
+                answer["pid"] = client.pids[namespace] = pid
         self._join_by.pop(client.sid, None)
-        answer = {"sid": restored.socket_id, "pid": pid}
         self._send(client, SocketPacket(SocketType.CONNECT, namespace, answer))
         self._events.append(
             ClientJoined(
                 client.sid,
                 namespace,
-                restored.socket_id,
+                socket_id,
                 auth,
                 client.eio,
                 client.query,
-                True,
-                len(restored.missed),
+                recovered,
+                missed,
+                why,
             )
         )
 
