@@ -45,7 +45,7 @@ INFO = Severity.INFO
 # 20000 from engine.io 3.6.0 (socket.io 2.5) and 5.0.0 (socket.io 4.x), per engine.io's
 # changelog ("increase the default value of pingTimeout") and lib/server.js of 3.6.2 and
 # 6.6. A handshake with maxPayload comes from engine.io >= 6.2: only 20000 is its default.
-_DEFAULT_PING_TIMEOUTS: dict[int, tuple[int, ...]] = {3: (20000, 5000), 4: (20000, 5000)}
+_DEFAULT_PING_TIMEOUTS: tuple[int, ...] = (20000, 5000)  # the same pair in both revisions
 _DEFAULTS_SAID = {
     3: "engine.io 3.6 (socket.io 2.5) defaults to 20000, engine.io 3.2-3.5 (socket.io 2.1-2.4) "
     "to 5000",
@@ -219,7 +219,7 @@ class Checker:
             return  # the decoder reported why
         self.handshake = handshake
         self.transport = transport
-        defaults = _DEFAULT_PING_TIMEOUTS[self.eio]
+        defaults = _DEFAULT_PING_TIMEOUTS
         if handshake.max_payload is not None:
             defaults = defaults[:1]  # engine.io >= 6.2
         if handshake.ping_timeout not in defaults:
