@@ -145,7 +145,6 @@ class _Socket:
     sid: str | None = None  # the socket id granted with it
     grants: dict[str, str | None] = field(default_factory=dict)  # pid -> sid, every grant seen
     offset: str | None = None  # the last offset the server sent (or the client asked from)
-    order: tuple[int, int] | None = None
     # read only to explain a failed recovery: a deque's scan is cheap enough there
     sent: deque[str] = field(default_factory=lambda: deque(maxlen=OFFSETS_KEPT))
     acked_strings: deque[str] = field(default_factory=lambda: deque(maxlen=64))
@@ -239,7 +238,6 @@ class Recovery:
         )
         # what the server replays must come after the offset the client asks from
         socket.offset = offset
-        socket.order = offset_order(offset)
         return tuple(findings), RecoveryNote(request=request)
 
     def _answer(
@@ -370,7 +368,8 @@ class Recovery:
             attempt.replayed += 1
         order = offset_order(offset)
         previous = socket.offset
-        if order is not None and socket.order is not None and order <= socket.order:
+        before = None if order is None or previous is None else offset_order(previous)
+        if order is not None and before is not None and order <= before:
             if attempt is not None and previous == attempt.offset:
                 why = "the client asked for what came after it, and gets this packet twice"
             else:
@@ -384,7 +383,6 @@ class Recovery:
                 ),
             )
         socket.offset = offset
-        socket.order = order
         socket.sent.append(offset)
         return findings, RecoveryNote(offset=offset, replayed=attempt is not None)
 
