@@ -299,3 +299,22 @@ def test_the_session_says_a_sidless_connect_answer_on_eio_4_is_protocol_4() -> N
     session.receive_websocket_message(opened, 0.0)
     session.receive_websocket_message("40", 0.0)
     assert session.answers_as_protocol_4 is False  # Engine.IO 3: protocol 4 is no news
+
+
+def test_the_hints_read_the_close_code_the_session_keeps() -> None:
+    # RFC 6455 §7.4.1: 1009 too big, 1007/1002 unreadable; the hints read the code the
+    # session took from the close frame, not the words of its detail.
+    from siocli.live.hints import refused_payload, too_big_hint
+    from siocli.protocol.session import ClientSession, Closed
+
+    opened = '0{"sid":"S","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'
+    for code, refused in ((1009, True), (1007, True), (1002, True), (1000, False), (1006, False)):
+        session = ClientSession(eio=4, transport="websocket")
+        session.receive_websocket_open(0.0)
+        session.receive_websocket_message(opened, 0.0)
+        session.receive_websocket_closed(code, "", 0.0)
+        closed = session.events_received()[-1]
+        assert isinstance(closed, Closed) and closed.code == code
+        assert refused_payload(closed) is refused, code
+        hint = too_big_hint(closed, 10, None) or ""
+        assert ("closed the WebSocket with 1009" in hint) is (code == 1009), code

@@ -158,7 +158,7 @@ def test_websocket_only_session() -> None:
     )
     session.receive_websocket_closed(1006, "", 0.2)
     assert session.events_received()[-1] == Closed(
-        "transport close", "WebSocket closed with code 1006"
+        "transport close", "WebSocket closed with code 1006", 1006
     )
 
 

@@ -54,8 +54,7 @@ def rejection_hint(
 def refused_payload(event: Closed) -> bool:
     """Did the server close because of what we sent: a WebSocket message too big (RFC
     6455 §7.4.1: 1009) or not readable (1007, 1002)?"""
-    detail = event.detail or ""
-    return any(f"code {code}" in detail for code in (1002, 1007, 1009))
+    return event.code in (1002, 1007, 1009)
 
 
 def payload_size(args: list[object]) -> int:
@@ -85,9 +84,8 @@ def too_big_hint(event: Closed, sent: int, max_payload: int | None) -> str | Non
     a WebSocket closed with 1009 (RFC 6455 §7.4.1: too big; socket.io 2.x's ws), or
     python-socketio's plain close; socket.io 2.x resets the connection of a POST over
     maxHttpBufferSize, python-socketio answers it 400; socket.io 4's 413 has its own hint."""
-    detail = event.detail or ""
     limit = max_payload or _LIKELY_LIMIT
-    if "code 1009" in detail:
+    if event.code == 1009:
         return (
             f"the server closed the WebSocket with 1009 (message too big): an emit of about "
             f"{sent} bytes is over its maxPayload ({limit} bytes here; python-socketio: "

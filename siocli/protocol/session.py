@@ -248,10 +248,13 @@ class Closed:
     """The Engine.IO session ended. ``reason`` is the Socket.IO client's word for it
     (``io client disconnect``, ``transport close``, ``transport error``, ``ping timeout``,
     ``parse error``), or ``internal error`` for a bug of siocli's (see
-    :attr:`ClientSession.internal_error`); ``detail`` says more when there is more."""
+    :attr:`ClientSession.internal_error`); ``detail`` says more when there is more;
+    ``code``: the close code of the server's WebSocket close frame (RFC 6455 §7.4.1), when
+    that ended it."""
 
     reason: str
     detail: str | None = None
+    code: int | None = None
 
 
 SessionEvent = (
@@ -603,7 +606,7 @@ class ClientSession:
         detail = f"WebSocket closed with code {code}" if code is not None else reason
         if reason and code is not None:
             detail += f" ({reason})"
-        self._fail("transport close" if code is not None else "transport error", detail)
+        self._fail("transport close" if code is not None else "transport error", detail, code)
 
     # --- inputs: time ---------------------------------------------------------------------
 
@@ -970,11 +973,11 @@ class ClientSession:
             )
         socket.state = target
 
-    def _close(self, reason: str, detail: str | None = None) -> None:
+    def _close(self, reason: str, detail: str | None = None, code: int | None = None) -> None:
         if self.state is EngineState.CLOSED:
             return
         self._advance_engine("close")
-        self.close_reason = Closed(reason, detail)
+        self.close_reason = Closed(reason, detail, code)
         self._ping_deadline = self._next_ping = self._pong_deadline = None
         for socket in self._sockets.values():
             socket.state = NamespaceState.DISCONNECTED
@@ -994,13 +997,13 @@ class ClientSession:
             self.close_reason = Closed("internal error", detail)
             self._events.append(self.close_reason)
 
-    def _fail(self, reason: str, detail: str) -> None:
+    def _fail(self, reason: str, detail: str, code: int | None = None) -> None:
         if self.state is EngineState.CLOSED:
             return
         if self.transport is Transport.WEBSOCKET and self.state is not EngineState.OPENING:
             self._requests.append(WebSocketClose(1000))
         self._outbox = []
-        self._close(reason, detail)
+        self._close(reason, detail, code)
 
     # --- queries --------------------------------------------------------------------------
 
