@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 from .exit import CommandError, ExitStatus, report
-from .params import auth_option, header_option, namespace_option
+from .params import auth_option, header_option, namespace_option, query_option
 from .protocol.types import Parser
 
 if TYPE_CHECKING:
@@ -206,13 +206,7 @@ def connection_options(command: Any) -> Any:
         namespace_option("Also join this namespace (repeatable)."),
         auth_option("CONNECT payload (Socket.IO 2.x: the namespace's query)."),
         header_option("HTTP header on every request, both transports (repeatable)."),
-        click.option(
-            "--query",
-            "queries",
-            multiple=True,
-            metavar="K=V",
-            help="Query parameter on every request (repeatable).",
-        ),
+        query_option("Query parameter on every request (repeatable)."),
         click.option(
             "--transport",
             type=click.Choice(["auto", "polling", "websocket"]),
@@ -303,12 +297,7 @@ def _live_options(params: dict[str, Any], reconnect_default: bool) -> Any:
     from .live import LiveOptions
     from .transports.config import ConnectOptions, parse_target
 
-    queries = []
-    for item in params["queries"]:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r}: expected k=v", param_hint="--query")
-        queries.append((key, value))
+    queries = list(params["queries"])
     headers = list(params["headers"])
     url, basic = _credentials(params["url"])
     if basic is not None and not any(n.lower() == "authorization" for n, _ in headers):
@@ -543,12 +532,8 @@ Examples:
 @parser_option(None)
 @auth_option("CONNECT payload, for recordings whose auth was redacted.")
 @header_option("HTTP header on every request (repeatable).")
-@click.option(
-    "--query",
-    "queries",
-    multiple=True,
-    metavar="K=V",
-    help="Query parameter on every request, over the recording's (give again what it redacted).",
+@query_option(
+    "Query parameter on every request, over the recording's (give again what it redacted)."
 )
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates.")
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False))
@@ -638,12 +623,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         if kwargs[name]:
             raise click.UsageError(f"--{name} goes with --serve")
     auth = kwargs["auth"]
-    queries = []
-    for item in kwargs["queries"]:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{item!r}: expected k=v", param_hint="--query")
-        queries.append((key, value))
+    queries = list(kwargs["queries"])
     recordings = _load_recordings(kwargs["recordings"], kwargs["parser"])
     _check_ignores(kwargs["ignores"], recordings)
     for recording in recordings:

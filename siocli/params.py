@@ -3,6 +3,7 @@ built on them, so that ``--auth``, ``-H`` and ``-n`` mean the same on every comm
 
 - ``--auth JSON|@FILE`` (or ``$SIOCLI_AUTH``, out of shell history): a JSON object;
 - ``-H 'Name: value'``: an HTTP header, read as ``(name, value)``;
+- ``--query K=V``: a query parameter on every request, read as ``(key, value)``;
 - ``-n /NSP``: a namespace, which starts with ``/`` (the socket.io-protocol spec's
   namespace field).
 """
@@ -14,7 +15,16 @@ from typing import Any
 
 import click
 
-__all__ = ["AUTH", "HEADER", "NAMESPACE", "auth_option", "header_option", "namespace_option"]
+__all__ = [
+    "AUTH",
+    "HEADER",
+    "NAMESPACE",
+    "QUERY",
+    "auth_option",
+    "header_option",
+    "namespace_option",
+    "query_option",
+]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -52,6 +62,20 @@ class HeaderType(click.ParamType):
         return name.strip(), text.strip()
 
 
+class QueryType(click.ParamType):
+    """``K=V`` -> ``(key, value)``, both as given (a value may hold ``=``)."""
+
+    name = "query"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        key, sep, text = str(value).partition("=")
+        if not sep:
+            self.fail(f"{value!r}: expected k=v", param, ctx)
+        return key, text
+
+
 class NamespaceType(click.ParamType):
     """A namespace: ``/`` and its name (``/admin``)."""
 
@@ -66,6 +90,7 @@ class NamespaceType(click.ParamType):
 AUTH = AuthType()
 HEADER = HeaderType()
 NAMESPACE = NamespaceType()
+QUERY = QueryType()
 
 
 def auth_option(help: str) -> Decorator:
@@ -86,3 +111,7 @@ def header_option(help: str) -> Decorator:
 
 def namespace_option(help: str) -> Decorator:
     return click.option("-n", "--namespace", "namespaces", type=NAMESPACE, multiple=True, help=help)
+
+
+def query_option(help: str) -> Decorator:
+    return click.option("--query", "queries", type=QUERY, multiple=True, metavar="K=V", help=help)

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 import pytest
 
-from siocli.params import AUTH, HEADER, NAMESPACE
+from siocli.params import AUTH, HEADER, NAMESPACE, QUERY
 
 
 def siocli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -95,6 +95,13 @@ def test_header_and_namespace() -> None:
         NAMESPACE.convert("admin", None, None)
 
 
+def test_query() -> None:
+    assert QUERY.convert("token=a=b", None, None) == ("token", "a=b")
+    assert QUERY.convert("empty=", None, None) == ("empty", "")
+    with pytest.raises(click.BadParameter, match="expected k=v"):
+        QUERY.convert("token", None, None)
+
+
 # --- the same rules on every command ---------------------------------------------------------
 
 
@@ -161,6 +168,20 @@ def test_namespace_same_rule_everywhere(args: list[str]) -> None:
     result = siocli(*args)
     assert result.returncode == 2
     assert "must start with '/'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["emit", "http://127.0.0.1:9/", "x", "--query", "token"],
+        ["listen", "http://127.0.0.1:9/", "--query", "token"],
+        ["replay", "missing.jsonl", "--query", "token"],
+    ],
+)
+def test_query_same_rule_everywhere(args: list[str]) -> None:
+    result = siocli(*args)
+    assert result.returncode == 2
+    assert "expected k=v" in result.stderr
 
 
 # --- --no-color reaches the -v view ----------------------------------------------------------
