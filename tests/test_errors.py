@@ -14,6 +14,8 @@ import pytest
 from siocli.exit import CommandError, ExitStatus, from_transport, report
 from siocli.transports.errors import ConnectError, Timeout, TLSError, TransportError
 
+from .command import siocli
+
 
 @pytest.mark.parametrize(
     ("error", "status"),
@@ -37,12 +39,6 @@ def test_report_prints_the_message_and_the_hint() -> None:
     quiet = io.StringIO()
     assert report(CommandError(ExitStatus.SERVER_ERROR), quiet) is ExitStatus.SERVER_ERROR
     assert quiet.getvalue() == ""
-
-
-def siocli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "siocli", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.mark.parametrize("command", ["serve", "proxy"])
@@ -73,8 +69,6 @@ def test_proxy_record_directory_that_cannot_be_made(tmp_path: Path) -> None:
 
 
 def test_help_lists_every_exit_status() -> None:
-    import subprocess
-    import sys
 
     from siocli.exit import ExitStatus
 

@@ -17,15 +17,7 @@ import pytest
 
 from siocli.params import AUTH, HEADER, NAMESPACE, QUERY
 
-
-def siocli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "siocli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
+from .command import siocli
 
 
 @contextmanager

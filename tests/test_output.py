@@ -16,21 +16,11 @@ import pytest
 from siocli.protocol.session import AckMessage
 from siocli.render.events import EventPrinter
 
+from .command import siocli
 from .realservers import ROOT, run_server
 from .test_serve import siocli_serve
 
 RECORDINGS = ROOT / "recordings"
-
-
-def siocli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "siocli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
 
 
 def on_a_terminal(*args: str, env: dict[str, str] | None = None) -> str:
