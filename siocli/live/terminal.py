@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
@@ -84,8 +84,9 @@ class Terminal:
 
     def __init__(self, namespaces: Callable[[], Iterable[str]]) -> None:
         self.seen: set[str] = set()  # event names, for completion
-        # raw: rich's styles pass through; written at once (no 0.2 s batching)
-        self.output: IO[str] = StdoutProxy(sleep_between_writes=0.0, raw=True)  # type: ignore[assignment]
+        # raw: rich's styles pass through; written at once (no 0.2 s batching). A text
+        # stream in all but its type: write, flush, fileno, isatty, encoding, close.
+        self.output = cast("IO[str]", StdoutProxy(sleep_between_writes=0.0, raw=True))
         self.session: PromptSession[str] = PromptSession(
             history=_history(),
             completer=_Completer(namespaces, lambda: self.seen),
