@@ -2,6 +2,8 @@
 
 ``node4`` (socket.io 4.8, Engine.IO 4), ``node2`` (socket.io 2.5, Engine.IO 3) and ``psio``
 (python-socketio under uvicorn): the same behaviour in all three (tests/servers/README.md).
+Also python-socketio's client running their scenario (:func:`python_client`), and a plain
+HTTP server of a test's own on a free port (:func:`http_server`).
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).parent.parent
 SERVERS = Path(__file__).parent / "servers"
+CLIENTS = Path(__file__).parent / "clients"
 NODE_MODULES = ROOT / "node" / "node_modules"
 KINDS = ("node4", "node2", "psio")
 EIO = {"node4": 4, "node2": 3, "psio": 4}
@@ -94,3 +100,31 @@ def run_server(kind: str, **options: object) -> Iterator[RunningServer]:
             except subprocess.TimeoutExpired:  # uvicorn waits for a long-poll it holds
                 process.kill()
                 process.wait(5)
+
+
+def python_client(url: str, transport: str) -> list[dict[str, Any]]:
+    """python-socketio's client through the servers' scenario
+    (tests/clients/psio_recorded_client.py): what it observed, one record a line."""
+    done = subprocess.run(
+        [sys.executable, str(CLIENTS / "psio_recorded_client.py"), url, transport],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@contextmanager
+def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` served on 127.0.0.1 and a free port, in a thread: its base URL
+    (``http://127.0.0.1:PORT``); stopped on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from . import realservers
-from .realservers import run_server
+from .realservers import http_server, python_client, run_server
 
 CLIENTS = Path(__file__).parent / "clients"
 AUTH = '{"token": "secret-token"}'
@@ -97,15 +97,7 @@ def node_app(version: int, url: str, mode: str = "app", **spec: Any) -> list[dic
 
 
 def psio_app(url: str, transport: str) -> list[dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, str(CLIENTS / "psio_recorded_client.py"), url, transport],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    records = [json.loads(line) for line in done.stdout.splitlines()]
+    records = python_client(url, transport)
     for record in records:  # the socket ids: they differ on every connection
         record.pop("id", None)
         if record.get("event") == "welcome":
@@ -495,8 +487,7 @@ def test_latency_delays_each_direction_and_changes_nothing_else() -> None:
 def header_echo() -> Iterator[str]:
     """An HTTP server that answers with the request's headers as JSON, setting two cookies
     (a load balancer's affinity cookie among them), chunked."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -516,14 +507,8 @@ def header_echo() -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as url:
+        yield url
 
 
 def test_headers_host_and_cookies() -> None:

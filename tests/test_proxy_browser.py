@@ -7,32 +7,18 @@ from __future__ import annotations
 
 import json
 import queue
-import shutil
-import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from .realservers import NODE_MODULES, run_server
+from .browser import browser
+from .realservers import NODE_MODULES, http_server, run_server
 from .test_proxy import run_proxy
 
 PAGE = Path(__file__).parent / "clients" / "proxy_page.html"
 BUNDLE = NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 @contextmanager
@@ -67,44 +53,22 @@ def page_server(target: str) -> Iterator[tuple[str, queue.Queue[Any]]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/", results
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as origin:
+        yield origin + "/", results
 
 
-def browse(target: str, profile: Path) -> list[dict[str, Any]]:
+def browse(target: str) -> list[dict[str, Any]]:
     """Open the page in headless Chromium; what it reported."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is needed (.ci/run installs it)")
-    with page_server(target) as (url, results):
-        browser = subprocess.Popen(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            seen = results.get(timeout=60)
-        finally:
-            browser.terminate()
-            try:
-                browser.wait(10)
-            except subprocess.TimeoutExpired:
-                browser.kill()
-                browser.wait()
+    with page_server(target) as (url, results), browser(url):
+        seen = results.get(timeout=60)
     assert {"type": "timeout"} not in seen, seen
     return list(seen)
 
 
-def test_a_browser_through_the_proxy_sees_what_it_sees_directly(tmp_path: Path) -> None:
+def test_a_browser_through_the_proxy_sees_what_it_sees_directly() -> None:
     with run_server("node4") as server, run_proxy(server.url) as proxy:
-        direct = browse(server.url, tmp_path / "direct")
-        relayed = browse(proxy.url, tmp_path / "proxied")
+        direct = browse(server.url)
+        relayed = browse(proxy.url)
         view = proxy.stop()
     key = lambda record: json.dumps(record, sort_keys=True)  # noqa: E731
     assert sorted(relayed, key=key) == sorted(direct, key=key)

@@ -29,7 +29,7 @@ from siocli.recording import Recording, load_recording
 from siocli.replay import Step, StepResult
 
 from . import realservers
-from .realservers import ROOT, run_server
+from .realservers import ROOT, python_client, run_server
 
 RECORDINGS = ROOT / "recordings"
 CLIENTS = ROOT / "tests" / "clients"
@@ -429,17 +429,6 @@ def psio_recordings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]
             assert done.returncode in (0, 4), done.stderr  # 4: the refused join
             made[name] = path
     return made
-
-
-def python_client(url: str, transport: str) -> list[dict[str, Any]]:
-    done = subprocess.run(
-        [sys.executable, str(CLIENTS / "psio_recorded_client.py"), url, transport],
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket", "auto"])

@@ -9,24 +9,20 @@ the tests wait for that request; siocli serve's live view says what it allowed o
 from __future__ import annotations
 
 import json
-import os
 import queue
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
 
-from .realservers import NODE_MODULES
+from .browser import browser
+from .realservers import NODE_MODULES, http_server
 from .test_serve import LiveView, serving
 
 PERMISSIVE = "any origin (reflected, with credentials; --cors ORIGIN restricts it)"
@@ -81,50 +77,8 @@ def page_server() -> Iterator[tuple[str, queue.Queue[dict[str, str]]]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", reports
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def chromium() -> str:
-    """The browser: a test that needs it fails without it (.ci/run installs it)."""
-    path = shutil.which("chromium")
-    if path is None:
-        pytest.fail("chromium is needed: .ci/run installs it (apt-get install chromium)")
-    return path
-
-
-@contextmanager
-def browser(url: str) -> Iterator[None]:
-    """Headless Chromium on ``url``, with a profile of its own; stopped on exit."""
-    with tempfile.TemporaryDirectory() as profile:
-        process = subprocess.Popen(
-            [
-                chromium(),
-                *("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"),
-                *("--no-first-run", "--disable-background-networking"),
-                *("--disable-component-update", "--disable-sync"),
-                f"--user-data-dir={profile}",
-                url,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group: its helpers stop with it
-        )
-        try:
-            yield
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(5)
+    with http_server(Handler) as origin:
+        yield origin, reports
 
 
 def connect_from_a_page(*options: str) -> tuple[dict[str, str], LiveView, str]:
