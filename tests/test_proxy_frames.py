@@ -8,6 +8,7 @@ import os
 from hypothesis import given
 from hypothesis import strategies as st
 
+from siocli.captures.streams import Deflate
 from siocli.protocol.types import Direction
 from siocli.proxy.faults import filter_body
 from siocli.proxy.frames import FrameReader, MessageAssembler
@@ -63,7 +64,7 @@ def test_a_fragmented_text_message_is_joined() -> None:
 @given(st.binary(max_size=500))
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
     reader = FrameReader(keep_raw=True)
-    assembler = MessageAssembler(deflate=True)
+    assembler = MessageAssembler(Deflate(takeover=True))
     for piece in reader.feed(data):
         if piece.opcode < 8:
             assembler.receive(piece)

@@ -14,7 +14,9 @@ from typing import NamedTuple
 
 from websockets.utils import apply_mask
 
-__all__ = ["Deflate", "FrameReader", "RawFrame", "WsMessage", "parse_deflate"]
+from ..captures.streams import Deflate
+
+__all__ = ["FrameReader", "MessageAssembler", "RawFrame", "WsMessage"]
 
 CONT, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
@@ -83,34 +85,13 @@ class FrameReader:
         return bytes(self._buffer)
 
 
-class Deflate(NamedTuple):
-    """permessage-deflate as the server accepted it (RFC 7692 §7.1)."""
-
-    client_no_context_takeover: bool
-    server_no_context_takeover: bool
-
-
-def parse_deflate(extensions: str) -> Deflate | None:
-    """The ``Sec-WebSocket-Extensions`` of a 101: permessage-deflate's parameters, if on."""
-    for extension in extensions.split(","):
-        name, *params = (p.strip().lower() for p in extension.split(";"))
-        if name == "permessage-deflate":
-            names = {p.split("=", 1)[0].strip() for p in params}
-            return Deflate(
-                "client_no_context_takeover" in names, "server_no_context_takeover" in names
-            )
-    return None
-
-
 class MessageAssembler:
     """Data frames of one direction into messages: fragments joined, compressed messages
-    inflated (RFC 7692 §7.2.2: append 00 00 ff ff, inflate with the sliding window kept
-    unless the peer said no_context_takeover)."""
+    inflated by ``deflate``, that direction's half of the permessage-deflate the 101 agreed
+    on (:func:`siocli.captures.streams.deflate_of`, which the capture reader uses too)."""
 
-    def __init__(self, deflate: bool = False, reset: bool = False) -> None:
+    def __init__(self, deflate: Deflate | None = None) -> None:
         self.deflate = deflate
-        self.reset = reset
-        self._inflater = zlib.decompressobj(-15) if deflate else None
         self._parts: list[bytes] = []
         self._raw: list[bytes] = []
         self._text = False
@@ -122,7 +103,7 @@ class MessageAssembler:
             self._parts = [frame.payload]
             self._raw = [frame.raw] if frame.raw is not None else []
             self._text = frame.opcode == TEXT
-            self._compressed = frame.rsv1 and self.deflate
+            self._compressed = frame.rsv1 and self.deflate is not None
         else:
             self._parts.append(frame.payload)
             if frame.raw is not None:
@@ -137,9 +118,8 @@ class MessageAssembler:
         return WsMessage(data, raw)
 
     def _inflate(self, payload: bytes) -> bytes:
-        if self._inflater is None or self.reset:
-            self._inflater = zlib.decompressobj(-15)
+        assert self.deflate is not None
         try:
-            return self._inflater.decompress(payload + b"\x00\x00\xff\xff")
+            return self.deflate.inflate(payload)
         except zlib.error:
             return payload  # shown as it came; the peer will say what it makes of it

@@ -22,11 +22,12 @@ from urllib.parse import parse_qsl, urlsplit
 import h11
 
 from .. import __version__
+from ..captures.streams import Deflate, deflate_of
 from ..protocol import engineio
 from ..protocol.errors import DecodeError
 from ..protocol.types import Direction, EngineType, Transport
 from .faults import filter_body, verdict
-from .frames import CLOSE, FrameReader, MessageAssembler, parse_deflate
+from .frames import CLOSE, FrameReader, MessageAssembler
 from .options import ProxyOptions
 from .view import ClientSession, LiveView
 
@@ -495,7 +496,7 @@ class Proxy:
             return
         if session is None:
             session = self._new_session(eio, _WEBSOCKET, sid)
-        deflate = parse_deflate(_header(event.headers, b"sec-websocket-extensions"))
+        deflate = deflate_of(_header(event.headers, b"sec-websocket-extensions"))
         await self._frames(
             session, reader, writer, upstream, client_early, server_early, deflate, sid is None
         )
@@ -508,7 +509,7 @@ class Proxy:
         upstream: _Upstream,
         client_early: bytes,
         server_early: bytes,
-        deflate: Any,
+        deflate: tuple[Deflate, Deflate] | None,
         direct: bool,
     ) -> None:
         """Both directions of a WebSocket of the session, until either side ends it."""
@@ -524,9 +525,7 @@ class Proxy:
                     reader,
                     upstream.writer,
                     client_early,
-                    MessageAssembler(
-                        deflate is not None, bool(deflate and deflate.client_no_context_takeover)
-                    ),
+                    MessageAssembler(deflate[0] if deflate else None),
                     closes,
                 )
             ),
@@ -537,9 +536,7 @@ class Proxy:
                     upstream.reader,
                     writer,
                     server_early,
-                    MessageAssembler(
-                        deflate is not None, bool(deflate and deflate.server_no_context_takeover)
-                    ),
+                    MessageAssembler(deflate[1] if deflate else None),
                     closes,
                     upstream.writer,
                 )
