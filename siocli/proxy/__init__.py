@@ -39,13 +39,7 @@ async def proxy(
     from .relay import Proxy
     from .view import LiveView
 
-    if options.record:
-        try:
-            os.makedirs(options.record, exist_ok=True)
-        except OSError as exc:
-            raise CommandError(
-                ExitStatus.USAGE, f"cannot create {options.record}: {exc.strerror}"
-            ) from None
+    _make_record_dir(options)
     view = LiveView(options, out, color=color)
     if view_fd is not None:
         view.hand_over(view_fd)
@@ -79,6 +73,17 @@ async def proxy(
     finally:
         await relay.close()
     return ExitStatus.INTERRUPTED
+
+
+def _make_record_dir(options: ProxyOptions) -> None:
+    """``--record DIR`` made if it is not there yet; a usage error if it cannot be."""
+    if options.record:
+        try:
+            os.makedirs(options.record, exist_ok=True)
+        except OSError as exc:
+            raise CommandError(
+                ExitStatus.USAGE, f"cannot create {options.record}: {exc.strerror}"
+            ) from None
 
 
 def _describe(faults: Faults) -> str:
@@ -115,13 +120,7 @@ def run_proxy(
         context = multiprocessing.get_context("fork")
     except ValueError:  # no fork (Windows)
         return asyncio.run(proxy(options, out, err, color=color))
-    if options.record:  # the worker writes there: said here, before it starts
-        try:
-            os.makedirs(options.record, exist_ok=True)
-        except OSError as exc:
-            raise CommandError(
-                ExitStatus.USAGE, f"cannot create {options.record}: {exc.strerror}"
-            ) from None
+    _make_record_dir(options)  # the worker writes there: said here, before it starts
     out.flush()
     read_end, write_end = os.pipe()
     worker = context.Process(target=serve, args=(options, read_end, write_end, color), daemon=True)
