@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from siocli.captures.streams import Deflate
-from siocli.protocol.types import Direction
-from siocli.proxy.faults import filter_body
+from siocli.protocol.types import Direction, EnginePacket, EngineType
+from siocli.proxy.faults import Kept, filter_body, verdict
 from siocli.proxy.frames import FrameReader, MessageAssembler
 from siocli.proxy.options import DropRule, Faults
 from siocli.proxy.view import ClientSession
@@ -75,4 +75,22 @@ def test_the_fault_filter_takes_any_body(body: str | bytes, eio: int) -> None:
     faults = Faults(drop=(DropRule.parse("*"),), stall_heartbeat=True)
     session = ClientSession(1, eio)
     kept, reasons = filter_body(faults, session, Direction.S2C, body)
-    assert isinstance(kept, (str, bytes)) and all(isinstance(r, str) for r in reasons)
+    assert isinstance(kept, (str, bytes))
+    assert all(isinstance(r, Kept) and isinstance(r.reason, str) for r in reasons)
+
+
+def test_each_kept_packet_names_its_fault() -> None:
+    """An event named like a heartbeat is a --drop, not a --stall-heartbeat; the server's
+    ping (revision 4), not its pong (revision 3), is the one the relay answers itself."""
+    faults = Faults(drop=(DropRule.parse("s2c:heart*"),), stall_heartbeat=True)
+    event = EnginePacket(EngineType.MESSAGE, '2["heartbeat"]')
+    assert verdict(faults, ClientSession(1, 4), Direction.S2C, event) == Kept(
+        "drop", "event 'heartbeat' dropped (--drop heart*)"
+    )
+    assert verdict(faults, ClientSession(1, 4), Direction.C2S, event) is None
+    ping = verdict(faults, ClientSession(1, 4), Direction.S2C, EnginePacket(EngineType.PING))
+    assert ping == Kept("stall-heartbeat", "heartbeat ping swallowed (--stall-heartbeat)", True)
+    pong = verdict(faults, ClientSession(1, 3), Direction.S2C, EnginePacket(EngineType.PONG))
+    assert pong == Kept("stall-heartbeat", "heartbeat pong swallowed (--stall-heartbeat)", False)
+    probe = EnginePacket(EngineType.PONG, "probe")
+    assert verdict(faults, ClientSession(1, 3), Direction.S2C, probe) is None

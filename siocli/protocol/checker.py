@@ -28,6 +28,7 @@ from .types import (
     SocketPacket,
     SocketType,
     Transport,
+    heartbeat_pinger,
     socket_protocol,
 )
 from .wordings import EngineError
@@ -306,7 +307,7 @@ class Checker:
             else:
                 self._probe = "sent"
             return
-        pinger = S2C if self.eio == 4 else C2S
+        pinger = heartbeat_pinger(self.eio)
         if direction is not pinger:
             findings.append(self._heartbeat_direction("ping", direction))
         self._check_ping_interval(direction, time, findings)
@@ -340,7 +341,7 @@ class Checker:
             else:
                 self._probe = "answered"
             return
-        pinger = S2C if self.eio == 4 else C2S
+        pinger = heartbeat_pinger(self.eio)
         answerer = C2S if pinger is S2C else S2C
         if direction is not answerer:
             findings.append(self._heartbeat_direction("pong", direction))

@@ -25,6 +25,7 @@ __all__ = [
     "Span",
     "Trace",
     "Transport",
+    "heartbeat_pinger",
     "socket_protocol",
 ]
 
@@ -102,6 +103,13 @@ def socket_protocol(eio: int) -> int:
     """The Socket.IO protocol that travels over Engine.IO revision ``eio`` (socket.io-protocol
     spec: "History")."""
     return 4 if eio == 3 else 5
+
+
+def heartbeat_pinger(eio: int) -> Direction:
+    """Who sends the heartbeat's pings in Engine.IO revision ``eio``: the server in 4, the
+    client in 3, the other side answering with a pong (engine.io-protocol spec, "Heartbeat";
+    a probe's ping comes from the client in both)."""
+    return Direction.S2C if eio == 4 else Direction.C2S
 
 
 class EnginePacket(NamedTuple):

@@ -14,28 +14,48 @@ follow it as separate binary Engine.IO messages, as many as its header announces
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from ..protocol import engineio, socketio
 from ..protocol.errors import DecodeError
-from ..protocol.types import Direction, EnginePacket, EngineType, SocketType, socket_protocol
+from ..protocol.types import (
+    Direction,
+    EnginePacket,
+    EngineType,
+    SocketType,
+    heartbeat_pinger,
+    socket_protocol,
+)
 from .options import Faults
 from .view import ClientSession
 
-__all__ = ["filter_body", "verdict"]
+__all__ = ["Kept", "filter_body", "message_verdict", "verdict"]
 
-_EVENTS = (SocketType.EVENT, SocketType.BINARY_EVENT)
+
+class Kept(NamedTuple):
+    """A packet a fault kept from its peer: which fault (``drop``, ``stall-heartbeat``),
+    why, as the live view says it, and whether it is the server's ping, which the relay
+    then answers upstream itself (revision 4)."""
+
+    fault: str
+    reason: str
+    ping: bool = False
 
 
 def verdict(
     faults: Faults, session: ClientSession, direction: Direction, packet: EnginePacket
-) -> str | None:
-    """Why ``packet`` is dropped, or ``None`` to relay it."""
+) -> Kept | None:
+    """Why ``packet`` is kept from its peer, or ``None`` to relay it."""
     ptype = packet.type
     if faults.stall_heartbeat and ptype in (EngineType.PING, EngineType.PONG):
-        # The server's half of the heartbeat is kept from the client: the ping in revision
-        # 4, the pong in revision 3 (where the client pings). The probe is no heartbeat.
-        heartbeat = EngineType.PING if session.eio == 4 else EngineType.PONG
+        # The server's half of the heartbeat is kept from the client: its ping where the
+        # server pings (revision 4), its pong where the client does (3). The probe is no
+        # heartbeat.
+        server_pings = heartbeat_pinger(session.eio) is Direction.S2C
+        heartbeat = EngineType.PING if server_pings else EngineType.PONG
         if direction is Direction.S2C and ptype is heartbeat and packet.data != "probe":
-            return f"heartbeat {ptype.label} swallowed (--stall-heartbeat)"
+            why = f"heartbeat {ptype.label} swallowed (--stall-heartbeat)"
+            return Kept("stall-heartbeat", why, ping=server_pings)
         return None
     if not faults.drop or ptype is not EngineType.MESSAGE:
         return None
@@ -44,28 +64,40 @@ def verdict(
         left = session.skip.get(direction, 0)
         if left:
             session.skip[direction] = left - 1
-            return "attachment of a dropped event (--drop)"
+            return Kept("drop", "attachment of a dropped event (--drop)")
         return None
     try:
         sio = socketio.decode_packet(data, socket_protocol(session.eio))
     except DecodeError:
         return None
-    if sio.type not in _EVENTS or not isinstance(sio.data, list) or not sio.data:
+    name = sio.event
+    if name is None:
         return None
-    name = sio.data[0]
     for rule in faults.drop:
         if rule.matches(direction, name):
             if sio.type is SocketType.BINARY_EVENT and sio.attachments:
                 session.skip[direction] = sio.attachments
-            return f"event {name!r} dropped (--drop {rule.glob})"
+            return Kept("drop", f"event {name!r} dropped (--drop {rule.glob})")
     return None
+
+
+def message_verdict(
+    faults: Faults, session: ClientSession, direction: Direction, data: str | bytes
+) -> Kept | None:
+    """:func:`verdict` on a WebSocket message (one Engine.IO packet); one that does not
+    decode is relayed."""
+    try:
+        packet = engineio.decode_packet(data, session.eio)
+    except DecodeError:
+        return None
+    return verdict(faults, session, direction, packet)
 
 
 def filter_body(
     faults: Faults, session: ClientSession, direction: Direction, body: str | bytes
-) -> tuple[str | bytes, list[str]]:
-    """A polling body without the packets the faults drop, and why each went. A body that
-    does not decode is relayed as it is."""
+) -> tuple[str | bytes, list[Kept]]:
+    """A polling body without the packets the faults keep back, and what each was. A body
+    that does not decode is relayed as it is."""
     try:
         packets = engineio.decode_payload(body, session.eio)
     except DecodeError:

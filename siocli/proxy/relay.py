@@ -20,13 +20,13 @@ from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import h11
+from websockets.utils import apply_mask
 
 from .. import __version__
 from ..captures.streams import Deflate, deflate_of
 from ..protocol import engineio
-from ..protocol.errors import DecodeError
-from ..protocol.types import Direction, EngineType, Transport
-from .faults import filter_body, verdict
+from ..protocol.types import Direction, EnginePacket, EngineType, Transport
+from .faults import Kept, filter_body, message_verdict
 from .frames import CLOSE, FrameReader, MessageAssembler
 from .options import ProxyOptions
 from .view import ClientSession, LiveView
@@ -329,7 +329,7 @@ class Proxy:
                     if self.faults.rewrites:
                         kept, reasons = filter_body(self.faults, session, _S2C, data)
                         self._fired(session, _S2C, reasons)
-                        if any(_is_ping(why, session) for why in reasons):
+                        if any(why.ping for why in reasons):
                             self._spawn(self._post_pong(request, headers))
                             self.view.note(session, "fault", _PONG_NOTE, fault="stall-heartbeat")
                         if reasons and not kept:
@@ -615,10 +615,10 @@ class Proxy:
                     if message is None:
                         continue
                     if rewrites:
-                        why = _ws_verdict(faults, session, direction, message.data)
+                        why = message_verdict(faults, session, direction, message.data)
                         if why is not None:
                             self._fired(session, direction, [why])
-                            if answer is not None and _is_ping(why, session):
+                            if answer is not None and why.ping:
                                 answer.write(_masked_pong())
                                 view.note(session, "fault", _PONG_NOTE, fault="stall-heartbeat")
                             continue
@@ -673,12 +673,13 @@ class Proxy:
             for k, v in headers
             if k.lower() not in (b"content-length", b"content-type", b"transfer-encoding")
         ]
-        headers += [(b"Content-Type", b"text/plain;charset=UTF-8"), (b"Content-Length", b"1")]
+        length = str(len(_PONG)).encode()
+        headers += [(b"Content-Type", b"text/plain;charset=UTF-8"), (b"Content-Length", length)]
         try:
             await upstream.ready()
             await upstream.send(
                 h11.Request(method=b"POST", target=request.target, headers=headers),
-                h11.Data(data=b"3"),
+                h11.Data(data=_PONG),
                 h11.EndOfMessage(),
             )
             await _read_response(upstream)
@@ -716,11 +717,14 @@ class Proxy:
         if session.transport is _POLLING:
             self.view.end(session, "cut by the proxy (--cut-after)")
 
-    def _fired(self, session: ClientSession, direction: Direction, reasons: Iterable[str]) -> None:
+    def _fired(self, session: ClientSession, direction: Direction, reasons: Iterable[Kept]) -> None:
         for why in reasons:
-            fault = "stall-heartbeat" if "heartbeat" in why else "drop"
             self.view.note(
-                session, "fault", f"{direction.arrow} {why}", fault=fault, dir=direction.value
+                session,
+                "fault",
+                f"{direction.arrow} {why.reason}",
+                fault=why.fault,
+                dir=direction.value,
             )
 
 
@@ -817,33 +821,18 @@ def _close_text(payload: bytes) -> str:
     return f"{code}" + (f" {reason!r}" if reason else "")
 
 
-def _ws_verdict(
-    faults: Any, session: ClientSession, direction: Direction, data: str | bytes
-) -> str | None:
-    try:
-        packet = engineio.decode_packet(data, session.eio)
-    except DecodeError:
-        return None
-    if packet.type is EngineType.NOOP:
-        return None
-    return verdict(faults, session, direction, packet)
-
-
 _PONG_NOTE = "the proxy answered the server's ping for the client (--stall-heartbeat)"
-
-
-def _is_ping(why: str, session: ClientSession) -> bool:
-    """A swallowed ping of revision 4, which the proxy answers upstream itself."""
-    return session.eio == 4 and why.startswith("heartbeat ping")
+_PONG = str(engineio.encode_packet(EnginePacket(EngineType.PONG), 4)).encode()
+"""The pong a revision 4 client answers the server's ping with."""
 
 
 def _masked_pong() -> bytes:
-    """An Engine.IO pong as a client frames it: a masked text frame "3" (RFC 6455 §5.3:
+    """The Engine.IO pong as a client frames it: a final text frame, masked (RFC 6455 §5.3:
     every client frame is masked)."""
     import os
 
     mask = os.urandom(4)
-    return bytes((0x81, 0x81)) + mask + bytes((ord("3") ^ mask[0],))
+    return bytes((0x81, 0x80 | len(_PONG))) + mask + apply_mask(_PONG, mask)
 
 
 async def _send_later(
