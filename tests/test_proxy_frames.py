@@ -3,17 +3,18 @@ anywhere come out the same, and no input makes them raise."""
 
 from __future__ import annotations
 
+import io
 import os
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from siocli.captures.streams import Deflate
-from siocli.protocol.types import Direction, EnginePacket, EngineType
+from siocli.protocol.types import Direction, EnginePacket, EngineType, Transport
 from siocli.proxy.faults import Kept, filter_body, verdict
 from siocli.proxy.frames import FrameReader, MessageAssembler
-from siocli.proxy.options import DropRule, Faults
-from siocli.proxy.view import ClientSession
+from siocli.proxy.options import DropRule, Faults, ProxyOptions, Target
+from siocli.proxy.view import ClientSession, LiveView
 
 
 def frame(payload: bytes, opcode: int = 1, fin: bool = True, mask: bytes | None = None) -> bytes:
@@ -94,3 +95,27 @@ def test_each_kept_packet_names_its_fault() -> None:
     assert pong == Kept("stall-heartbeat", "heartbeat pong swallowed (--stall-heartbeat)", False)
     probe = EnginePacket(EngineType.PONG, "probe")
     assert verdict(faults, ClientSession(1, 3), Direction.S2C, probe) is None
+
+
+def test_the_view_ends_a_session_on_its_close_packet_only() -> None:
+    """A revision 4 binary message 0x01 (a one-byte attachment) is no close packet, nor is
+    text that merely ends like one; the close packet alone or last in a payload is."""
+    view = LiveView(ProxyOptions(Target.parse("http://127.0.0.1:1"), quiet=True), io.StringIO())
+    ws, polling = Transport.WEBSOCKET, Transport.POLLING
+    for eio, transport, data, closes in (
+        (4, ws, b"\x01", False),
+        (4, ws, "4note\x1e1", False),
+        (4, ws, '42["ratio","1:1"]', False),
+        (4, ws, "1", True),
+        (3, ws, b"\x01", True),
+        (4, polling, '42["a"]\x1e1', True),
+        (4, polling, "4a\x1e4b", False),
+        (3, polling, '7:42["a"]1:1', True),
+        (3, polling, "5:4x1:1", False),  # one message, "x1:1"
+        (3, polling, b"\x00\x02\xff40\x00\x01\xff1", True),
+        (3, polling, b"\x01\x03\xff\x04\xff1", False),  # one binary message, ff 31
+    ):
+        session = view.new_session(eio, transport, f"s{len(view.sessions)}")
+        view.message(session, Direction.S2C, transport, data)
+        assert session.ended is closes, (eio, transport, data)
+    view.close()

@@ -36,6 +36,8 @@ __all__ = [
     "encode_handshake",
     "encode_packet",
     "encode_payload",
+    "ends_with_close",
+    "opening_sid",
     "split_payload",
     "transport_of",
     "v3_framed",
@@ -554,3 +556,47 @@ def transport_of(data: str | bytes) -> Transport:
     else:
         polling = v3_framed(data) and b"\xff" in data[:12]  # markers, length digits, 0xff
     return Transport.POLLING if polling else Transport.WEBSOCKET
+
+
+# --- what a relay must know at once ------------------------------------------------------------
+
+
+def opening_sid(data: str | bytes, eio: int, transport: Transport) -> str | None:
+    """The sid of the server's open packet at the start of a wire message (the client's next
+    requests name it), else ``None``; cheap for every other message."""
+    if not (data[:1] == "0" or data[:1] == b"0" or (eio == 3 and transport is Transport.POLLING)):
+        return None
+    try:
+        if transport is Transport.POLLING:
+            packets = decode_payload(data, eio)
+            packet = packets[0] if packets else None
+        else:
+            packet = decode_packet(data, eio)
+        if packet is None or packet.type is not EngineType.OPEN or not isinstance(packet.data, str):
+            return None
+        return decode_handshake(packet.data).sid
+    except DecodeError:
+        return None
+
+
+def ends_with_close(data: str | bytes, eio: int, transport: Transport) -> bool:
+    """Whether a wire message ends with a close packet (engine.io-protocol spec: "close"):
+    the message itself over WebSocket (a revision 3 binary frame may carry it as type byte
+    0x01; in revision 4 a binary frame is always a message), the last packet of a polling
+    payload. Cheap: a payload is decoded only when its end reads like a close."""
+    if transport is Transport.WEBSOCKET:
+        return data == "1" or (eio == 3 and data == b"\x01")
+    if data == "1":
+        return True
+    if isinstance(data, str):
+        if eio != 3:
+            return data.endswith(SEPARATOR + "1")  # the separator is in no text packet
+        if not data.endswith("1:1"):
+            return False
+    elif eio != 3 or not data.endswith(b"\xff1"):  # revision 3's binary framing
+        return False
+    try:
+        packets = decode_payload(data, eio)
+    except DecodeError:
+        return False
+    return bool(packets) and packets[-1].type is EngineType.CLOSE

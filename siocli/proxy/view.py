@@ -20,8 +20,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..protocol import engineio
 from ..protocol.dissect import Dissector, MessageReport
-from ..protocol.errors import DecodeError
-from ..protocol.types import Direction, EngineType, SocketPacket, SocketType, Transport
+from ..protocol.types import Direction, SocketPacket, SocketType, Transport
 from ..render.text import escape_text, format_value
 from ..wire import WireMessage
 from .options import ProxyOptions
@@ -162,11 +161,12 @@ class LiveView:
         """A wire message relayed (what a fault kept back is a :meth:`note`)."""
         session.messages += 1
         if session.sid is None and direction is Direction.S2C:
-            sid = _handshake_sid(data, session.eio, transport)
+            sid = engineio.opening_sid(data, session.eio, transport)
             if sid is not None:
                 self.bind(session, sid)
         self._push("_message", (session, direction, transport, data, http, time.time()), len(data))
-        if _closes(data):  # the relay forgets it now; the view says so in its turn
+        if engineio.ends_with_close(data, session.eio, transport):
+            # the relay forgets it now; the view says so in its turn
             self.end(session, _CLOSER[direction], f"close packet from the {direction.peer}")
 
     def note(self, session: ClientSession | None, kind: str, text: str, **fields: Any) -> None:
@@ -488,14 +488,6 @@ _MARKS = {"fault": "✂", "error": "✗", "open": "◆", "close": "◇", "upgrad
 _CLOSER = {Direction.C2S: "io client disconnect", Direction.S2C: "transport close"}
 
 
-def _closes(data: str | bytes) -> bool:
-    """Whether a wire message ends with an Engine.IO close packet (alone over WebSocket;
-    last in a polling body: ``1``, ``...\x1e1``, Engine.IO 3's ``1:1``)."""
-    return data in ("1", b"\x01") or (
-        isinstance(data, str) and (data.endswith("\x1e1") or data.endswith("1:1"))
-    )
-
-
 class _Enum(tuple[str, str]):
     """A Direction or Transport on its way to the worker: (which, value)."""
 
@@ -598,21 +590,3 @@ def serve(options: ProxyOptions, fd: int, relay_end: int, color: bool) -> None:
             view.apply(pickle.loads(pipe.read(int.from_bytes(head, "big"))))
     view.finish()
     sys.stdout.flush()
-
-
-def _handshake_sid(data: str | bytes, eio: int, transport: Transport) -> str | None:
-    """The sid of an open packet at the start of ``data`` (the relay needs it at once: the
-    client's next requests name it), else ``None``."""
-    if not (data[:1] == "0" or data[:1] == b"0" or (eio == 3 and transport is Transport.POLLING)):
-        return None
-    try:
-        if transport is Transport.POLLING:
-            packets = engineio.decode_payload(data, eio)
-            packet = packets[0] if packets else None
-        else:
-            packet = engineio.decode_packet(data, eio)
-        if packet is None or packet.type is not EngineType.OPEN or not isinstance(packet.data, str):
-            return None
-        return engineio.decode_handshake(packet.data).sid
-    except DecodeError:
-        return None
