@@ -205,6 +205,27 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_decoding_a_transcript_imports_no_capture_reader(tmp_path: Path) -> None:
+    """Telling a transcript from a capture reads a magic number: the pcap modules are
+    imported only for a capture."""
+    path = tmp_path / "session.txt"
+    path.write_text('> 40\n< 40{"sid":"x1"}\n')
+    probe = (
+        "import sys\n"
+        "from siocli.cli import main\n"
+        f"sys.argv = ['siocli', 'decode', '--json', {str(path)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "names = ('pcap', 'pcapfile', 'tcp', 'streams')\n"
+        "bad = sorted(n for n in names if 'siocli.captures.' + n in sys.modules)\n"
+        "print('LOADED', bad, file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "LOADED []" in result.stderr, result.stderr
+    assert json.loads(result.stdout.splitlines()[0])["raw"] == "40"
+
+
 # --- damage ------------------------------------------------------------------------------
 
 

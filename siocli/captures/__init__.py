@@ -14,7 +14,7 @@ from typing import IO
 from ..protocol.types import Severity, Transport
 from ..wire import InputProblem, WireMessage
 
-__all__ = ["FORMATS", "detect_format", "read_stream"]
+__all__ = ["FORMATS", "PCAP_MAGICS", "detect_format", "read_stream"]
 
 FORMATS = ("text", "transcript", "har", "payload", "recording", "pcap")
 """``--from`` values: ``text`` (one message per line), ``transcript`` (the docs' sample
@@ -28,11 +28,20 @@ _TRANSCRIPT_HINT = re.compile(
 )
 
 
+PCAP_MAGICS = (
+    b"\xd4\xc3\xb2\xa1",  # pcap, little-endian, microseconds
+    b"\xa1\xb2\xc3\xd4",  # pcap, big-endian, microseconds
+    b"\x4d\x3c\xb2\xa1",  # pcap, little-endian, nanoseconds
+    b"\xa1\xb2\x3c\x4d",  # pcap, big-endian, nanoseconds
+    b"\x0a\x0d\x0d\x0a",  # pcapng Section Header Block
+)
+"""The first four bytes of a capture file (here, not in :mod:`.pcapfile`: telling a
+transcript from a capture must not import the capture readers)."""
+
+
 def detect_format(head: bytes) -> tuple[str, str]:
     """The format of an input from its first bytes, and why."""
-    from .pcapfile import is_capture
-
-    if is_capture(head):
+    if head[:4] in PCAP_MAGICS:
         return "pcap", "the magic number of a pcap or pcapng file"
     stripped = head.lstrip()
     if stripped.startswith(b"{") and b'"format": "siocli-recording"' in head[:512]:

@@ -22,15 +22,9 @@ import struct
 from collections.abc import Iterator
 from typing import IO, NamedTuple
 
-__all__ = ["PCAP_MAGICS", "CaptureError", "Frame", "is_capture", "read_frames"]
+from . import PCAP_MAGICS
 
-PCAP_MAGICS = (
-    b"\xd4\xc3\xb2\xa1",  # pcap, little-endian, microseconds
-    b"\xa1\xb2\xc3\xd4",  # pcap, big-endian, microseconds
-    b"\x4d\x3c\xb2\xa1",  # pcap, little-endian, nanoseconds
-    b"\xa1\xb2\x3c\x4d",  # pcap, big-endian, nanoseconds
-    b"\x0a\x0d\x0d\x0a",  # pcapng Section Header Block
-)
+__all__ = ["CaptureError", "Frame", "read_frames"]
 
 _CHUNK = 1 << 20
 _new = tuple.__new__
@@ -54,10 +48,6 @@ class CaptureError(Exception):
         super().__init__(message)
         self.message = message
         self.offset = offset
-
-
-def is_capture(head: bytes) -> bool:
-    return head[:4] in PCAP_MAGICS
 
 
 class _Reader:
