@@ -19,8 +19,8 @@ import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
-from urllib.parse import parse_qs, urlsplit
 
+from ..protocol.request import RequestQuery
 from ..protocol.types import Direction, Finding, Severity, Transport
 from ..wire import InputProblem, WireMessage
 
@@ -74,23 +74,21 @@ def _entry(
     entry: dict[str, Any], index: int, name: str, eio: int | None, started: float | None
 ) -> Iterator[WireMessage | InputProblem]:
     request = _object(entry.get("request"))
-    url = str(request.get("url", ""))
-    query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
-    transport = query.get("transport")
-    if transport not in ("polling", "websocket") or "EIO" not in query:
+    query = RequestQuery.of(str(request.get("url", "")))
+    if not query.engineio:
         return  # not an Engine.IO request (a page, a script, an image...)
     where = f"{name} entry {index}"
-    said = int(query["EIO"]) if query["EIO"] in ("3", "4") else None
+    said = query.revision
     revision = eio or said
-    if eio is not None and said is not None and eio != said and "sid" not in query:
+    if eio is not None and said is not None and eio != said and query.sid is None:
         yield InputProblem(  # once per session: at its handshake request
             f"the URL says EIO={said}; --eio {eio} decodes this session as Engine.IO {eio}",
             where,
             severity=Severity.WARNING,
             code="input.eio-forced",
         )
-    session = query.get("sid") or f"#{index}"  # a new session: its handshake tells its sid
-    if transport == "websocket":
+    session = query.sid or f"#{index}"  # a new session: its handshake tells its sid
+    if query.transport == "websocket":
         if not isinstance(entry.get("_webSocketMessages"), list):
             yield InputProblem(
                 "a WebSocket whose frames this HAR does not hold (Firefox exports none: use "

@@ -19,9 +19,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator
 from typing import IO
-from urllib.parse import parse_qs, urlsplit
 
 from ..protocol.engineio import v3_framed
+from ..protocol.request import CacheBusters, RequestQuery
 from ..protocol.types import Direction, Finding, Severity, Transport
 from ..wire import InputProblem, WireMessage
 from .pcapfile import CaptureError, read_frames
@@ -99,7 +99,7 @@ class _Capture:
         self.connections_seen = 0
         self.unread_said: dict[str, int] = {}
         self.requests = 0  # Engine.IO polling requests, numbered as the transcript reader does
-        self.seen_t: dict[str, int] = {}  # t -> request number (the last 4096: flat memory)
+        self.cache_busters = CacheBusters()
 
     def unread(self, reason: str) -> None:
         """A frame that should hold TCP but cannot be read: counted, said at the end."""
@@ -172,7 +172,7 @@ class _Connection:
             )
         self.client, self.server = (source, destination) if client_first else (destination, source)
         self.streams = {self.client: Stream(), self.server: Stream()}
-        self.requests: list[tuple[str, dict[str, str], str]] = []  # method, query, target
+        self.requests: list[tuple[str, RequestQuery, str]] = []  # method, query, target
         self.session: str | None = None  # the WebSocket's session key
         self.eio: int | None = None
         self.engineio = False  # the WebSocket is an Engine.IO one
@@ -323,11 +323,17 @@ class _Connection:
             self._response(item, out)
 
     def _request(self, request: HttpMessage, out: _Out) -> None:
-        query = {k: v[-1] for k, v in parse_qs(urlsplit(request.target).query).items()}
+        query = RequestQuery.of(request.target)
         self.requests.append((request.method, query, request.target))
-        if query.get("transport") != "polling" or "EIO" not in query:
+        if query.transport != "polling" or query.eio is None:
             return
-        self._cache_buster(query.get("t"), out)
+        capture = self.capture
+        capture.requests += 1
+        reused = capture.cache_busters.reused(query.t, capture.requests)
+        if reused is not None:
+            out.append(
+                InputProblem(reused.message, self.where, severity=reused.severity, code=reused.code)
+            )
         if request.method != "POST":
             return
         if request.damaged:
@@ -340,29 +346,8 @@ class _Connection:
                 POLLING,
                 request.time,
                 self._revision(query),
-                query.get("sid") or f"#{self.where}",
+                query.sid or f"#{self.where}",
                 f"{self.where} offset {request.offset}",
-            )
-        )
-
-    def _cache_buster(self, t: str | None, out: _Out) -> None:
-        capture = self.capture
-        capture.requests += 1
-        if t is None:
-            return
-        first = capture.seen_t.get(t)
-        if first is None:
-            capture.seen_t[t] = capture.requests
-            if len(capture.seen_t) > 4096:
-                del capture.seen_t[next(iter(capture.seen_t))]
-            return
-        out.append(
-            InputProblem(
-                f"request n°{capture.requests} reuses t={t} of request n°{first}: real "
-                "clients send a fresh cache-buster per request (servers ignore it)",
-                self.where,
-                severity=Severity.INFO,
-                code="http.t-reused",
             )
         )
 
@@ -384,11 +369,10 @@ class _Connection:
         method, query, target = self.requests.pop(0)
         if isinstance(self.c2s, HttpParser):
             self.c2s.resume()
-        transport = query.get("transport")
         if response.status == 101:
-            self._upgrade(response, query, transport == "websocket" and "EIO" in query)
+            self._upgrade(response, query)
             return
-        if transport not in ("polling", "websocket") or "EIO" not in query:
+        if not query.engineio:
             return
         if response.status >= 400:
             body = response.body.decode("utf-8", "replace").strip()
@@ -404,12 +388,12 @@ class _Connection:
                 )
             )
             return
-        if method != "GET" or transport != "polling" or response.status != 200:
+        if method != "GET" or query.transport != "polling" or response.status != 200:
             return
         if response.damaged:
             out.append(self._damaged("the answer to the GET", response, False))
             return
-        sid = query.get("sid")
+        sid = query.sid
         data = _body(response)
         revision = self._revision(query)
         notes: tuple[Finding, ...] = ()
@@ -443,18 +427,16 @@ class _Connection:
             from_client, message.offset, f"{what} cannot be decoded: {message.damaged}"
         )
 
-    def _revision(self, query: dict[str, str]) -> int | None:
-        if self.capture.eio is not None:
-            return self.capture.eio
-        value = query.get("EIO")
-        return int(value) if value in ("3", "4") else None
+    def _revision(self, query: RequestQuery) -> int | None:
+        return self.capture.eio if self.capture.eio is not None else query.revision
 
-    def _upgrade(self, response: HttpMessage, query: dict[str, str], engineio: bool) -> None:
+    def _upgrade(self, response: HttpMessage, query: RequestQuery) -> None:
         self.kind = "websocket"
+        engineio = query.engineio and query.transport == "websocket"
         self.engineio = engineio
         self.eio = self._revision(query)
-        self.session = query.get("sid") or f"#{self.where}"
-        if engineio and "sid" not in query and self.eio == 4 and self.capture.eio is None:
+        self.session = query.sid or f"#{self.where}"
+        if engineio and query.sid is None and self.eio == 4 and self.capture.eio is None:
             self.deciding = []  # perhaps a Socket.IO 2.x server: its second message tells
         deflate = deflate_of(response.headers.get("sec-websocket-extensions", ""))
         client_deflate: Deflate | None = deflate[0] if deflate else None

@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs, urlsplit
 
 from ..protocol import engineio
 from ..protocol.errors import DecodeError
+from ..protocol.request import CacheBusters, RequestQuery
 from ..protocol.types import Direction, Finding, Severity, Transport
 from ..wire import (
     InputProblem,
@@ -84,7 +84,7 @@ class _Exchange:
     method: str
     url: str
     line: int
-    query: dict[str, str]
+    query: RequestQuery
     status: int | None = None
     status_line: int = 0
     request_headers: dict[str, str] = field(default_factory=dict)
@@ -92,10 +92,6 @@ class _Exchange:
     request_body: tuple[int, str] | None = None
     response_body: tuple[int, str] | None = None
     open_for_body: bool = True  # a body may still come (no blank line after one yet)
-
-    @property
-    def transport(self) -> str:
-        return self.query.get("transport", "")
 
 
 @dataclass(slots=True)
@@ -107,7 +103,7 @@ class _Reader:
     exchanges: int = 0
     exchange: _Exchange | None = None
     websocket: tuple[str | None, int | None] | None = None  # (sid, eio) of the frames
-    seen_t: dict[str, int] = field(default_factory=dict)
+    cache_busters: CacheBusters = field(default_factory=CacheBusters)
     notes: list[Finding] = field(default_factory=list)  # for the next message
 
     def message(
@@ -137,7 +133,7 @@ class _Reader:
             self.exchange.status = int(status.group(1))
             self.exchange.status_line = number
             if self.exchange.status == 101:
-                self.websocket = (self.exchange.query.get("sid"), _eio_of(self.exchange.query))
+                self.websocket = (self.exchange.query.sid, self.exchange.query.revision)
             return
         if _WS_SECTION.match(stripped):
             yield from self.close_exchange()
@@ -233,22 +229,13 @@ class _Reader:
     def _start_exchange(self, number: int, method: str, url: str) -> Iterator[InputProblem]:
         self.transcript = True
         self.exchanges += 1
-        query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        query = RequestQuery.of(url)
         self.exchange = _Exchange(self.exchanges, method, url, number, query)
-        t = query.get("t")
-        if t is not None and query.get("transport") == "polling":
-            if t in self.seen_t:
-                self.notes.append(
-                    Finding(
-                        Severity.INFO,
-                        "http.t-reused",
-                        f"request n°{self.exchanges} reuses t={t} of request n°{self.seen_t[t]}:"
-                        " real clients send a fresh cache-buster per request (servers ignore it)",
-                    )
-                )
-            else:
-                self.seen_t[t] = self.exchanges
-        if query.get("transport") == "websocket":
+        if query.transport == "polling":
+            reused = self.cache_busters.reused(query.t, self.exchanges)
+            if reused is not None:
+                self.notes.append(reused)
+        if query.transport == "websocket":
             self.websocket = None  # frames follow its 101
         return iter(())
 
@@ -264,10 +251,10 @@ class _Reader:
 
     def close_exchange(self) -> Iterator[WireMessage]:
         exchange, self.exchange = self.exchange, None
-        if exchange is None or exchange.transport != "polling":
+        if exchange is None or exchange.query.transport != "polling":
             return  # a WebSocket's request carries no data: its frames do
-        sid = exchange.query.get("sid")
-        eio = self.eio or _eio_of(exchange.query)
+        sid = exchange.query.sid
+        eio = self.eio or exchange.query.revision
         request_body = exchange.request_body
         response_body = exchange.response_body
         label = f"request n°{exchange.number}"
@@ -360,11 +347,6 @@ class _Reader:
         return self.message(
             data, None, self.transport or engineio.transport_of(data), self.eio, None, where
         )
-
-
-def _eio_of(query: dict[str, str]) -> int | None:
-    value = query.get("EIO")
-    return int(value) if value in ("3", "4") else None
 
 
 def _message_data(text: str) -> str | bytes:

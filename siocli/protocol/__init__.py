@@ -9,6 +9,8 @@ Modules (import what you need; nothing here opens a socket, reads a clock or pri
 * :mod:`.checker` - protocol rules across the packets of a session;
 * :mod:`.dissect` - a session's wire messages in, all of the above out;
 * :mod:`.session` - the client state machine;
+* :mod:`.request` - what a captured Engine.IO request's URL says (``EIO``, ``transport``, ``sid``,
+  ``t``);
 * :mod:`.types`, :mod:`.errors` - the values and the errors.
 """
 

@@ -325,7 +325,7 @@ _ENTRIES = (
     Entry(
         "http.t-reused",
         (INFO,),
-        ("captures/pcap.py", "captures/text.py"),
+        ("protocol/request.py",),
         "A request reuses the t= cache-buster of an earlier one.",
         "engine.io-client lib/transports/polling.ts (a fresh timestamp per request).",
     ),

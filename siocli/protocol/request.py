@@ -1,0 +1,75 @@
+"""What an Engine.IO HTTP request says, as a capture shows it (engine.io-protocol spec:
+"Transports" and "Handshake"): the query's ``EIO`` (the revision asked), ``transport``
+(``polling`` or ``websocket``), ``sid`` (the session; none on the handshake) and ``t`` (the
+client's cache-buster), and the rule about ``t``.
+
+The capture readers (transcripts, HAR files, packet captures) read requests through this one
+place, so that they agree on which requests are Engine.IO ones and what they mean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from .types import Finding, Severity
+
+__all__ = ["CacheBusters", "RequestQuery"]
+
+_TRANSPORTS = ("polling", "websocket")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestQuery:
+    """The Engine.IO parameters of a request's URL (a repeated one: its last value; an empty
+    one: absent)."""
+
+    transport: str | None
+    eio: str | None  # as written: "3" and "4" are revisions, anything else is not
+    sid: str | None
+    t: str | None
+
+    @classmethod
+    def of(cls, url: str) -> RequestQuery:
+        query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        return cls(query.get("transport"), query.get("EIO"), query.get("sid"), query.get("t"))
+
+    @property
+    def engineio(self) -> bool:
+        """An Engine.IO request: it names the revision and a transport of the protocol (a
+        page, a script, an image... do not)."""
+        return self.eio is not None and self.transport in _TRANSPORTS
+
+    @property
+    def revision(self) -> int | None:
+        """The Engine.IO revision asked (3 or 4); ``None`` if the URL names none of them."""
+        return int(self.eio) if self.eio in ("3", "4") else None
+
+
+class CacheBusters:
+    """The ``t`` of the polling requests seen so far: engine.io-client sends a fresh one per
+    request (lib/transports/polling.ts), so a reused one is worth a note. The last
+    ``keep`` values are kept: a capture of any size in flat memory."""
+
+    __slots__ = ("keep", "seen")
+
+    def __init__(self, keep: int = 4096) -> None:
+        self.keep = keep
+        self.seen: dict[str, int] = {}  # t -> the number of the request that sent it first
+
+    def reused(self, t: str | None, number: int) -> Finding | None:
+        """The note for request n°``number`` if its ``t`` was sent before, else ``None``."""
+        if t is None:
+            return None
+        first = self.seen.get(t)
+        if first is not None:
+            return Finding(
+                Severity.INFO,
+                "http.t-reused",
+                f"request n°{number} reuses t={t} of request n°{first}: real clients send a "
+                "fresh cache-buster per request (servers ignore it)",
+            )
+        self.seen[t] = number
+        if len(self.seen) > self.keep:
+            del self.seen[next(iter(self.seen))]
+        return None
