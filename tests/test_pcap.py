@@ -367,12 +367,25 @@ def test_tls_is_named_with_its_endpoints() -> None:
 
 
 def test_an_engineio_error_answer_is_a_finding() -> None:
+    """Said with engine.io's error message and code (lib/server.ts, Server.errorMessages),
+    as the HAR reader and the client say it."""
+    from siocli.captures.har import read_har
+
+    target = "/socket.io/?EIO=4&transport=polling&sid=nope"
     conversation = Conversation().open()
-    conversation.send(True, http_request("GET", "/socket.io/?EIO=4&transport=polling&sid=nope"))
+    conversation.send(True, http_request("GET", target))
     body = b'{"code":1,"message":"Session ID unknown"}'
     conversation.send(False, http_response(400, body, Content_Type="application/json")).close()
     [error] = problems(items(pcap_bytes(conversation.packets)), "http.error")
-    assert 'HTTP 400 {"code":1,"message":"Session ID unknown"}' in error.message
+    assert error.message == f"the GET {target} was answered HTTP 400: Session ID unknown (code 1)"
+    entry = {
+        "startedDateTime": "2024-01-01T00:00:00.000Z",
+        "request": {"method": "GET", "url": f"http://127.0.0.1{target}"},
+        "response": {"status": 400, "content": {"text": body.decode()}},
+    }
+    document = json.dumps({"log": {"entries": [entry]}}).encode()
+    [har] = problems(list(read_har(io.BytesIO(document), "e.har")), "http.error")
+    assert har.message == "the GET was answered HTTP 400: Session ID unknown (code 1)"
 
 
 # --- properties --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from ..protocol.request import RequestQuery
 from ..protocol.types import Direction, Finding, Severity, Transport
+from ..protocol.wordings import describe_error_answer
 from ..wire import InputProblem, WireMessage
 
 __all__ = ["read_har"]
@@ -122,8 +123,7 @@ def _polling_messages(
             Finding(
                 Severity.VIOLATION,
                 "http.error",
-                f"the {method} was answered HTTP {int(status)}"
-                + (f" {shown[:200]}" if shown else ""),
+                f"the {method} was answered {describe_error_answer(int(status), shown)}",
             ),
         )
     ended = started + _number(entry.get("time")) / 1000 if started is not None else None

@@ -23,6 +23,7 @@ from typing import IO
 from ..protocol.engineio import v3_framed
 from ..protocol.request import CacheBusters, RequestQuery
 from ..protocol.types import Direction, Finding, Severity, Transport
+from ..protocol.wordings import describe_error_answer
 from ..wire import InputProblem, WireMessage
 from .pcapfile import CaptureError, read_frames
 from .streams import (
@@ -375,13 +376,14 @@ class _Connection:
         if not query.engineio:
             return
         if response.status >= 400:
-            body = response.body.decode("utf-8", "replace").strip()
+            answer = describe_error_answer(
+                response.status, response.body.decode("utf-8", "replace").strip()
+            )
             if response.damaged:
-                body = f"{body} ({response.damaged})".lstrip()
+                answer += f" ({response.damaged})"
             out.append(
                 InputProblem(
-                    f"the {method} {target} was answered HTTP {response.status}"
-                    + (f" {body[:200]}" if body else ""),
+                    f"the {method} {target} was answered {answer}",
                     f"{self.where} offset {response.offset}",
                     response.offset,
                     code="http.error",

@@ -20,6 +20,7 @@ from ..protocol import engineio
 from ..protocol.errors import DecodeError
 from ..protocol.request import CacheBusters, RequestQuery
 from ..protocol.types import Direction, Finding, Severity, Transport
+from ..protocol.wordings import describe_error_answer
 from ..wire import (
     InputProblem,
     WireMessage,
@@ -287,7 +288,7 @@ class _Reader:
                 Finding(
                     Severity.VIOLATION,
                     "http.error",
-                    f"{label}: HTTP {exchange.status}" + (f" {body}" if body else ""),
+                    f"{label}: {describe_error_answer(exchange.status, body)}",
                 )
             )
             response_body = None

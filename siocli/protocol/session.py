@@ -39,6 +39,7 @@ from .types import (
     Transport,
     socket_protocol,
 )
+from .wordings import describe_error_answer
 
 __all__ = [
     "ENGINE_TRANSITIONS",
@@ -547,7 +548,7 @@ class ClientSession:
         else:
             self._polling_post = False
         try:
-            self._fail("transport error", _describe_http_error(status, body))
+            self._fail("transport error", describe_error_answer(status, body))
         except Exception as exc:
             self._crash(exc)
 
@@ -1031,24 +1032,6 @@ _SOCKET_HANDLERS = {
     SocketType.BINARY_ACK: ClientSession._on_ack,
     SocketType.CONNECT_ERROR: ClientSession._on_connect_error,
 }
-
-
-def _describe_http_error(status: int, body: str) -> str:
-    """``HTTP 400: Session ID unknown (code 1)`` from the reference's JSON error body."""
-    text = f"HTTP {status}"
-    try:
-        value = _jsonlib.loads(body) if body else None
-    except _jsonlib.JSONError:
-        value = None
-    if isinstance(value, dict) and "message" in value:
-        text += f": {value['message']}"
-        if "code" in value:
-            text += f" (code {value['code']})"
-    elif isinstance(value, str):  # python-engineio: a bare JSON string
-        text += f": {value}"
-    elif body:
-        text += f": {body[:200]}"
-    return text
 
 
 def _query_values(auth: dict[str, Any]) -> dict[str, str]:

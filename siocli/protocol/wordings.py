@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import enum
 
+from . import _jsonlib
+
 __all__ = [
     "INVALID_NAMESPACE",
     "NO_NAMESPACE",
@@ -18,6 +20,7 @@ __all__ = [
     "UNKNOWN_SESSION",
     "UNSUPPORTED_PROTOCOL",
     "EngineError",
+    "describe_error_answer",
 ]
 
 
@@ -54,3 +57,23 @@ UNSUPPORTED_PROTOCOL = (
 )
 NO_NAMESPACE = (INVALID_NAMESPACE, "Unable to connect")
 TRANSPORT_REFUSED = (EngineError.TRANSPORT_UNKNOWN.message, "Invalid transport")
+
+
+def describe_error_answer(status: int, body: str) -> str:
+    """An HTTP error answer, as said to a person: ``HTTP 400: Session ID unknown (code 1)``
+    from the reference's JSON body, python-engineio's bare JSON string, or the start of any
+    other body."""
+    text = f"HTTP {status}"
+    try:
+        value = _jsonlib.loads(body) if body else None
+    except _jsonlib.JSONError:
+        value = None
+    if isinstance(value, dict) and "message" in value:
+        text += f": {value['message']}"
+        if "code" in value:
+            text += f" (code {value['code']})"
+    elif isinstance(value, str):  # python-engineio: a bare JSON string
+        text += f": {value}"
+    elif body:
+        text += f": {body[:200]}"
+    return text
