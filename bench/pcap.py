@@ -32,7 +32,6 @@ import argparse
 import json
 import random
 import shutil
-import struct
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,7 +47,7 @@ import decode_cli  # noqa: E402
 
 from tests import pcapbuild  # noqa: E402
 
-PCAP_VERSION = 1  # bump when the writers below change: cached files carry it in their name
+PCAP_VERSION = 2  # bump when the writers below change: cached files carry it in their name
 MB = 1_000_000
 PCAP_VS_TRANSCRIPT = 0.5
 MEMORY_GROWTH_MIB = 16.0
@@ -64,49 +63,33 @@ def frames(seed: int) -> Iterator[tuple[str, str | bytes]]:
         yield from traffic.frames(draw)
 
 
-class PcapWriter:
-    """A streamed pcap of one WebSocket connection (see the module's docstring)."""
-
-    def __init__(self, f: IO[bytes]) -> None:
-        self.f = f
-        self.size = 0
-        self.unacked = {True: 0, False: 0}
-        self.conversation = pcapbuild.Conversation(
-            server=(bytes([127, 0, 0, 1]), PORT), step=0.0001
-        )
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, pcapbuild.ETHERNET))
-        self.size = 24
-        self.conversation.open()
-        request = pcapbuild.http_request("GET", "/socket.io/?EIO=4&transport=websocket")
-        self.conversation.send(True, request)
-        self.conversation.send(False, pcapbuild.http_response(101, Upgrade="websocket"))
-        self.flush()
-
-    def flush(self) -> None:
-        record = struct.Struct("<IIII")
-        for time, frame in self.conversation.packets:
-            seconds = int(time)
-            self.f.write(
-                record.pack(seconds, round((time - seconds) * 1e6), len(frame), len(frame))
-            )
-            self.f.write(frame)
-            self.size += 16 + len(frame)
-        self.conversation.packets.clear()
-
-    def message(self, from_client: bool, message: str | bytes) -> None:
-        conversation = self.conversation
+def packets(
+    seed: int, limit: int, transcript: IO[str], stats: decode_cli.Stats
+) -> Iterator[pcapbuild.Packet]:
+    """The capture's packets until about ``limit`` bytes of pcap, each message's transcript
+    line written as its packets are made (see the module's docstring)."""
+    conversation = pcapbuild.Conversation(
+        server=(bytes([127, 0, 0, 1]), PORT), step=0.0001, ack_every=2
+    )
+    conversation.open()
+    request = pcapbuild.http_request("GET", "/socket.io/?EIO=4&transport=websocket")
+    conversation.send(True, request)
+    conversation.send(False, pcapbuild.http_response(101, Upgrade="websocket"))
+    size = 24  # the file header
+    for side, message in frames(seed):
+        for packet in conversation.packets:
+            size += 16 + len(packet[1])  # a record header and the frame
+            yield packet
+        conversation.packets.clear()
+        if size >= limit:
+            break
         data = message.encode() if isinstance(message, str) else message
-        frame = pcapbuild.ws_frame(data, 1 if isinstance(message, str) else 2, mask=from_client)
-        for start in range(0, len(frame), conversation.mss):
-            piece = frame[start : start + conversation.mss]
-            conversation._packet(from_client, pcapbuild.PSH | pcapbuild.ACK, piece)
-            conversation.seq[from_client] += len(piece)
-            self.unacked[from_client] += 1
-            if self.unacked[from_client] == 2:  # delayed ACK: every second segment
-                conversation._packet(not from_client, pcapbuild.ACK)
-                self.unacked[from_client] = 0
-        if len(conversation.packets) > 256:
-            self.flush()
+        frame = pcapbuild.ws_frame(data, 1 if isinstance(message, str) else 2, mask=side == ">")
+        conversation.send(side == ">", frame)
+        transcript.write(decode_cli.frame_line(side, message))
+        stats.count(message)
+    conversation.close()
+    yield from conversation.packets
 
 
 def write_pair(seed: int, limit: int, pcap: Path, transcript: Path) -> decode_cli.Stats:
@@ -115,15 +98,7 @@ def write_pair(seed: int, limit: int, pcap: Path, transcript: Path) -> decode_cl
     stats.sessions = 1
     with pcap.open("wb") as p, transcript.open("w", encoding="utf-8", newline="\n") as t:
         t.write(decode_cli.TRANSCRIPT_HEAD)
-        writer = PcapWriter(p)
-        for side, message in frames(seed):
-            if writer.size >= limit:
-                break
-            writer.message(side == ">", message)
-            t.write(decode_cli.frame_line(side, message))
-            stats.count(message)
-        writer.conversation.close()
-        writer.flush()
+        pcapbuild.write_pcap(p, packets(seed, limit, t, stats))
     stats.messages = stats.packets
     return stats
 

@@ -64,8 +64,10 @@ class Conversation:
     time: float = 1_700_000_000.0
     step: float = 0.001
     mss: int = 1400
+    ack_every: int = 0  # 0: the peer ACKs each send(); n: every n-th segment (delayed ACKs)
     seq: dict[bool, int] = field(default_factory=lambda: {True: 1000, False: 50000})
     packets: list[Packet] = field(default_factory=list)
+    unacked: dict[bool, int] = field(default_factory=lambda: {True: 0, False: 0})
 
     def _packet(self, from_client: bool, flags: int, payload: bytes = b"") -> None:
         src, dst = (self.client, self.server) if from_client else (self.server, self.client)
@@ -90,7 +92,13 @@ class Conversation:
             piece = data[start : start + self.mss]
             self._packet(from_client, PSH | ACK, piece)
             self.seq[from_client] += len(piece)
-        self._packet(not from_client, ACK)
+            if self.ack_every:
+                self.unacked[from_client] += 1
+                if self.unacked[from_client] == self.ack_every:
+                    self._packet(not from_client, ACK)
+                    self.unacked[from_client] = 0
+        if not self.ack_every:
+            self._packet(not from_client, ACK)
         return self
 
     def close(self) -> Conversation:
