@@ -20,8 +20,10 @@ import ipaddress
 from collections.abc import Iterator
 from typing import IO
 
-from ..protocol.engineio import v3_framed
+from ..protocol.engineio import decode_packet, v3_framed
+from ..protocol.errors import DecodeError
 from ..protocol.request import CacheBusters, RequestQuery
+from ..protocol.socketio import unasked_connect
 from ..protocol.types import Direction, Finding, Severity, Transport
 from ..protocol.wordings import describe_error_answer
 from ..wire import InputProblem, WireMessage
@@ -455,7 +457,6 @@ class _Connection:
     # --- WebSocket -----------------------------------------------------------------------
 
     def _websocket(self, from_client: bool, item: WsMessage | Problem, out: _Out) -> None:
-        side = "client to server" if from_client else "server to client"
         if isinstance(item, Problem):
             out.append(self._unreadable(from_client, item.offset, item.message))
             return
@@ -486,6 +487,7 @@ class _Connection:
         if opcode > 8:
             return  # WebSocket ping/pong: below Engine.IO, which has its own heartbeat
         if item.masked != from_client:
+            side = "client to server" if from_client else "server to client"
             out.append(
                 InputProblem(
                     f"a {'un' if from_client else ''}masked frame {side} (RFC 6455 §5.1: a "
@@ -509,7 +511,7 @@ class _Connection:
         self.deciding.append(wire)
         answers = [m for m in self.deciding if m.direction is S2C]
         if len(answers) >= 2 or len(self.deciding) > 8:
-            self._decided(answers[1].data == "40" if len(answers) >= 2 else False, out)
+            self._decided(len(answers) >= 2 and _unasked_connect(answers[1].data), out)
 
     def _decided(self, v3: bool, out: _Out) -> None:
         """A WebSocket-only session that asked EIO=4 is Engine.IO 3 if the server grants
@@ -536,3 +538,11 @@ def _body(message: HttpMessage) -> str | bytes:
     if "octet-stream" in message.headers.get("content-type", ""):
         return message.body
     return message.body.decode("utf-8", "replace")
+
+
+def _unasked_connect(data: str | bytes) -> bool:
+    """The WebSocket message is Socket.IO 2.x's CONNECT to '/' (``40``)."""
+    try:
+        return unasked_connect(decode_packet(data, 4))
+    except DecodeError:
+        return False

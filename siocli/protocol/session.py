@@ -732,15 +732,7 @@ class ClientSession:
             self._requests.append(WebSocketConnect(self._session_query(Transport.WEBSOCKET)))
 
     def _decide(self, packet: EnginePacket, now: float, transport: Transport) -> None:
-        data = packet.data
-        if (
-            packet.type is EngineType.MESSAGE
-            and (
-                data == "0"
-                # socket.io-msgpack-parser 2.x: the same unasked CONNECT, as a JSON object
-                or (self.parser is Parser.MSGPACK and data.__class__ is str and data[:1] == "{")
-            )
-        ):
+        if socketio.unasked_connect(packet, self.parser):
             self._switch_to_v3()
         self._start(now, transport)
 

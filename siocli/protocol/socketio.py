@@ -40,6 +40,7 @@ __all__ = [
     "placeholder_nums",
     "read_packet",
     "reconstruct",
+    "unasked_connect",
 ]
 
 MAX_ATTACHMENTS = 10
@@ -880,3 +881,16 @@ class PacketAssembler:
         """Drop the pending packet, if any, and return it."""
         header, self._header, self._attachments = self._header, None, []
         return header
+
+
+def unasked_connect(packet: EnginePacket, parser: Parser | None = None) -> bool:
+    """An Engine.IO packet that is a Socket.IO 2.x server's CONNECT to '/': sent unasked
+    right after the handshake and without a payload (``40``), where a Socket.IO 3+ server
+    sends CONNECT only in answer to the client's, with ``{"sid"}`` (socket.io-protocol spec,
+    v4 and v5: "Connection to a namespace"). With socket.io-msgpack-parser 2.x it is a JSON
+    object. A client or a capture that asked ``EIO=4`` tells a Socket.IO 2.x server by it
+    (the server ignores ``EIO=4`` over WebSocket)."""
+    if packet.type is not EngineType.MESSAGE:
+        return False
+    data = packet.data
+    return data == "0" or (parser is Parser.MSGPACK and data.__class__ is str and data[:1] == "{")
