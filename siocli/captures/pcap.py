@@ -101,7 +101,7 @@ class _Capture:
         self.connections: dict[tuple[tuple[bytes, int], tuple[bytes, int]], _Connection] = {}
         self.connections_seen = 0
         self.unread_said: dict[str, int] = {}
-        self.requests = 0  # Engine.IO polling requests, numbered as the transcript reader does
+        self.requests = 0  # Engine.IO polling requests so far: the http.t-reused note's n°
         self.cache_busters = CacheBusters()
 
     def unread(self, reason: str) -> None:

@@ -74,8 +74,8 @@ class HttpParser:
     """One direction of an HTTP/1.1 connection: requests (client to server) or responses.
 
     ``method_of`` tells a response parser which request it answers (a HEAD's response has
-    no body); after a request that asks to upgrade, a request parser waits (``paused``)
-    until the response says whether the connection switched protocols.
+    no body); after a request that asks to upgrade, a request parser waits (paused) until
+    the response says whether the connection switched protocols (:meth:`resume`).
     """
 
     def __init__(self, requests: bool, method_of: Callable[[], str] | None = None) -> None:
@@ -90,10 +90,6 @@ class HttpParser:
         self.body_size = 0
         self.damaged: str | None = None
         self.gzip: str | None = None
-
-    @property
-    def paused(self) -> bool:
-        return self.state == _PAUSED
 
     def resync(self) -> None:
         """Start at the next start line (a stream whose beginning the capture missed)."""
