@@ -17,7 +17,8 @@ import pytest
 from siocli.protocol import session as session_module
 from siocli.protocol.engine_server import EngineServer, HttpRequest, WsAccept
 from siocli.protocol.server import ClientBroke, SocketServer
-from siocli.protocol.session import ClientSession, Closed, EngineState, WebSocketClose
+from siocli.protocol.session import ClientSession, Closed, WebSocketClose
+from siocli.protocol.states import EngineState
 from siocli.protocol.types import SocketPacket, SocketType
 from siocli.transports.config import ConnectOptions
 from siocli.transports.driver import Connection

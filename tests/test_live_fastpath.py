@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 
 from siocli.protocol import engineio
-from siocli.protocol.session import ClientSession, EngineState
+from siocli.protocol.session import ClientSession
+from siocli.protocol.states import EngineState
 from siocli.protocol.types import Transport
 from siocli.transports.config import ConnectOptions, parse_target
 from siocli.transports.errors import Timeout

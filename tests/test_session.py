@@ -10,22 +10,20 @@ from siocli.protocol.session import (
     AckMessage,
     ClientSession,
     Closed,
-    EngineState,
     EventMessage,
     HttpGet,
     HttpPost,
     NamespaceConnected,
     NamespaceDisconnected,
     NamespaceRejected,
-    NamespaceState,
     Opened,
     Upgraded,
     UpgradeFailed,
     WebSocketClose,
     WebSocketConnect,
     WebSocketSend,
-    state_diagram,
 )
+from siocli.protocol.states import EngineState, NamespaceState, state_diagram
 from siocli.protocol.types import Transport
 
 OPEN_V4 = (

@@ -43,7 +43,6 @@ from siocli.protocol.session import (
     AckMessage,
     ClientSession,
     Closed,
-    EngineState,
     EventMessage,
     HttpGet,
     HttpPost,
@@ -57,6 +56,7 @@ from siocli.protocol.session import (
     WebSocketConnect,
     WebSocketSend,
 )
+from siocli.protocol.states import EngineState
 
 from .strategies import (
     CLOSE_CODES,

@@ -15,15 +15,14 @@ from ..protocol.recovery import args_offset, granted_pid
 from ..protocol.session import (
     AckMessage,
     Closed,
-    EngineState,
     EventMessage,
     NamespaceConnected,
     NamespaceDisconnected,
     NamespaceRejected,
-    NamespaceState,
     Opened,
     SessionEvent,
 )
+from ..protocol.states import EngineState, NamespaceState
 from ..recording import RecordingWriter
 from ..render.events import EventPrinter
 from ..transports.config import ConnectOptions

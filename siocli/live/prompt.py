@@ -14,9 +14,9 @@ from ..protocol.errors import LocalProtocolError
 from ..protocol.session import (
     AckMessage,
     EventMessage,
-    NamespaceState,
     SessionEvent,
 )
+from ..protocol.states import NamespaceState
 from ..render.events import EventPrinter
 from .client import LiveClient, LiveOptions
 from .commands import with_client

@@ -8,6 +8,7 @@ Modules (import what you need; nothing here opens a socket, reads a clock or pri
 * :mod:`.annotate` - the spans of a wire message and what each means;
 * :mod:`.checker` - protocol rules across the packets of a session;
 * :mod:`.dissect` - a session's wire messages in, all of the above out;
+* :mod:`.states` - the states of a session and a namespace, and their one table;
 * :mod:`.session` - the client state machine;
 * :mod:`.request` - what a captured Engine.IO request's URL says (``EIO``, ``transport``, ``sid``,
   ``t``);

@@ -16,19 +16,19 @@ The vocabulary (as in websockets' protocol layer):
 * when to come back: :meth:`ClientSession.next_deadline`, then
   :meth:`ClientSession.receive_timeout`.
 
-Every state change goes through the two tables below, :data:`ENGINE_TRANSITIONS` and
-:data:`NAMESPACE_TRANSITIONS`; :func:`state_diagram` draws them.
+Every state change goes through the one table of :mod:`.states`, which the checker and the
+server walk too.
 """
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 from urllib.parse import urlencode
 
 from . import _jsonlib, engineio, socketio
 from .errors import DecodeError, LocalProtocolError
+from .states import EngineState, Event, NamespaceState, step
 from .types import (
     EnginePacket,
     EngineType,
@@ -42,19 +42,15 @@ from .types import (
 from .wordings import describe_error_answer
 
 __all__ = [
-    "ENGINE_TRANSITIONS",
-    "NAMESPACE_TRANSITIONS",
     "AckMessage",
     "ClientSession",
     "Closed",
-    "EngineState",
     "EventMessage",
     "HttpGet",
     "HttpPost",
     "NamespaceConnected",
     "NamespaceDisconnected",
     "NamespaceRejected",
-    "NamespaceState",
     "Opened",
     "Request",
     "SessionEvent",
@@ -63,25 +59,7 @@ __all__ = [
     "WebSocketClose",
     "WebSocketConnect",
     "WebSocketSend",
-    "state_diagram",
 ]
-
-
-# --- states and their one table ------------------------------------------------------------
-
-
-class EngineState(enum.Enum):
-    OPENING = "opening"  # handshake requested, open packet awaited
-    OPEN = "open"
-    PROBING = "probing"  # WebSocket opened beside polling, 2probe sent
-    PAUSING = "pausing"  # 3probe received, waiting for polling requests in flight
-    CLOSED = "closed"
-
-
-class NamespaceState(enum.Enum):
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
 
 
 NEVER_PINGED = "not one ping came in this session"
@@ -92,42 +70,6 @@ DETECT_GRACE = 0.5
 
 _E = EngineState
 _N = NamespaceState
-
-ENGINE_TRANSITIONS: dict[tuple[EngineState, str], EngineState] = {
-    (_E.OPENING, "handshake"): _E.OPEN,
-    (_E.OPEN, "probe"): _E.PROBING,
-    (_E.PROBING, "probe answered"): _E.PAUSING,
-    (_E.PROBING, "probe failed"): _E.OPEN,
-    (_E.PAUSING, "probe failed"): _E.OPEN,
-    (_E.PAUSING, "upgrade"): _E.OPEN,
-    **{(state, "close"): _E.CLOSED for state in (_E.OPENING, _E.OPEN, _E.PROBING, _E.PAUSING)},
-}
-"""Engine.IO session states: (state, what happened) -> next state (engine.io-protocol spec:
-"Upgrade"; engine.io lib/socket.ts, ``onClose``)."""
-
-NAMESPACE_TRANSITIONS: dict[tuple[NamespaceState, str], NamespaceState] = {
-    (_N.DISCONNECTED, "connect"): _N.CONNECTING,
-    (_N.CONNECTING, "granted"): _N.CONNECTED,
-    (_N.CONNECTING, "refused"): _N.DISCONNECTED,
-    (_N.CONNECTING, "disconnect"): _N.DISCONNECTED,
-    (_N.CONNECTED, "disconnect"): _N.DISCONNECTED,
-    (_N.CONNECTED, "server disconnect"): _N.DISCONNECTED,
-    (_N.CONNECTED, "emit"): _N.CONNECTED,
-    (_N.CONNECTED, "ack"): _N.CONNECTED,
-}
-"""Namespace states per Socket.IO socket (socket.io-protocol spec: "Exchange protocol")."""
-
-
-def state_diagram() -> str:
-    """Both transition tables as a Graphviz ``dot`` graph."""
-    lines = ["digraph siocli_client {", "  rankdir=LR;"]
-    for table, prefix in ((ENGINE_TRANSITIONS, "engine"), (NAMESPACE_TRANSITIONS, "namespace")):
-        for (state, trigger), target in table.items():
-            lines.append(
-                f'  "{prefix}:{state.value}" -> "{prefix}:{target.value}" [label="{trigger}"];'
-            )
-    lines.append("}")
-    return "\n".join(lines)
 
 
 # --- requests to the driver ----------------------------------------------------------------
@@ -438,7 +380,7 @@ class ClientSession:
             # the server connects every client to '/' by itself (socket.io 2.x lib/client.js,
             # ``setup``)
             return
-        self._advance_namespace(socket, "connect", namespace, "connect to")
+        self._advance_namespace(socket, Event.CONNECT, namespace, "connect to")
         if self.protocol == 4:
             if namespace == "/":
                 # the server connects every client to '/' (socket.io 2.x lib/client.js, ``setup``)
@@ -479,7 +421,7 @@ class ClientSession:
             raise LocalProtocolError(
                 f"can't disconnect from {namespace!r}: namespace {state.value}"
             )
-        self._advance_namespace(socket, "disconnect", namespace, "disconnect from")
+        self._advance_namespace(socket, Event.DISCONNECT, namespace, "disconnect from")
         self._send_socket(SocketPacket(SocketType.DISCONNECT, namespace))
         self._events.append(NamespaceDisconnected(namespace, "io client disconnect"))
 
@@ -565,7 +507,7 @@ class ClientSession:
         """The WebSocket asked for by :class:`WebSocketConnect` is open."""
         try:
             if self.state is EngineState.OPEN and self.transport is Transport.POLLING:
-                self._advance_engine("probe")
+                self.state = step(self.state, Event.PROBE)
                 self._requests.append(WebSocketSend("2probe"))
         except Exception as exc:
             self._crash(exc)
@@ -705,7 +647,7 @@ class ClientSession:
             self._fail("parse error", f"handshake: {exc}")
             return
         self.handshake = handshake
-        self._advance_engine("handshake")
+        self.state = step(self.state, Event.HANDSHAKE)
         if self._detect and transport is Transport.WEBSOCKET and handshake.max_payload is None:
             # An engine.io 3 server ignores EIO=4 over WebSocket too, and its handshake looks
             # like an old engine.io 4's. Socket.IO 2.x speaks first: it connects '/' at once
@@ -778,7 +720,7 @@ class ClientSession:
             and packet.type is EngineType.PONG
             and (packet.data == "probe")
         ):
-            self._advance_engine("probe answered")
+            self.state = step(self.state, Event.PROBE_ANSWERED)
             self._maybe_finish_upgrade()
             return
         self._abandon_upgrade(f"probe answered with {packet.type.label} {packet.data!r}")
@@ -786,7 +728,7 @@ class ClientSession:
     def _maybe_finish_upgrade(self) -> None:
         if self._polling_get or self._polling_post:
             return  # the server releases the pending GET with a noop
-        self._advance_engine("upgrade")
+        self.state = step(self.state, Event.UPGRADE)
         self.transport = Transport.WEBSOCKET
         self._requests.append(WebSocketSend("5"))
         self._events.append(Upgraded(Transport.WEBSOCKET))
@@ -794,7 +736,7 @@ class ClientSession:
 
     def _abandon_upgrade(self, reason: str) -> None:
         if self.state in (EngineState.PROBING, EngineState.PAUSING):
-            self._advance_engine("probe failed")
+            self.state = step(self.state, Event.PROBE_FAILED)
             self._requests.append(WebSocketClose(1000))
             self._events.append(UpgradeFailed(reason))
             self._after_poll()
@@ -807,8 +749,9 @@ class ClientSession:
         EnginePacket: what :meth:`_receive_engine` and :meth:`_receive_message` do with it.
         Most messages are such; for the others (False), the caller takes the general path."""
         assembler = self._assembler
+        state = self.state
         if (
-            self.state is not EngineState.OPEN
+            (state is not _E.OPEN and state is not _E.UPGRADED)
             or data.__class__ is not str
             or data[:1] != "4"
             or data == "4"  # no data: the general path refuses it
@@ -848,20 +791,20 @@ class ClientSession:
             return
         if socket.state is NamespaceState.DISCONNECTED:
             # Unasked: protocol 4 servers connect '/' by themselves. Follow the server.
-            self._advance_namespace(socket, "connect", namespace)
+            self._advance_namespace(socket, Event.CONNECT, namespace)
         data = packet.data
         sid = data.get("sid") if isinstance(data, dict) else None
         socket.sid = sid if isinstance(sid, str) else None
         if socket.sid is None and self.eio == 4:
             self.answers_as_protocol_4 = True
-        self._advance_namespace(socket, "granted", namespace)
+        self._advance_namespace(socket, Event.GRANTED, namespace)
         self._events.append(NamespaceConnected(namespace, socket.sid, data))
 
     def _on_connect_error(self, packet: SocketPacket) -> None:
         namespace = packet.namespace
         socket = self._sockets.setdefault(namespace, _Socket())
         if socket.state is NamespaceState.CONNECTING:
-            self._advance_namespace(socket, "refused", namespace)
+            self._advance_namespace(socket, Event.REFUSED, namespace)
         message, data = socketio.connect_error_fields(packet.data)
         self._events.append(NamespaceRejected(namespace, message, data))
 
@@ -869,7 +812,7 @@ class ClientSession:
         namespace = packet.namespace
         socket = self._sockets.get(namespace)
         if socket is not None and socket.state is NamespaceState.CONNECTED:
-            self._advance_namespace(socket, "server disconnect", namespace)
+            self._advance_namespace(socket, Event.SERVER_DISCONNECT, namespace)
         self._events.append(NamespaceDisconnected(namespace, "io server disconnect"))
 
     def _on_event(self, packet: SocketPacket) -> None:
@@ -950,30 +893,20 @@ class ClientSession:
 
     # --- state changes --------------------------------------------------------------------
 
-    def _advance_engine(self, trigger: str) -> None:
-        target = ENGINE_TRANSITIONS.get((self.state, trigger))
-        if target is None:
-            raise LocalProtocolError(f"can't {trigger}: session {self.state.value}")
-        self.state = target
-
     def _advance_namespace(
-        self, socket: _Socket, trigger: str, namespace: str, action: str | None = None
+        self, socket: _Socket, event: Event, namespace: str, action: str | None = None
     ) -> None:
-        target = NAMESPACE_TRANSITIONS.get((socket.state, trigger))
-        if target is None:
-            raise LocalProtocolError(
-                f"can't {action or trigger} {namespace!r}: namespace {socket.state.value}"
-            )
-        socket.state = target
+        socket.state = step(socket.state, event, f"{action or event.value} {namespace!r}")
 
     def _close(self, reason: str, detail: str | None = None, code: int | None = None) -> None:
         if self.state is EngineState.CLOSED:
             return
-        self._advance_engine("close")
+        self.state = step(self.state, Event.CLOSE)
         self.close_reason = Closed(reason, detail, code)
         self._ping_deadline = self._next_ping = self._pong_deadline = None
         for socket in self._sockets.values():
-            socket.state = NamespaceState.DISCONNECTED
+            if socket.state is not _N.DISCONNECTED:
+                socket.state = step(socket.state, Event.CLOSE)
         self._events.append(self.close_reason)
 
     def _crash(self, exc: BaseException) -> None:

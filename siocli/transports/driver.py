@@ -19,7 +19,6 @@ from .. import __version__
 from ..protocol.session import (
     ClientSession,
     Closed,
-    EngineState,
     HttpGet,
     HttpPost,
     Request,
@@ -28,6 +27,7 @@ from ..protocol.session import (
     WebSocketConnect,
     WebSocketSend,
 )
+from ..protocol.states import EngineState
 from ..protocol.types import Direction, Transport
 from ..wire import WireMessage
 from .config import ConnectOptions, parse_target, transport_of

@@ -1,0 +1,116 @@
+"""The one table of states (protocol/states.py), and each role held to it."""
+
+from __future__ import annotations
+
+import pytest
+
+from siocli.protocol import session as session_module
+from siocli.protocol.errors import LocalProtocolError
+from siocli.protocol.session import ClientSession
+from siocli.protocol.states import (
+    TRANSITIONS,
+    EngineState,
+    Event,
+    NamespaceState,
+    allowed,
+    observed,
+    state_diagram,
+    step,
+)
+from siocli.protocol.types import Transport
+
+OPEN_V4 = '0{"sid":"S","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}'
+
+
+def test_the_upgrade_path_and_its_way_back() -> None:
+    state = EngineState.OPENING
+    for event in (Event.HANDSHAKE, Event.PROBE, Event.PROBE_ANSWERED, Event.UPGRADE):
+        state = step(state, event)
+    assert state is EngineState.UPGRADED
+    for failed_in in (EngineState.PROBING, EngineState.PAUSING):
+        assert step(failed_in, Event.PROBE_FAILED) is EngineState.OPEN
+    assert not allowed(EngineState.UPGRADED, Event.PROBE)  # one upgrade per session
+    assert all(
+        step(state, Event.CLOSE) is EngineState.CLOSED
+        for state in EngineState
+        if state is not EngineState.CLOSED
+    )
+
+
+def test_a_namespace_can_be_asked_for_again_after_a_refusal_or_a_disconnect() -> None:
+    state = step(NamespaceState.DISCONNECTED, Event.CONNECT)
+    assert step(state, Event.REFUSED) is NamespaceState.DISCONNECTED
+    state = step(step(state, Event.GRANTED), Event.EMIT)
+    assert state is NamespaceState.CONNECTED
+    assert step(state, Event.SERVER_DISCONNECT) is NamespaceState.DISCONNECTED
+    assert step(state, Event.CLOSE) is NamespaceState.DISCONNECTED
+
+
+def test_every_event_leads_one_kind_of_state_to_one_state() -> None:
+    # what an observer records of a step the table refuses rests on it
+    targets: dict[tuple[type, Event], set[object]] = {}
+    for (state, event), target in TRANSITIONS.items():
+        assert type(target) is type(state), (state, event)
+        targets.setdefault((type(state), event), set()).add(target)
+    assert {key: len(found) for key, found in targets.items() if len(found) > 1} == {}
+
+
+def test_an_illegal_step_names_the_event_and_the_state() -> None:
+    with pytest.raises(LocalProtocolError) as info:
+        step(EngineState.OPEN, Event.UPGRADE)
+    assert str(info.value) == "can't upgrade: session open"
+    with pytest.raises(LocalProtocolError) as info:
+        step(NamespaceState.CONNECTING, Event.EMIT, "emit on '/chat'")
+    assert str(info.value) == "can't emit on '/chat': namespace connecting"
+    with pytest.raises(LocalProtocolError, match="session closed"):
+        step(EngineState.CLOSED, Event.CLOSE)
+
+
+def test_an_observer_records_where_a_refused_step_leads() -> None:
+    assert not allowed(NamespaceState.CONNECTED, Event.CONNECT)
+    assert observed(NamespaceState.CONNECTED, Event.CONNECT) is NamespaceState.CONNECTING
+    assert not allowed(EngineState.OPEN, Event.UPGRADE)
+    assert observed(EngineState.OPEN, Event.UPGRADE) is EngineState.UPGRADED
+    assert observed(EngineState.PROBING, Event.PROBE_ANSWERED) is EngineState.PAUSING
+
+
+def test_the_diagram_has_every_step_of_the_table() -> None:
+    dot = state_diagram()
+    edges = [line for line in dot.splitlines() if "->" in line]
+    assert len(edges) == len(TRANSITIONS)
+    assert '"engine:pausing" -> "engine:upgraded" [label="upgrade"]' in dot
+    assert '"namespace:connected" -> "namespace:disconnected" [label="close"]' in dot
+
+
+def test_the_client_keeps_no_table_of_its_own() -> None:
+    assert not [name for name in vars(session_module) if name.endswith("TRANSITIONS")]
+    assert session_module.EngineState is EngineState
+
+
+def test_the_client_walks_the_table_through_an_upgrade() -> None:
+    session = ClientSession()
+    session.data_to_send()
+    session.receive_poll(OPEN_V4, 0.0)
+    session.receive_websocket_open(0.1)
+    assert session.state is EngineState.PROBING
+    session.receive_websocket_message("3probe", 0.2)
+    session.receive_poll("6", 0.3)
+    assert session.state is EngineState.UPGRADED and session.transport is Transport.WEBSOCKET
+    session.receive_websocket_message("40", 0.4)  # messages flow after the upgrade
+    assert session.namespace_state("/") is NamespaceState.CONNECTED
+    session.close()
+    assert session.state is EngineState.CLOSED
+    assert session.namespace_state("/") is NamespaceState.DISCONNECTED
+
+
+def test_the_client_refuses_an_illegal_step_through_the_table() -> None:
+    session = ClientSession()
+    session.data_to_send()
+    session.receive_poll(OPEN_V4, 0.0)
+    session.connect("/chat")
+    with pytest.raises(LocalProtocolError) as info:
+        session.connect("/chat")
+    assert str(info.value) == "can't connect to '/chat': namespace connecting"
+    with pytest.raises(LocalProtocolError) as info:
+        session.ack(0, namespace="/chat")
+    assert str(info.value) == "can't ack on '/chat': namespace connecting"
