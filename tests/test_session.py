@@ -345,3 +345,14 @@ def test_a_connect_while_the_revision_is_undecided_is_refused_as_it_would_be_aft
     assert session.internal_error is None
     assert session.state is EngineState.OPEN
     assert session.namespace_state("/chat") is NamespaceState.CONNECTING
+
+
+def test_a_handshake_answer_without_a_packet_is_a_parse_error_not_a_bug() -> None:
+    # Engine.IO 3: an empty binary payload holds zero packets
+    session = ClientSession(eio=3)
+    session.data_to_send()
+    session.receive_poll(b"", 0.0)
+    assert session.internal_error is None
+    assert session.events_received() == [
+        Closed("parse error", "expected the open packet first, got no packet")
+    ]

@@ -706,6 +706,10 @@ class ClientSession:
     def _after_poll(self) -> None:
         if self.state is EngineState.PAUSING:
             self._maybe_finish_upgrade()
+        elif self.state is EngineState.OPENING:
+            # An Engine.IO 3 empty binary payload holds zero packets (engine.io-parser 2.x,
+            # ``decodePayloadAsBinary``): the handshake answer came without the open packet.
+            self._fail("parse error", "expected the open packet first, got no packet")
         elif self.state is EngineState.CLOSED or self.transport is not Transport.POLLING:
             return
         elif not self._polling_get:
