@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from siocli.protocol import session as session_module
+from siocli.protocol.checker import Checker
 from siocli.protocol.errors import LocalProtocolError
 from siocli.protocol.session import ClientSession
 from siocli.protocol.states import (
@@ -17,7 +18,15 @@ from siocli.protocol.states import (
     state_diagram,
     step,
 )
-from siocli.protocol.types import Transport
+from siocli.protocol.types import (
+    Direction,
+    EnginePacket,
+    EngineType,
+    Handshake,
+    SocketPacket,
+    SocketType,
+    Transport,
+)
 
 OPEN_V4 = '0{"sid":"S","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000}'
 
@@ -114,3 +123,55 @@ def test_the_client_refuses_an_illegal_step_through_the_table() -> None:
     with pytest.raises(LocalProtocolError) as info:
         session.ack(0, namespace="/chat")
     assert str(info.value) == "can't ack on '/chat': namespace connecting"
+
+
+C2S, S2C = Direction.C2S, Direction.S2C
+POLLING, WEBSOCKET = Transport.POLLING, Transport.WEBSOCKET
+
+
+def _codes(findings: list) -> list[str]:
+    return [finding.code for finding in findings]
+
+
+def test_the_checker_reports_an_upgrade_the_table_refuses_and_records_it() -> None:
+    checker = Checker(4)
+    handshake = Handshake("S", ("websocket",), 25000, 20000, 1000000)
+    opened = checker.engine_packet(S2C, EnginePacket(EngineType.OPEN, "{}"), POLLING, 0, handshake)
+    assert "eio.upgrade-without-probe" not in _codes(opened)
+    upgrade = EnginePacket(EngineType.UPGRADE)
+    # 5 with no probe before it: open -> upgraded is not in the table
+    assert _codes(checker.engine_packet(C2S, upgrade, WEBSOCKET)) == ["eio.upgrade-without-probe"]
+    # ...yet the session is upgraded, as the capture shows: polling now breaks the rules
+    assert _codes(checker.message(C2S, POLLING, 10)) == ["eio.polling-after-upgrade"]
+
+
+def test_the_checker_walks_the_upgrade_without_a_finding() -> None:
+    checker = Checker(4)
+    handshake = Handshake("S", ("websocket",), 25000, 20000, 1000000)
+    checker.engine_packet(S2C, EnginePacket(EngineType.OPEN, "{}"), POLLING, 0, handshake)
+    steps = [
+        (C2S, EnginePacket(EngineType.PING, "probe")),
+        (S2C, EnginePacket(EngineType.PONG, "probe")),
+        (C2S, EnginePacket(EngineType.UPGRADE)),
+    ]
+    assert [_codes(checker.engine_packet(d, p, WEBSOCKET)) for d, p in steps] == [[], [], []]
+    # a second 3probe: probing -> pausing is a step the table no longer allows
+    late = checker.engine_packet(S2C, EnginePacket(EngineType.PONG, "probe"), WEBSOCKET)
+    assert _codes(late) == ["eio.probe-unasked"]
+
+
+def test_the_checker_reports_a_namespace_step_the_table_refuses_and_records_it() -> None:
+    checker = Checker(4, expect_handshake=False)
+    granted = SocketPacket(SocketType.CONNECT, "/admin", {"sid": "A"})
+    # a CONNECT answer with no CONNECT: disconnected -> connected is not in the table
+    assert _codes(checker.socket_packet(S2C, granted)) == ["sio.connect-unrequested"]
+    # ...yet /admin is connected, as the capture shows: its events break no rule
+    event = SocketPacket(SocketType.EVENT, "/admin", ["x"])
+    assert _codes(checker.socket_packet(C2S, event)) == []
+    assert _codes(checker.socket_packet(S2C, SocketPacket(SocketType.DISCONNECT, "/admin"))) == []
+    # after a refusal the namespace is disconnected: an event there is reported
+    checker.socket_packet(C2S, SocketPacket(SocketType.CONNECT, "/x"))
+    checker.socket_packet(S2C, SocketPacket(SocketType.CONNECT_ERROR, "/x", {"message": "no"}))
+    assert _codes(checker.socket_packet(C2S, SocketPacket(SocketType.EVENT, "/x", ["y"]))) == [
+        "sio.not-connected"
+    ]

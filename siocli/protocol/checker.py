@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .recovery import event_offset, recovery_request
+from .states import EngineState, Event, NamespaceState, allowed, observed, step
 from .types import (
     Direction,
     EnginePacket,
@@ -54,6 +55,11 @@ _DEFAULTS_SAID = {
 }
 
 _MESSAGE = EngineType.MESSAGE
+_UPGRADED = EngineState.UPGRADED
+_PROBED = (EngineState.PROBING, EngineState.PAUSING)  # a WebSocket beside polling, not yet 5
+_CONNECTED = NamespaceState.CONNECTED
+_CONNECTING = NamespaceState.CONNECTING
+_DISCONNECTED = NamespaceState.DISCONNECTED
 
 _AckSocket = tuple[Direction, str]  # (asker, namespace): ack ids are counted per socket
 ANSWERED_KEPT = 2048
@@ -68,7 +74,7 @@ namespace, and beyond as one finding with the count and the first ids."""
 
 @dataclass(slots=True)
 class _Namespace:
-    state: str  # "connecting", "connected", "rejected", "disconnected"
+    state: NamespaceState
     since: float | None = None
     recovering: bool = False  # its CONNECT asked to recover a session (pid and offset)
 
@@ -87,7 +93,9 @@ class Checker:
     transport: Transport | None = None
     closed: bool = False
     _seen_packet: bool = False
-    _probe: str = "none"  # none -> sent (2probe) -> answered (3probe) -> upgraded (5)
+    # The session's way through the upgrade, as the capture shows it (protocol/states.py;
+    # ``closed`` is kept apart: a capture goes on after a close, and so do its checks).
+    _engine: EngineState = EngineState.OPENING
     _last_ping: dict[Direction, float | None] = field(default_factory=dict)
     _unanswered_pings: dict[Direction, list[float | None]] = field(default_factory=dict)
     _namespaces: dict[str, _Namespace] = field(default_factory=dict)
@@ -129,7 +137,7 @@ class Checker:
                     f"{size} bytes is more than the server's maxPayload ({limit}): {consequence}",
                 )
             )
-        if transport is Transport.POLLING and self._probe == "upgraded":
+        if transport is Transport.POLLING and self._engine is _UPGRADED:
             findings.append(
                 Finding(
                     VIOLATION,
@@ -220,6 +228,8 @@ class Checker:
             return  # the decoder reported why
         self.handshake = handshake
         self.transport = transport
+        if allowed(self._engine, Event.HANDSHAKE):  # not after packets of a later state
+            self._engine = step(self._engine, Event.HANDSHAKE)
         defaults = _DEFAULT_PING_TIMEOUTS
         if handshake.max_payload is not None:
             defaults = defaults[:1]  # engine.io >= 6.2
@@ -305,7 +315,7 @@ class Checker:
                     )
                 )
             else:
-                self._probe = "sent"
+                self._engine = observed(self._engine, Event.PROBE)
             return
         pinger = heartbeat_pinger(self.eio)
         if direction is not pinger:
@@ -332,14 +342,14 @@ class Checker:
                         "probe (3probe)",
                     )
                 )
-            elif self._probe != "sent":
+            elif not allowed(self._engine, Event.PROBE_ANSWERED):
                 findings.append(
                     Finding(
                         VIOLATION, "eio.probe-unasked", "3probe without a 2probe from the client"
                     )
                 )
             else:
-                self._probe = "answered"
+                self._engine = step(self._engine, Event.PROBE_ANSWERED)
             return
         pinger = heartbeat_pinger(self.eio)
         answerer = C2S if pinger is S2C else S2C
@@ -418,7 +428,7 @@ class Checker:
     ) -> None:
         if (
             transport is Transport.WEBSOCKET
-            and self._probe in ("sent", "answered")
+            and self._engine in _PROBED
             and self.transport is Transport.POLLING
         ):
             findings.append(
@@ -459,7 +469,7 @@ class Checker:
                 )
             )
             return
-        if self._probe != "answered":
+        if not allowed(self._engine, Event.UPGRADE):
             findings.append(
                 Finding(
                     VIOLATION,
@@ -468,7 +478,7 @@ class Checker:
                     "answers 3probe, then the client sends 5",
                 )
             )
-        self._probe = "upgraded"
+        self._engine = observed(self._engine, Event.UPGRADE)
         self.transport = Transport.WEBSOCKET
         # what the client POSTed moves over: kept for a second upgrade, it would only
         # hold a finished session's messages in memory
@@ -549,8 +559,9 @@ class Checker:
         v4 = self.protocol == 4
         key = name.split("?", 1)[0] if v4 else name
         ns = self._namespaces.get(key)
+        before = _DISCONNECTED if ns is None else ns.state
         if direction is C2S:
-            if ns is not None and ns.state == "connected":
+            if before is _CONNECTED:
                 findings.append(
                     Finding(
                         VIOLATION,
@@ -569,7 +580,7 @@ class Checker:
                     )
                 )
             recovering = recovery_request(packet.data) is not None
-            self._namespaces[key] = _Namespace("connecting", time, recovering)
+            self._namespaces[key] = _Namespace(observed(before, Event.CONNECT), time, recovering)
             return
         if not v4:
             if not isinstance(packet.data, dict) or "sid" not in packet.data:
@@ -582,7 +593,7 @@ class Checker:
                         "different versions (try --eio 3)?",
                     )
                 )
-            if ns is None or ns.state != "connecting":
+            if not allowed(before, Event.GRANTED):
                 findings.append(
                     Finding(
                         VIOLATION,
@@ -599,7 +610,7 @@ class Checker:
                     "CONNECT answer with a payload: protocol 4 servers send none",
                 )
             )
-        self._namespaces[key] = _Namespace("connected", time)
+        self._namespaces[key] = _Namespace(observed(before, Event.GRANTED), time)
 
     def _disconnect(
         self,
@@ -618,16 +629,17 @@ class Checker:
                     f"DISCONNECT for {name!r}, which is not connected",
                 )
             )
+        event = Event.DISCONNECT if direction is C2S else Event.SERVER_DISCONNECT
         if ns is not None:
-            ns.state = "disconnected"
+            ns.state = observed(ns.state, event)
         else:
-            self._namespaces[name] = _Namespace("disconnected", time)
+            self._namespaces[name] = _Namespace(observed(_DISCONNECTED, event), time)
 
     def _connected(self, name: str) -> bool:
         ns = self._namespaces.get(name)
         if ns is None:
             return self.protocol == 4 and name == "/"
-        return ns.state == "connected"
+        return ns.state is _CONNECTED
 
     def _connect_error(
         self,
@@ -657,7 +669,8 @@ class Checker:
                 )
             )
         ns = self._namespaces.get(name)
-        unrequested = ns is None or ns.state != "connecting"
+        before = _DISCONNECTED if ns is None else ns.state
+        unrequested = not allowed(before, Event.REFUSED)
         # a protocol 4 server may refuse '/' that the client never asks for (it is implicit)
         if unrequested and (self.protocol == 5 or ns is not None):
             findings.append(
@@ -667,7 +680,7 @@ class Checker:
                     f"connection refused for {name!r}, which the client did not ask for",
                 )
             )
-        self._namespaces[name] = _Namespace("rejected", time)
+        self._namespaces[name] = _Namespace(observed(before, Event.REFUSED), time)
 
     def _event(
         self,
@@ -678,7 +691,7 @@ class Checker:
     ) -> None:
         name = packet.namespace
         ns = self._namespaces.get(name)
-        if (ns is None or ns.state != "connected") and not self._connected(name):
+        if (ns is None or ns.state is not _CONNECTED) and not self._connected(name):
             findings.append(self._not_connected(direction, packet))
         if packet.id is not None:
             # Ack ids are counted per socket (namespace) by the sender (socket.io-protocol spec:
@@ -703,7 +716,7 @@ class Checker:
         name = packet.namespace
         what = f"{packet.type.label(self.protocol)} on {name!r}"
         ns = self._namespaces.get(name)
-        if direction is S2C and ns is not None and ns.state == "connecting":
+        if direction is S2C and ns is not None and ns.state is _CONNECTING:
             if ns.recovering and event_offset(packet) is not None:
                 # connection state recovery: the server sends what the client missed
                 # before its CONNECT answer (Socket.IO docs, "Connection state recovery")
@@ -798,7 +811,7 @@ class Checker:
         """The capture ended: what was left hanging."""
         findings = []
         for name, ns in self._namespaces.items():
-            if ns.state == "connecting":
+            if ns.state is _CONNECTING:
                 findings.append(
                     Finding(
                         WARNING,
