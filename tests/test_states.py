@@ -6,6 +6,14 @@ import pytest
 
 from siocli.protocol import session as session_module
 from siocli.protocol.checker import Checker
+from siocli.protocol.engine_server import (
+    EngineServer,
+    HttpRequest,
+    SessionUpgraded,
+    WsAccept,
+    WsClose,
+    WsSend,
+)
 from siocli.protocol.errors import LocalProtocolError
 from siocli.protocol.session import ClientSession
 from siocli.protocol.states import (
@@ -175,3 +183,56 @@ def test_the_checker_reports_a_namespace_step_the_table_refuses_and_records_it()
     assert _codes(checker.socket_packet(C2S, SocketPacket(SocketType.EVENT, "/x", ["y"]))) == [
         "sio.not-connected"
     ]
+
+
+def _polling_session(engine: EngineServer) -> str:
+    engine.receive_request(HttpRequest(1, "GET", {"EIO": "4", "transport": "polling"}, {}), 0)
+    engine.data_to_send()
+    return next(iter(engine.sessions))
+
+
+def _candidate(engine: EngineServer, sid: str, request: int) -> int:
+    query = {"EIO": "4", "transport": "websocket", "sid": sid}
+    engine.receive_request(HttpRequest(request, "GET", query, {}, upgrade=True), 0.1)
+    (accept,) = engine.data_to_send()
+    assert isinstance(accept, WsAccept)
+    return accept.conn
+
+
+def test_the_server_session_walks_the_table_through_an_upgrade() -> None:
+    engine = EngineServer()
+    sid = _polling_session(engine)
+    session = engine.sessions[sid]
+    assert session.state is EngineState.OPEN
+    conn = _candidate(engine, sid, 2)
+    engine.receive_ws_message(conn, "2probe", 0.2)
+    assert session.state is EngineState.PAUSING
+    engine.receive_ws_message(conn, "5", 0.3)
+    assert session.state is EngineState.UPGRADED
+    assert SessionUpgraded(sid) in engine.events_received()
+    engine.close(sid)
+    assert session.state is EngineState.CLOSED
+
+
+def test_the_server_refuses_an_upgrade_the_table_does_not_allow() -> None:
+    engine = EngineServer()
+    sid = _polling_session(engine)
+    conn = _candidate(engine, sid, 2)
+    engine.receive_ws_message(conn, "5", 0.2)  # no probe: open -> upgraded is no step
+    assert engine.data_to_send() == [WsClose(conn, 1000)]
+    assert engine.sessions[sid].state is EngineState.OPEN
+
+
+def test_a_new_candidate_starts_the_upgrade_over() -> None:
+    engine = EngineServer()
+    sid = _polling_session(engine)
+    first = _candidate(engine, sid, 2)
+    engine.receive_ws_message(first, "2probe", 0.2)
+    assert engine.data_to_send() == [WsSend(first, "3probe")]
+    engine.receive_ws_message(first, "4hello", 0.3)  # only 2probe and 5 go on a candidate
+    assert engine.data_to_send() == [WsClose(first, 1000)]
+    assert engine.sessions[sid].state is EngineState.OPEN
+    second = _candidate(engine, sid, 3)
+    engine.receive_ws_message(second, "5", 0.4)  # the probe was the first candidate's
+    assert engine.data_to_send() == [WsClose(second, 1000)]
+    assert engine.sessions[sid].transport is Transport.POLLING

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from . import engineio
 from .errors import DecodeError
+from .states import EngineState, Event, step
 from .types import Direction, EnginePacket, EngineType, Handshake, Transport
 from .wordings import EngineError
 
@@ -162,6 +163,12 @@ _BINARY = (("Content-Type", "application/octet-stream"), ("Cache-Control", "no-s
 _OK = (("Content-Type", "text/html"), ("Cache-Control", "no-store"))
 
 
+_OPEN = EngineState.OPEN
+_PROBING = EngineState.PROBING
+_PAUSING = EngineState.PAUSING
+_CLOSED = EngineState.CLOSED
+
+
 def _error_body(error: _Error) -> bytes:
     return error.body().encode()
 
@@ -179,7 +186,9 @@ class _Session:
     poll: int | None = None  # the pending GET's request id
     conn: int | None = None  # the WebSocket, once upgraded or opened over it
     candidate: int | None = None  # a WebSocket probing for the upgrade
-    probed: bool = False  # the candidate answered 3probe
+    # protocol/states.py: opening until the handshake, open, pausing once the candidate
+    # answered 3probe (the server releases the pending GET), upgraded, closed once ended.
+    state: EngineState = EngineState.OPENING
     # Closed by the server (why), the close packet waiting for the next GET: nothing more
     # is read or queued (the reference's socket is no longer "open": packets are dropped).
     closing: str | None = None
@@ -249,7 +258,7 @@ class EngineServer:
         """What to write now: queued packets go out, pending polls with data are answered."""
         pending, self._pending = self._pending, {}
         for session in pending.values():
-            if self.sessions.get(session.sid) is not session:
+            if session.state is _CLOSED:
                 continue  # ended since: nothing more goes out
             if session.conn is not None:
                 self._send_frames(session)
@@ -298,7 +307,7 @@ class EngineServer:
             self._queue(session, EnginePacket(EngineType.CLOSE))
             session.closing = reason
             self._flush(session)
-            if session.poll is None and session.sid in self.sessions:
+            if session.poll is None and session.state is not _CLOSED:
                 return  # the next GET gets the close packet
         self._end(session, reason)
 
@@ -373,6 +382,7 @@ class EngineServer:
             else []
         )
         session = _Session(sid, eio, transport, b64=bool(request.query.get("b64")))
+        session.state = step(session.state, Event.HANDSHAKE)  # the open packet goes out now
         self.sessions[sid] = session
         handshake = Handshake(
             sid,
@@ -404,7 +414,7 @@ class EngineServer:
             return
         session.poll = request.id
         self._pending[session.sid] = session  # packets queued meanwhile answer it
-        if session.candidate is not None and session.probed:
+        if session.state is _PAUSING:
             session.noop_due = True  # an upgrade is under way: release polls at once
 
     def _post(self, request: HttpRequest, session: _Session, now: float) -> None:
@@ -451,7 +461,7 @@ class EngineServer:
         data = b"".join(session.received)
         binary = session.received_binary
         self._stop_receiving(session)
-        if self.sessions.get(session.sid) is not session:
+        if session.state is _CLOSED:
             return
         body: str | bytes = data if binary else data.decode("utf-8", "replace")
         self._respond(request, 200, _OK, b"ok")
@@ -464,7 +474,7 @@ class EngineServer:
                 except DecodeError as exc:
                     raise exc.shifted(offset) from None
                 self._packet(session, packet, Transport.POLLING, now)
-                if session.sid not in self.sessions:
+                if session.state is _CLOSED:
                     return
         except DecodeError:
             self._end(session, "parse error")
@@ -542,7 +552,8 @@ class EngineServer:
     def _probe(self, session: _Session, conn: int, packet: EnginePacket) -> None:
         # On the candidate, only 2probe and 5 are allowed (engine.io-protocol spec: "Upgrade").
         if packet.type is EngineType.PING and packet.data == "probe":
-            session.probed = True
+            if session.state is _OPEN:  # a second 2probe is answered again
+                session.state = step(step(_OPEN, Event.PROBE), Event.PROBE_ANSWERED)
             self._outputs.append(WsSend(conn, "3probe"))
             if self.wire:
                 self._events.append(
@@ -550,7 +561,8 @@ class EngineServer:
                 )
             session.noop_due = True
             self._flush(session)
-        elif packet.type is EngineType.UPGRADE and session.probed:
+        elif packet.type is EngineType.UPGRADE and session.state is _PAUSING:
+            session.state = step(session.state, Event.UPGRADE)
             session.candidate = None
             session.transport = Transport.WEBSOCKET
             session.conn = conn
@@ -561,7 +573,7 @@ class EngineServer:
                 self._flush(session)
             self._events.append(SessionUpgraded(session.sid))
         else:
-            session.candidate = None
+            self._lose_candidate(session)
             self._by_conn.pop(conn, None)
             self._outputs.append(WsClose(conn, 1000))
 
@@ -572,11 +584,10 @@ class EngineServer:
         if session is None:
             return
         if conn == session.candidate:
-            session.candidate = None
-            session.probed = False
+            self._lose_candidate(session)
             session.noop_due = False
             return
-        if session.conn == conn and session.sid in self.sessions:
+        if session.conn == conn and session.state is not _CLOSED:
             self._end(session, "transport error" if failed else "transport close")
 
     def _send_frames(self, session: _Session) -> None:
@@ -593,9 +604,16 @@ class EngineServer:
         self._by_conn.pop(conn, None)
         self._outputs.append(WsClose(conn, 1000))
         if conn == session.candidate:
-            session.candidate = None
+            self._lose_candidate(session)
         else:
             self._end(session, reason)
+
+    def _lose_candidate(self, session: _Session) -> None:
+        """The candidate WebSocket is gone: the session stays on polling, and a new one
+        starts the upgrade over with its own 2probe."""
+        session.candidate = None
+        if session.state is _PROBING or session.state is _PAUSING:
+            session.state = step(session.state, Event.PROBE_FAILED)
 
     # --- packets ---------------------------------------------------------------------------
 
@@ -659,6 +677,7 @@ class EngineServer:
     def _end(self, session: _Session, reason: str) -> None:
         if self.sessions.pop(session.sid, None) is None:
             return
+        session.state = step(session.state, Event.CLOSE)
         if session.receiving is not None:  # the POST being received is dropped
             self._outputs.append(HttpAbort(session.receiving))
             self._stop_receiving(session)
