@@ -120,6 +120,25 @@ def test_the_client_walks_the_table_through_an_upgrade() -> None:
     assert session.namespace_state("/") is NamespaceState.DISCONNECTED
 
 
+@pytest.mark.parametrize(("first", "eio"), [("40", 3), (None, 4)])
+def test_the_client_decides_the_revision_in_a_state_of_its_own(first: str | None, eio: int) -> None:
+    # an engine.io 3 handshake (no maxPayload) over WebSocket, the revision left to detect
+    old_handshake = '0{"sid":"S","upgrades":[],"pingInterval":25000,"pingTimeout":5000}'
+    session = ClientSession(eio=None, transport="websocket")
+    session.data_to_send()
+    session.receive_websocket_open(0.0)
+    session.receive_websocket_message(old_handshake, 0.0)
+    assert session.state is EngineState.DECIDING
+    session.connect("/chat")  # waits for the revision: it decides what CONNECT looks like
+    assert session.data_to_send() == []
+    if first is not None:  # Socket.IO 2.x speaks first
+        session.receive_websocket_message(first, 0.1)
+    else:  # the server said nothing: Engine.IO 4
+        session.receive_timeout(1.0)
+    assert session.state is EngineState.OPEN and session.eio == eio
+    assert session.namespace_state("/chat") is NamespaceState.CONNECTING
+
+
 def test_the_client_refuses_an_illegal_step_through_the_table() -> None:
     session = ClientSession()
     session.data_to_send()

@@ -279,7 +279,7 @@ class ClientSession:
         self._pinged = False  # Engine.IO 4: a ping came from the server in this session
         self._next_ping: float | None = None  # Engine.IO 3: our next ping
         self._pong_deadline: float | None = None  # Engine.IO 3: server pong expected by then
-        self._decide_by: float | None = None  # revision undecided until then (see _open)
+        self._decide_by: float | None = None  # deciding the revision until then (see _open)
         self._deferred: list[tuple[str, dict[str, Any] | None]] = []  # connects meanwhile
         if self.transport is Transport.POLLING:
             self._polling_get = True
@@ -365,7 +365,7 @@ class ClientSession:
             )
         if auth is not None and not isinstance(auth, dict):
             raise LocalProtocolError("auth must be a JSON object")
-        if self._decide_by is not None:  # the revision decides what CONNECT looks like
+        if self.state is _E.DECIDING:  # the revision decides what CONNECT looks like
             # Refused now what would be refused then: the replay in _start must not raise.
             known = self._sockets.get(namespace)
             if any(asked == namespace for asked, _ in self._deferred) or (
@@ -605,7 +605,7 @@ class ClientSession:
 
     def _receive_engine(self, packet: EnginePacket, now: float, transport: Transport) -> None:
         ptype = packet.type
-        if self._decide_by is not None:
+        if self.state is _E.DECIDING:
             self._decide(packet, now, transport)
         if self.state is EngineState.OPENING:
             if ptype is not EngineType.OPEN:
@@ -647,13 +647,14 @@ class ClientSession:
             self._fail("parse error", f"handshake: {exc}")
             return
         self.handshake = handshake
-        self.state = step(self.state, Event.HANDSHAKE)
         if self._detect and transport is Transport.WEBSOCKET and handshake.max_payload is None:
             # An engine.io 3 server ignores EIO=4 over WebSocket too, and its handshake looks
             # like an old engine.io 4's. Socket.IO 2.x speaks first: it connects '/' at once
             # ("40"). Wait a moment for that before choosing the revision.
+            self.state = step(self.state, Event.HANDSHAKE_UNDECIDED)
             self._decide_by = now + DETECT_GRACE
             return
+        self.state = step(self.state, Event.HANDSHAKE)
         self._start(now, transport)
 
     def _start(self, now: float, transport: Transport) -> None:
@@ -661,6 +662,8 @@ class ClientSession:
         handshake = self.handshake
         assert handshake is not None
         self._decide_by = None
+        if self.state is _E.DECIDING:
+            self.state = step(self.state, Event.DECIDED)
         self._events.append(Opened(handshake, transport, self.eio))
         if self.eio == 4:
             self._arm_ping_deadline(now)
@@ -759,7 +762,6 @@ class ClientSession:
             or data.__class__ is not str
             or data[:1] != "4"
             or data == "4"  # no data: the general path refuses it
-            or self._decide_by is not None
             or assembler.pending is not None
         ):
             return False
@@ -861,7 +863,8 @@ class ClientSession:
     def _flush(self) -> None:
         """Send what waits in the outbox on the current transport, if it can take it.
         (After :meth:`close`, the last DISCONNECT and close packets still go out.)"""
-        if not self._outbox or self.state is EngineState.OPENING or self._decide_by is not None:
+        state = self.state
+        if not self._outbox or state is _E.OPENING or state is _E.DECIDING:
             return
         if self.transport is Transport.WEBSOCKET:
             for packet in self._outbox:

@@ -41,6 +41,9 @@ class EngineState(enum.Enum):
     """An Engine.IO session, with its upgrade from polling to WebSocket."""
 
     OPENING = "opening"  # handshake asked for, open packet awaited
+    # Client only: opened over WebSocket asking for "whichever revision", and waiting a moment
+    # for a Socket.IO 2.x server to speak first (its engine.io 3 ignores EIO=4).
+    DECIDING = "deciding"
     OPEN = "open"  # on the transport it opened with
     # The upgrade (engine.io-protocol spec: "Upgrade"). The checker and the server reach
     # these from a session opened over polling; the client when it upgrades.
@@ -64,6 +67,8 @@ class Event(enum.Enum):
 
     # Engine.IO
     HANDSHAKE = "handshake"  # the open packet
+    HANDSHAKE_UNDECIDED = "handshake, revision unknown"  # the open packet, revision to tell
+    DECIDED = "revision known"
     PROBE = "probe"  # 2probe on the new WebSocket
     PROBE_ANSWERED = "probe answered"  # 3probe
     PROBE_FAILED = "probe failed"  # the candidate WebSocket went away or answered wrong
@@ -86,6 +91,8 @@ _S = TypeVar("_S", EngineState, NamespaceState)
 
 TRANSITIONS: dict[tuple[State, Event], State] = {
     (_E.OPENING, Event.HANDSHAKE): _E.OPEN,
+    (_E.OPENING, Event.HANDSHAKE_UNDECIDED): _E.DECIDING,
+    (_E.DECIDING, Event.DECIDED): _E.OPEN,
     (_E.OPEN, Event.PROBE): _E.PROBING,
     (_E.PROBING, Event.PROBE_ANSWERED): _E.PAUSING,
     (_E.PROBING, Event.PROBE_FAILED): _E.OPEN,
