@@ -14,20 +14,23 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
 from siocli.captures import read_stream
 from siocli.captures.text import _Reader
 from siocli.decode import DecodeOptions, run_decode
+from siocli.protocol import socketio
 from siocli.protocol.checker import ANSWERED_KEPT, UNANSWERED_LISTED, Checker
 from siocli.protocol.dissect import Dissector, MessageReport
 from siocli.protocol.errors import DecodeError
-from siocli.protocol.types import Direction, SocketPacket, SocketType, Transport
+from siocli.protocol.types import Direction, SocketPacket, SocketType, Trace, Transport
 from siocli.render.human import HumanRenderer
 from siocli.render.text import escape_text, format_value, hex_preview
 from siocli.wire import InputProblem, WireMessage, parse_hex
+
+from .strategies import any_json
 
 CAPTURES = Path(__file__).parent / "data" / "captures"
 SAMPLE = Path(__file__).parent.parent / "siocli" / "data" / "sample-session.txt"
@@ -102,6 +105,49 @@ def test_decoder_findings_without_spans(raw: str) -> None:
                 for spans in (True, False)
             )
             assert all_but_spans(full) == all_but_spans(lean) and no_spans(lean)
+
+
+# --- the common EVENT/ACK, read without a trace ----------------------------------------------
+
+
+def _json_text(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+common_messages = st.builds(
+    lambda kind, nsp, ack_id, payload: f"4{kind}{nsp}{ack_id}{payload}",
+    st.sampled_from("0123456") | st.text(max_size=1),
+    st.sampled_from(["", "/admin,", "/,", "/", "/a b,", "/x?y=1,", "/admin"]),
+    st.sampled_from(["", "0", "7", "012", "999999999999999", "9999999999999999", " 1", "1 "]),
+    st.builds(
+        lambda name, args: _json_text([name, *args]),
+        st.sampled_from(["hey", "connect", "newListener", 1, None]) | any_json,
+        st.lists(any_json, max_size=2),
+    )
+    | st.sampled_from(["[]", '["a" ]', '[ "a"]', '["a"', '["\\ud800"]', "[1e400]", "{}", ""])
+    | st.text(max_size=6),
+)
+
+
+@settings(max_examples=1000)
+@given(common_messages, st.sampled_from([4, 5]))
+def test_the_common_event_reads_as_the_general_reader_reads_it(message: str, protocol: int) -> None:
+    """read_common takes a message only where read_packet gives the same packet and has
+    nothing to remark: no finding, no error."""
+    common = socketio.read_common(message, protocol)
+    if common is None:
+        return
+    trace = Trace(1, explain=False)
+    assert socketio.read_packet(message, 1, protocol, trace) == common
+    assert trace.findings == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    ['42["hey","Jude"]', '4217["typing",{"room":"dev"}]', '43123[{"ok":true}]', '42/admin,5["x"]'],
+)
+def test_the_common_shapes_take_the_straight_path(message: str) -> None:
+    assert socketio.read_common(message, 5) is not None
 
 
 def test_json_output_is_the_same_through_a_text_stream() -> None:

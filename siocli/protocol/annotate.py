@@ -186,6 +186,13 @@ def annotate_message(
     """Explain a wire message: one WebSocket message, or one polling body. Without
     ``spans``, the breakdown has no spans, only the findings (see :func:`annotate_packet`)."""
     if transport != Transport.POLLING:
+        if not spans and parser is Parser.DEFAULT and raw.__class__ is str and socket_layer:
+            # the common EVENT or ACK, on which the decoders have nothing to remark
+            common = socketio.read_common(raw, socket_protocol(eio)) if raw[:1] == "4" else None
+            if common is not None:
+                engine = _new(EnginePacket, (_MESSAGE, raw[1:]))
+                packet = _new(PacketBreakdown, (0, raw, engine, common, None, (), (), None))
+                return _new(MessageBreakdown, ((packet,), (), (), None))
         packet = annotate_packet(raw, eio, socket_layer=socket_layer, spans=spans, parser=parser)
         return _new(MessageBreakdown, ((packet,), (), (), None))
     framing = Trace(explain=spans)

@@ -38,6 +38,7 @@ __all__ = [
     "encode_packet",
     "encoder",
     "placeholder_nums",
+    "read_common",
     "read_packet",
     "reconstruct",
     "unasked_connect",
@@ -171,6 +172,59 @@ def read_packet(text: str, start: int, protocol: int, trace: Trace | None) -> So
         elif ptype is _CONNECT and protocol == 4 and data is not None:
             _note_connect_payload_v4(trace)
     return _new(SocketPacket, (ptype, namespace, data, ack_id, attachments))
+
+
+def read_common(message: str, protocol: int) -> SocketPacket | None:
+    """The EVENT or ACK that an Engine.IO message ``4...`` carries, when it has the common
+    shape on which :func:`read_packet` has nothing to say: ``42[...]``, ``43<id>[...]``, a
+    namespace before either, an id of at most 15 digits without a leading zero, JSON that
+    orjson reads, a string event name that no protocol reserves, an ACK with an id.
+    ``None`` for anything else, and for every input that :func:`read_packet` would refuse
+    or remark upon: it decides those.
+
+    This is ``decode --json``'s straight path (most traffic has this shape); it accepts a
+    subset of what :func:`read_packet` accepts and gives the same packet for it, with no
+    :class:`Trace` to fill (``tests/test_decode_speed_paths.py`` holds the two together).
+    """
+    kind = message[1:2]
+    if kind == "2":
+        ptype = _EVENT
+    elif kind == "3":
+        ptype = _ACK
+    else:
+        return None
+    pos = 2
+    namespace = "/"
+    if message[2:3] == "/":
+        comma = message.find(",", 3)
+        if comma < 0:
+            return None
+        namespace = message[2:comma]
+        if namespace == "/":
+            return None  # written out: read_packet remarks on it
+        pos = comma + 1
+    ack_id = None
+    start = pos
+    end = len(message)
+    while pos < end and message[pos] in _DIGITS:
+        pos += 1
+    if pos > start:
+        if pos - start > 15 or (message[start] == "0" and pos - start > 1):
+            return None
+        ack_id = int(message[start:pos])
+    elif ptype is _ACK:
+        return None  # an ACK without id: read_packet says so
+    if message[pos : pos + 1] != "[":
+        return None
+    try:
+        data = _fast_loads(message[pos:])
+    except _FastJSONError:
+        return None
+    if ptype is _EVENT and (
+        not data or (name := data[0]).__class__ is not str or name in RESERVED_EVENTS
+    ):
+        return None
+    return _new(SocketPacket, (ptype, namespace, data, ack_id, 0))
 
 
 _new = tuple.__new__
