@@ -99,7 +99,9 @@ _SOCKET_TYPES = tuple(t.name for t in SocketType)
 _EVENT, _BINARY_EVENT = SocketType.EVENT, SocketType.BINARY_EVENT
 
 
-_BATCH = 256  # lines per write to the stream
+# Bytes per write to the stream. The lines are appended to one buffer that stays in the CPU's
+# cache (a list of 256 lines' bytes objects costs 2 µs a line more, in allocation alone).
+_BATCH = 32 * 1024
 
 
 def _utf8_buffer(out: IO[str]) -> IO[bytes] | None:
@@ -128,7 +130,7 @@ class JsonLinesWriter:
         self.fields = fields
         self._buffer = _utf8_buffer(out)
         self._line_buffered = bool(getattr(out, "line_buffering", False))
-        self._pending: list[bytes] = []
+        self._pending = bytearray()
         self._eio = 4
         # records held back until their binary packet completes: [header, *attachments]
         self._held: dict[Any, list[dict[str, Any]]] = {}
@@ -151,18 +153,21 @@ class JsonLinesWriter:
         self, report: MessageReport, extra: Iterable[Finding] = (), eio: int = 4
     ) -> None:
         self._eio = eio
+        packets = report.packets
         message_findings = (*report.findings, *extra) if extra else report.findings
+        if packets:
+            self._packet(report, packets[0], message_findings)
+            for packet in packets[1:]:  # a polling body's other packets
+                self._packet(report, packet, ())
         error = report.breakdown.error
-        for i, packet in enumerate(report.packets):
-            self._packet(report, packet, message_findings if i == 0 else ())
-        if error is not None or not report.packets:  # a framing error (perhaps first)
+        if error is not None or not packets:  # a framing error (perhaps first)
             record = self._record(
                 report.number,
                 report.direction,
                 report.transport,
                 report.time,
                 report.raw,
-                () if report.packets else message_findings,
+                () if packets else message_findings,
             )
             if error is not None:
                 record["error"] = error_json(error)
@@ -175,10 +180,10 @@ class JsonLinesWriter:
     ) -> None:
         """Write ``packet``'s line, or hold it while its binary packet awaits attachments,
         then write the whole packet at once."""
-        breakdown = packet.breakdown
+        breakdown, complete, attachment, own, socket_findings, error, recovery = packet
         engine = breakdown.engine
         raw = breakdown.raw
-        found = (*findings, *packet.findings) if findings else packet.findings
+        found = (*findings, *own) if findings else own
         # _record's keys, inline (a line per packet: the call costs as much as the dict)
         record: dict[str, Any] = {
             "index": report.number,
@@ -187,25 +192,40 @@ class JsonLinesWriter:
             "eio": self._eio,
             "time": report.time,
             "eio_type": None if engine is None else _ENGINE_TYPES[engine.type],
-            "raw": raw if isinstance(raw, str) else binary_json(raw),
+            "raw": raw if raw.__class__ is str else binary_json(raw),  # type: ignore[arg-type]
             "findings": _findings(found) if found else [],
         }
         if self.fields:
             record.update(self.fields)
-        socket = packet.complete or breakdown.socket
-        if socket is not None and packet.attachment is None:
+        socket = complete or breakdown.socket
+        if socket is not None and attachment is None:
             _socket_fields(record, socket)
-        if packet.error is not None:
-            record["error"] = error_json(packet.error)
-        if packet.recovery is not None and packet.recovery.offset is not None:
-            record["offset"] = packet.recovery.offset  # the args keep it, as on the wire
-        direction = report.direction
+        if error is not None:
+            record["error"] = error_json(error)
+        if recovery is not None and recovery.offset is not None:
+            record["offset"] = recovery.offset  # the args keep it, as on the wire
+        if self._held and self._held_packet(report.direction, record, packet):
+            return
+        socket = breakdown.socket
+        if socket is not None and socket.type >= 5 and complete is None and error is None:
+            self._held[report.direction] = [record]  # a binary packet's header: held until
+            return  # its attachments come
+        if socket_findings:
+            record["findings"] += _findings(socket_findings)
+        self._pending += _dumps_line_bytes(record)
+
+    def _held_packet(
+        self, direction: Direction | None, record: dict[str, Any], packet: PacketReport
+    ) -> bool:
+        """While a binary packet awaits attachments: ``True`` when ``record`` is one of them
+        (held, and the whole packet written once complete); else ``False``, and in the same
+        direction the wait is over: the held lines are written as they are."""
         held = self._held.get(direction)
         if packet.attachment is not None and held is not None:
             record["attachment"] = {"of": packet.attachment[0], "num": packet.attachment[1]}
             held.append(record)
             if packet.complete is None and packet.error is None:
-                return
+                return True
             del self._held[direction]
             header = held[0]
             if packet.complete is not None:
@@ -213,19 +233,12 @@ class JsonLinesWriter:
                 header["findings"] += _findings(packet.socket_findings)
             for line in held:
                 self._emit(line)
-            return
+            return True
         if held is not None:  # its attachments will not come: write it as it is
             self._held.pop(direction)[0]["incomplete"] = True
             for line in held:
                 self._emit(line)
-        socket = breakdown.socket
-        awaiting = socket is not None and socket.type >= 5 and packet.complete is None
-        if awaiting and packet.error is None:
-            self._held[direction] = [record]
-            return
-        if packet.socket_findings:
-            record["findings"] += _findings(packet.socket_findings)
-        self._emit(record)
+        return False
 
     def finish(self, findings: Iterable[Finding], summary: object = None) -> None:
         """The end: write the binary packets whose attachments never all arrived, each
@@ -260,13 +273,13 @@ class JsonLinesWriter:
         self._flush()
 
     def _emit(self, record: dict[str, Any]) -> None:
-        self._pending.append(_dumps_line_bytes(record))
+        self._pending += _dumps_line_bytes(record)
 
     def _flush(self) -> None:
         if not self._pending:
             return
-        data = b"".join(self._pending)
-        self._pending = []
+        data = bytes(self._pending)
+        self._pending.clear()
         if self._buffer is None:
             self._out.write(data.decode())
             return
