@@ -224,27 +224,25 @@ class _Pipeline:
             self._problem(item)
             return
         self.read_any = True
-        key = item.session
+        # one unpacking, not seven attribute reads: a message a packet
+        data, direction, transport, time, _, key, _, extra, _ = item
         session = self.by_key.get(key) if key is not None else self.anonymous
-        extra = item.notes
         if session is None:
             session, notes = self._new_session(item)
             extra += notes
         if self.pending:
             extra = (*self.pending, *extra)
             self.pending = []
-        time = item.time
         if time is not None:
             if self.start is None:
                 self.start = time
             time = round(time - self.start, 6)
-        report = session.dissector.receive(
-            item.direction, item.transport, item.data, time, self.count
-        )
+        report = session.dissector.receive(direction, transport, data, time, self.count)
         self.count += 1
         for packet in report.packets:
-            if packet.breakdown.handshake is not None:  # now the session has a name
-                self.by_key.setdefault(packet.breakdown.handshake.sid, session)
+            handshake = packet.breakdown.handshake
+            if handshake is not None:  # now the session has a name
+                self.by_key.setdefault(handshake.sid, session)
         self.summary.add(session.number, session.eio, report, extra)
         self.sink.write_message(report, extra, session.eio)
 

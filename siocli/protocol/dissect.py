@@ -219,26 +219,18 @@ class Dissector:
         breakdown: PacketBreakdown,
         checker: Checker | None,
     ) -> PacketReport:
-        findings = breakdown.findings
-        error = breakdown.error
+        _, _, packet, text, handshake, spans, findings, error = breakdown
         complete = None
         attachment = None
-        packet = breakdown.engine
         if packet is not None and checker is not None and direction is not None:
-            found = checker.engine_packet(
-                direction,
-                packet,
-                transport,
-                time,
-                breakdown.handshake,
-            )
+            found = checker.engine_packet(direction, packet, transport, time, handshake)
             if found:
                 findings += tuple(found)
         if packet is not None and packet.type is _MESSAGE and error is None:
             assembler = self._assemblers.get(direction) or self._new_assembler(direction)
             data = packet.data
-            if breakdown.socket is not None and self.parser is Parser.MSGPACK:
-                complete = breakdown.socket  # one binary message is one whole packet
+            if text is not None and self.parser is Parser.MSGPACK:
+                complete = text  # one binary message is one whole packet
             elif isinstance(data, bytes) and self.parser is Parser.MSGPACK:
                 pass  # a message that is not a Socket.IO packet: its error is said already
             elif isinstance(data, bytes):
@@ -249,10 +241,10 @@ class Dissector:
                     complete = assembler.receive_binary(data)
                 except DecodeError as exc:
                     error = exc
-            elif breakdown.socket is not None:
+            elif text is not None:
                 if assembler.pending is not None:
                     findings += (self._abandon(direction, assembler, _TEXT_WHILE_PENDING),)
-                complete = assembler.receive_packet(breakdown.socket)
+                complete = assembler.receive_packet(text)
                 if complete is None:
                     self._header_index[direction] = index
         socket_findings: tuple[Finding, ...] = ()
@@ -261,18 +253,18 @@ class Dissector:
             if found:
                 socket_findings = tuple(found)
         note = None
-        text = breakdown.socket  # an offset or a pid is in the text, even of a binary packet
         recovery = self.recovery
-        if recovery is not None and breakdown.handshake is not None:
-            hs = breakdown.handshake
-            recovery.handshake(self, hs.ping_interval, hs.ping_timeout)
-        if recovery is not None and text is not None and error is None:
-            said, note = recovery.packet(self, direction, text, time)
-            if said:
-                findings += said
-            if note is not None and breakdown.spans:
-                spans = explain(breakdown.spans, text, note, breakdown.raw, breakdown.offset)
-                breakdown = breakdown._replace(spans=spans)
+        if recovery is not None:
+            if handshake is not None:
+                recovery.handshake(self, handshake.ping_interval, handshake.ping_timeout)
+            # an offset or a pid is in the text, even of a binary packet
+            if text is not None and error is None:
+                said, note = recovery.packet(self, direction, text, time)
+                if said:
+                    findings += said
+                if note is not None and spans:
+                    spans = explain(spans, text, note, breakdown.raw, breakdown.offset)
+                    breakdown = breakdown._replace(spans=spans)
         return _new(
             PacketReport,
             (breakdown, complete, attachment, findings, socket_findings, error, note),
