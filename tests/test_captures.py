@@ -190,3 +190,40 @@ def test_forcing_another_revision_than_the_har_urls_say_is_said_once_per_session
 
     assert codes(3).count("input.eio-forced") == 1
     assert "input.eio-forced" not in codes(None) + codes(4)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.lists(st.integers(0, 6), min_size=1, max_size=5),  # one WebSocket entry's frame times
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_har_frames_come_in_time_order_ties_in_file_order(entries: list[list[int]]) -> None:
+    """Without start times, nothing is released early: the messages of all entries are one
+    list sorted by time, stably (frames out of order within an entry included)."""
+    har = {
+        "log": {
+            "entries": [
+                {
+                    "request": {
+                        "method": "GET",
+                        "url": f"http://h/socket.io/?EIO=4&transport=websocket&sid=s{n}",
+                    },
+                    "_webSocketMessages": [
+                        {"type": "receive", "time": float(t), "opcode": 1, "data": f"42[{n},{i}]"}
+                        for i, t in enumerate(times)
+                    ],
+                }
+                for n, times in enumerate(entries)
+            ]
+        }
+    }
+    read = [m for m in read_har(io.BytesIO(json.dumps(har).encode()), "t.har")]
+    assert all(isinstance(m, WireMessage) for m in read)
+    in_file_order = [
+        (float(t), f"42[{n},{i}]") for n, times in enumerate(entries) for i, t in enumerate(times)
+    ]
+    expected = sorted(in_file_order, key=lambda pair: pair[0])
+    assert [(m.time, m.data) for m in read if isinstance(m, WireMessage)] == expected

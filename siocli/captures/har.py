@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
-import itertools
 from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
@@ -27,7 +26,7 @@ from ..wire import InputProblem, WireMessage
 
 __all__ = ["read_har"]
 
-_Item = tuple[float, int, WireMessage]
+_C2S, _S2C, _WEBSOCKET = Direction.C2S, Direction.S2C, Transport.WEBSOCKET
 
 
 def read_har(
@@ -36,8 +35,7 @@ def read_har(
     """The wire messages of a HAR file, in time order."""
     import ijson  # streaming JSON: a HAR of any size in bounded memory
 
-    heap: list[_Item] = []
-    counter = itertools.count()
+    merge = _TimeMerge()
     entries = 0
     broken = False
     try:
@@ -50,13 +48,14 @@ def read_har(
             # one started can no longer be preceded by anything, so it goes out.
             started = _epoch(entry.get("startedDateTime"))
             if started is not None:
-                while heap and heap[0][0] <= started:
-                    yield heapq.heappop(heap)[2]
+                yield from merge.until(started)
+            messages = []
             for item in _entry(entry, index, name, eio, started):
                 if isinstance(item, InputProblem):
                     yield item
                 else:
-                    heapq.heappush(heap, (item.time or 0.0, next(counter), item))
+                    messages.append(item)
+            merge.add(messages)
     except ijson.JSONError as exc:
         broken = True
         yield InputProblem(
@@ -65,10 +64,46 @@ def read_har(
             name,
             fatal=entries == 0,
         )
-    while heap:
-        yield heapq.heappop(heap)[2]
+    yield from merge.until(None)
     if entries == 0 and not broken:  # a cut file was said to be one: that is all
         yield InputProblem(f"{name}: no entries in log.entries", name, fatal=True)
+
+
+class _TimeMerge:
+    """The messages of the entries so far, merged in time order (ties in the order the
+    file has them). Each entry's messages are sorted once; a small heap holds the next
+    message of each entry, so a WebSocket entry of thousands of frames costs a few
+    comparisons a frame, not a heap of thousands."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, WireMessage, Iterator[tuple[int, WireMessage]]]] = []
+        self._count = 0  # messages added: ties go in file order
+
+    def add(self, messages: list[WireMessage]) -> None:
+        if not messages:
+            return
+        base = self._count
+        self._count += len(messages)
+        ordered = iter(sorted(enumerate(messages, base), key=_time_of))
+        number, first = next(ordered)
+        heapq.heappush(self._heap, (first.time or 0.0, number, first, ordered))
+
+    def until(self, time: float | None) -> Iterator[WireMessage]:
+        """The messages up to ``time``, or all of them (``None``)."""
+        heap = self._heap
+        while heap and (time is None or heap[0][0] <= time):
+            _, _, message, rest = heap[0]
+            following = next(rest, None)
+            if following is None:
+                heapq.heappop(heap)
+            else:
+                number, after = following
+                heapq.heapreplace(heap, (after.time or 0.0, number, after, rest))
+            yield message
+
+
+def _time_of(item: tuple[int, WireMessage]) -> float:
+    return item[1].time or 0.0
 
 
 def _entry(
@@ -202,29 +237,35 @@ def _websocket_messages(
     messages = entry.get("_webSocketMessages")
     if not isinstance(messages, list):
         return
+    new = tuple.__new__  # a WireMessage a frame: skip NamedTuple's Python-level __new__
     for number, frame in enumerate(messages):
-        if not isinstance(frame, dict):
+        if frame.__class__ is not dict:
             continue
         opcode = frame.get("opcode", 1)
-        if opcode not in (1, 2):
+        if opcode != 1 and opcode != 2:
             continue  # control frames (close, ping) are not Engine.IO messages
-        text = str(frame.get("data", ""))
-        data: str | bytes = text
+        data = frame.get("data", "")
+        if data.__class__ is not str:
+            data = str(data)
         if opcode == 2:
             try:
-                data = base64.b64decode(text)
+                data = base64.b64decode(data)
             except (binascii.Error, ValueError):
-                data = text.encode("utf-8", "replace")
-        direction = Direction.C2S if frame.get("type") == "send" else Direction.S2C
+                data = data.encode("utf-8", "replace")
         time = frame.get("time")
-        yield WireMessage(
-            data,
-            direction,
-            Transport.WEBSOCKET,
-            float(time) if isinstance(time, (int, float)) else None,
-            eio,
-            session,
-            f"{where} frame {number}",
+        yield new(
+            WireMessage,
+            (
+                data,
+                _C2S if frame.get("type") == "send" else _S2C,
+                _WEBSOCKET,
+                float(time) if isinstance(time, (int, float)) else None,
+                eio,
+                session,
+                f"{where} frame {number}",
+                (),
+                None,
+            ),
         )
 
 
