@@ -19,7 +19,7 @@ import click
 
 from . import __version__
 from .exit import CommandError, ExitStatus, report
-from .params import auth_option, header_option, namespace_option, query_option
+from .params import ReadBy, auth_option, header_option, namespace_option, query_option
 from .protocol.types import Parser
 
 if TYPE_CHECKING:
@@ -972,16 +972,21 @@ Examples:
 @click.option("--full", is_flag=True, help="Long payloads shown whole.")
 @click.option("--record", metavar="DIR", help="One recording per client session, in DIR.")
 @click.option("--no-redact", is_flag=True, help="Keep secrets in the recordings.")
-@click.option("--latency", metavar="MS[±JITTER]", help="Delay every message, each direction.")
+@click.option(
+    "--latency",
+    type=ReadBy("MS[±JITTER]", "siocli.proxy.options:parse_latency"),
+    default="0",
+    help="Delay every message, each direction.",
+)
 @click.option(
     "--drop",
     multiple=True,
-    metavar="[c2s:|s2c:]GLOB",
+    type=ReadBy("[c2s:|s2c:]GLOB", "siocli.proxy.options:DropRule.parse"),
     help="Drop the events whose name matches (repeatable).",
 )
 @click.option(
     "--cut-after",
-    metavar="N|Ns",
+    type=ReadBy("N|Ns", "siocli.proxy.options:parse_cut_after"),
     help="Cut each session's transport after N wire messages, or after N seconds.",
 )
 @click.option("--no-upgrade", is_flag=True, help="Refuse the WebSocket upgrade (403).")
@@ -993,8 +998,7 @@ def proxy(ctx: click.Context, **kwargs: Any) -> None:
     """A reverse proxy to TARGET that shows a real app's Socket.IO traffic live, annotated
     and checked on both sides; EVENTS (globs) filter the view. Everything is relayed
     unchanged, other paths too, unless a fault is asked for. Ctrl-C stops it."""
-    from .proxy import DropRule, Faults, OptionError, ProxyOptions, Target, run_proxy
-    from .proxy.options import parse_cut_after, parse_latency
+    from .proxy import Faults, OptionError, ProxyOptions, Target, run_proxy
 
     try:
         target = Target.parse(kwargs["target"])
@@ -1013,12 +1017,8 @@ def proxy(ctx: click.Context, **kwargs: Any) -> None:
     if bool(kwargs["cert"]) != bool(kwargs["key"]):
         raise click.UsageError("--cert and --key go together")
     headers = list(kwargs["headers"])
-    try:
-        latency, jitter = parse_latency(kwargs["latency"]) if kwargs["latency"] else (0.0, 0.0)
-        cut = parse_cut_after(kwargs["cut_after"]) if kwargs["cut_after"] else (None, None)
-        drop = tuple(DropRule.parse(spec) for spec in kwargs["drop"])
-    except OptionError as exc:
-        raise click.UsageError(str(exc)) from None
+    latency, jitter = kwargs["latency"]
+    cut = kwargs["cut_after"] or (None, None)
     path = kwargs["path"] if kwargs["path"].endswith("/") else kwargs["path"] + "/"
     options = ProxyOptions(
         target=target,
@@ -1041,7 +1041,7 @@ def proxy(ctx: click.Context, **kwargs: Any) -> None:
         faults=Faults(
             latency=latency,
             jitter=jitter,
-            drop=drop,
+            drop=tuple(kwargs["drop"]),
             cut_messages=cut[0],
             cut_seconds=cut[1],
             no_upgrade=kwargs["no_upgrade"],

@@ -20,6 +20,7 @@ __all__ = [
     "HEADER",
     "NAMESPACE",
     "QUERY",
+    "ReadBy",
     "auth_option",
     "header_option",
     "namespace_option",
@@ -27,6 +28,34 @@ __all__ = [
 ]
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+class ReadBy(click.ParamType):
+    """A value read by ``reader``, a function named ``module:function`` (or
+    ``module:Class.method``) and imported when the option is given, so that a command's own
+    readers stay out of every command's start-up. The ``ValueError`` it raises is the
+    message, after the option's name."""
+
+    def __init__(self, metavar: str, reader: str) -> None:
+        self.name = metavar
+        self._reader = reader
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return self.name  # as written: click would upper-case it (C2S:)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value  # already read (a default, or click converting twice)
+        from importlib import import_module
+
+        module, _, path = self._reader.partition(":")
+        read: Any = import_module(module)
+        for name in path.split("."):
+            read = getattr(read, name)
+        try:
+            return read(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class AuthType(click.ParamType):

@@ -176,6 +176,20 @@ def test_query_same_rule_everywhere(args: list[str]) -> None:
     assert "expected k=v" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--latency", "abc", "expected MS or MS±JITTER"),
+        ("--cut-after", "0", "whole number >= 1"),
+        ("--drop", "c2s:", "no event name glob"),
+    ],
+)
+def test_proxy_faults_say_which_option_is_wrong(option: str, value: str, said: str) -> None:
+    result = siocli("proxy", "http://127.0.0.1:9", "--listen", "127.0.0.1:0", option, value)
+    assert result.returncode == 2
+    assert f"Invalid value for '{option}'" in result.stderr and said in result.stderr
+
+
 # --- --no-color reaches the -v view ----------------------------------------------------------
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-79]|9[0-7]|38;[0-9;]+)m")
