@@ -385,18 +385,14 @@ class Proxy:
     ) -> bool:
         """A request outside the handshake path: relayed, its answer streamed back."""
         await self._delay()
-        await upstream.ready()
-        await upstream.send(
+        event = await _answer_head(
+            upstream,
             h11.Request(
                 method=request.method, target=request.target, headers=self._headers_up(request)
             ),
             h11.Data(data=body),
             h11.EndOfMessage(),
         )
-        while True:
-            event = await upstream.next_event()
-            if isinstance(event, h11.Response):
-                break
         self.view.note(
             None, "http", f"{method} {target} → {event.status_code}", status=event.status_code
         )
@@ -676,13 +672,9 @@ class Proxy:
         length = str(len(_PONG)).encode()
         headers += [(b"Content-Type", b"text/plain;charset=UTF-8"), (b"Content-Length", length)]
         try:
-            await upstream.ready()
-            await upstream.send(
-                h11.Request(method=b"POST", target=request.target, headers=headers),
-                h11.Data(data=_PONG),
-                h11.EndOfMessage(),
+            await _exchange(
+                upstream, h11.Request(method=b"POST", target=request.target, headers=headers), _PONG
             )
-            await _read_response(upstream)
         except (ProxyError, OSError, h11.ProtocolError):
             pass  # the session is gone: its ping timeout will say so
         finally:
@@ -880,27 +872,30 @@ async def _read_body(conn: Any, reader: asyncio.StreamReader) -> bytes | None:
 
 
 async def _exchange(upstream: _Upstream, request: Any, body: bytes) -> tuple[Any, bytes]:
-    """A request and its whole answer. Sent on a kept-alive connection that the server
-    closed meanwhile (before answering), it is sent again once, on a new connection, as
-    HTTP clients do (RFC 9112 §9.3.1: retrying after a connection closed early)."""
+    """A request and its whole answer (see :func:`_answer_head`)."""
+    response = await _answer_head(upstream, request, h11.Data(data=body), h11.EndOfMessage())
+    return response, await _read_body_of(upstream)
+
+
+async def _answer_head(upstream: _Upstream, *request: Any) -> Any:
+    """Send ``request`` (its h11 events) and return the head of its answer. Sent on a
+    kept-alive connection that the server closed meanwhile (before answering), it is sent
+    again once, on a new connection, as HTTP clients do (RFC 9112 §9.3.1: retrying after a
+    connection closed early)."""
     for attempt in (1, 2):
         await upstream.ready()
         reused = upstream.reused
         try:
-            await upstream.send(request, h11.Data(data=body), h11.EndOfMessage())
-            return await _read_response(upstream)
+            await upstream.send(*request)
+            while True:
+                event = await upstream.next_event()
+                if isinstance(event, h11.Response):
+                    return event
         except (ProxyError, ConnectionError) as exc:
             if not reused or attempt == 2 or getattr(exc, "status", 502) != 502:
                 raise
             upstream.close()
     raise AssertionError("unreachable")
-
-
-async def _read_response(upstream: _Upstream) -> tuple[Any, bytes]:
-    while True:
-        event = await upstream.next_event()
-        if isinstance(event, h11.Response):
-            return event, await _read_body_of(upstream)
 
 
 async def _read_body_of(upstream: _Upstream) -> bytes:
