@@ -892,6 +892,12 @@ def serve(ctx: click.Context, **kwargs: Any) -> None:
     from .arguments import ArgumentError, parse_command_line
     from .serve import ServeOptions, run_serve
 
+    if kwargs["recover"] is not None and kwargs["eio"] == "3":
+        raise click.BadParameter(
+            "connection state recovery is Socket.IO 4.x's (protocol 5, socket.io >= 4.6), and "
+            "--eio 3 serves Socket.IO 2.x clients only: use --eio 4, or --eio both",
+            param_hint="'--recover'",
+        )
     every = []
     for spec in kwargs["emit_every"]:
         seconds, _, rest = spec.strip().partition(" ")

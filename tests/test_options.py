@@ -190,6 +190,13 @@ def test_proxy_faults_say_which_option_is_wrong(option: str, value: str, said: s
     assert f"Invalid value for '{option}'" in result.stderr and said in result.stderr
 
 
+def test_serve_refuses_recovery_for_socketio_2_only() -> None:
+    """Recovery is protocol 5's: with --eio 3 it would be silently without effect."""
+    result = siocli("serve", "--port", "0", "--eio", "3", "--recover", "5")
+    assert result.returncode == 2
+    assert "Invalid value for '--recover'" in result.stderr and "--eio 3" in result.stderr
+
+
 # --- --no-color reaches the -v view ----------------------------------------------------------
 
 COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-79]|9[0-7]|38;[0-9;]+)m")
