@@ -261,10 +261,12 @@ class RecordingWriter:
         *,
         redact: bool = True,
         secrets: frozenset[str] = frozenset(),
-        parser: Parser = Parser.DEFAULT,
+        parser: Parser | None = Parser.DEFAULT,
     ) -> None:
         self.out = out
-        self.parser = parser
+        # None: the session will say (the proxy's sessions: see decided)
+        self.parser = parser or Parser.DEFAULT
+        self._parser_known = parser is not None
         self.redact = redact
         self.secrets = set(secrets)  # grows with every auth payload the client sends
         self.url = redact_url(url) if redact else url
@@ -275,10 +277,26 @@ class RecordingWriter:
         self.eio: int | None = None
 
     def opened(self, eio: int) -> None:
-        """The session's revision is known: write the header and what waited for it."""
+        """The session's revision is known: write the header and what waited for it
+        (unless the parser is still to be :meth:`decided`)."""
         if self._header_written:
             return
         self.eio = eio
+        if self._parser_known:
+            self._write_header(eio)
+
+    def decided(self, parser: Parser) -> None:
+        """The session's Socket.IO packet encoding is known (for a writer made with
+        ``parser=None``): what follows is redacted as that parser reads it, and the header
+        says it. Call it before :meth:`message` with the message that decided it."""
+        if self._parser_known:
+            return
+        self.parser = parser
+        self._parser_known = True
+        if self.eio is not None:
+            self._write_header(self.eio)
+
+    def _write_header(self, eio: int) -> None:
         header = {
             "format": FORMAT,
             "version": VERSION,
@@ -329,8 +347,8 @@ class RecordingWriter:
         self._line(json.dumps({"t": t, "type": kind, **fields}, ensure_ascii=False, default=str))
 
     def close(self) -> None:
-        if not self._header_written and self._held:
-            self.opened(self.eio or 4)
+        if not self._header_written and self._held:  # no packet ever said the parser
+            self._write_header(self.eio or 4)
         self.out.flush()
 
     def _line(self, line: str) -> None:

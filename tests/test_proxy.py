@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from . import realservers
+from .command import siocli
 from .realservers import http_server, python_client, run_server
 
 CLIENTS = Path(__file__).parent / "clients"
@@ -532,6 +533,33 @@ def test_headers_host_and_cookies() -> None:
     assert dict((k.lower(), v) for k, v in kept.json())["host"] == preserving.url.removeprefix(
         "http://"
     )
+
+
+@pytest.mark.node
+def test_a_msgpack_session_is_recorded_as_one_with_its_auth_redacted(tmp_path: Path) -> None:
+    """The proxy learns the parser from the traffic: the recording says MessagePack (replay
+    and replay --serve read it with that parser), and the auth inside the binary CONNECT
+    stays redacted."""
+    auth = json.dumps({"token": "secret-token"})
+    with (
+        run_server("node4", parser="msgpack") as server,
+        run_proxy(server.url, "--record", str(tmp_path), "-q") as proxy,
+    ):
+        emitted = siocli(
+            *("emit", proxy.url, "hello", "1", "--parser", "msgpack", "-n", "/admin"),
+            *("--auth", auth),
+        )
+        assert emitted.returncode == 0, emitted.stderr
+        proxy.stop()
+    [recording] = list(tmp_path.glob("c1-*.jsonl"))
+    assert json.loads(recording.read_text().splitlines()[0])["parser"] == "msgpack"
+    decoded = siocli("decode", "--json", str(recording))  # the parser the recording says
+    connects = [
+        line["data"]
+        for line in map(json.loads, decoded.stdout.splitlines())
+        if line.get("sio_type") == "CONNECT" and line.get("dir") == "c2s"
+    ]
+    assert connects and all(data == {"token": "[redacted]"} for data in connects), decoded.stdout
 
 
 def test_a_kept_alive_connection_the_server_closed_is_not_a_502() -> None:

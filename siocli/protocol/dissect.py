@@ -141,6 +141,11 @@ class Dissector:
         self._header_index: dict[Direction | None, int] = {}
         self._count = 0
 
+    @property
+    def parser_known(self) -> bool:
+        """Whether :attr:`parser` was given or has been detected (see the class)."""
+        return not self._detect
+
     def receive(
         self,
         direction: Direction | None,

@@ -327,6 +327,8 @@ class LiveView:
         assert dissector is not None
         report = dissector.receive(direction, transport, data, round(now - self.started, 6))
         if session.recorder is not None:
+            if dissector.parser_known:  # detected (a MessagePack session is recorded as one)
+                session.recorder.decided(dissector.parser)
             session.recorder.message(
                 WireMessage(data, direction, transport, now, session.eio, session.sid, http=http)
             )
@@ -476,7 +478,7 @@ class LiveView:
             "query": {},
         }
         session.recorder = RecordingWriter(
-            stream, options.target.url, recorded, redact=options.redact
+            stream, options.target.url, recorded, redact=options.redact, parser=None
         )
         session.recorder.opened(session.eio)
         session.recorder.event("session", time.time(), number=1)
