@@ -130,6 +130,11 @@ class _Runner:
         self.ack_ids: dict[int, int] = {}  # our emit's recorded step number -> actual ack id
         self.server_ids: dict[int, int] = {}  # server event's step number -> actual ack id
         self.done: set[int] = set()
+        # What a namespace sent before its CONNECT answer (python-socketio sends what its
+        # connect handler emits first): compared once the answer tells the socket id it
+        # holds, each result put where it came.
+        self.answered: set[str] = set()
+        self.before_answer: dict[str, list[tuple[int, Step, dict[str, Any], SessionEvent]]] = {}
 
     async def run(self) -> None:
         session = self.connection.session
@@ -155,6 +160,8 @@ class _Runner:
         await self._drain(until=None)
         # a moment for what the server sends that the recording did not have
         await self._take(timeout=0.2 if self.options.fast else 0.5, quiet=True)
+        for namespace in list(self.before_answer):  # no answer came: compared as they are
+            self._compare_held(namespace)
         for steps in self.pending.values():
             for step in steps:
                 if step.moved_on is not None:
@@ -245,6 +252,7 @@ class _Runner:
         if kind == "connect":
             self.actual.sid(actual.get("sid"), socket_id_role(namespace))
             self.actual.granted(namespace, actual.get("data"))
+            self.answered.add(namespace)
         expected_steps = self.pending.get(namespace) or self.pending.get(
             "/" if kind == "close" else namespace, []
         )
@@ -254,7 +262,13 @@ class _Runner:
         found = next((s for s in expected_steps if _same(s, actual)), None)
         if found is not None:
             expected_steps.remove(found)
-            self._compare(found, actual, event)
+            if kind in ("event", "ack") and namespace not in self.answered:
+                held = self.before_answer.setdefault(namespace, [])
+                held.append((len(self.report.results), found, actual, event))
+            else:
+                self._compare(found, actual, event)
+            if kind == "connect":
+                self._compare_held(namespace)
             if step is not None and found is not step and found.moved_on is None:
                 self._fail(
                     found,
@@ -338,6 +352,16 @@ class _Runner:
                 race=True,
             )
         )
+
+    def _compare_held(self, namespace: str) -> None:
+        """Compare what ``namespace`` sent before its CONNECT answer, each result put at
+        the place it arrived."""
+        held = self.before_answer.pop(namespace, [])
+        for inserted, (place, step, actual, event) in enumerate(held):
+            later = self.report.results[place + inserted :]
+            del self.report.results[place + inserted :]
+            self._compare(step, actual, event)
+            self.report.results += later
 
     def _compare(self, step: Step, actual: dict[str, Any], event: SessionEvent) -> None:
         expected = self._expected(step)

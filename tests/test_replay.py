@@ -237,6 +237,21 @@ ADMIN = [
 ]
 
 
+def test_what_python_socketio_sends_before_its_connect_answer_replays(tmp_path: Path) -> None:
+    """python-socketio sends what its connect handler emits before the CONNECT answer (here
+    a welcome carrying the socket id): it is compared once the answer has told the socket
+    id, and its result stays where it came."""
+    with run_server("psio") as server:
+        path = tmp_path / "psio.jsonl"
+        recorded = record(server.url, "emit --ack hello 1\n", path)
+        assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+        result = replay(str(path), "--url", server.url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    steps = [line.split()[1:3] for line in result.stdout.splitlines() if line.strip()[:1] == "✓"]
+    assert [number for number, _ in steps] == sorted([number for number, _ in steps], key=int)
+    assert ["2", "<"] in steps  # the welcome, before the CONNECT answer (step 3)
+
+
 def test_an_answer_recorded_after_the_client_left_is_a_race_not_a_mismatch(
     tmp_path: Path,
 ) -> None:
