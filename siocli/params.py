@@ -77,31 +77,24 @@ class AuthType(click.ParamType):
         return auth
 
 
-class HeaderType(click.ParamType):
-    """``'Name: value'`` -> ``(name, value)``, blanks around both stripped."""
+class PairType(click.ParamType):
+    """``NAME<separator>VALUE`` -> ``(name, value)``: ``-H 'Name: value'`` (blanks around
+    both stripped, a name needed), ``--query K=V`` (both as given; a value may hold ``=``)."""
 
-    name = "header"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, tuple):
-            return value
-        name, sep, text = str(value).partition(":")
-        if not sep or not name.strip():
-            self.fail(f"{value!r}: expected 'Name: value'", param, ctx)
-        return name.strip(), text.strip()
-
-
-class QueryType(click.ParamType):
-    """``K=V`` -> ``(key, value)``, both as given (a value may hold ``=``)."""
-
-    name = "query"
+    def __init__(self, name: str, separator: str, expected: str, *, strip: bool) -> None:
+        self.name = name
+        self.separator = separator
+        self.expected = expected
+        self.strip = strip
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, tuple):
             return value
-        key, sep, text = str(value).partition("=")
-        if not sep:
-            self.fail(f"{value!r}: expected k=v", param, ctx)
+        key, sep, text = str(value).partition(self.separator)
+        if self.strip:
+            key, text = key.strip(), text.strip()
+        if not sep or (self.strip and not key):
+            self.fail(f"{value!r}: expected {self.expected}", param, ctx)
         return key, text
 
 
@@ -117,9 +110,9 @@ class NamespaceType(click.ParamType):
 
 
 AUTH = AuthType()
-HEADER = HeaderType()
+HEADER = PairType("header", ":", "'Name: value'", strip=True)
 NAMESPACE = NamespaceType()
-QUERY = QueryType()
+QUERY = PairType("query", "=", "k=v", strip=False)
 
 
 def auth_option(help: str) -> Decorator:

@@ -36,6 +36,7 @@ from siocli.transports.driver import Connection
 from siocli.transports.errors import ConnectError
 from siocli.wire import WireMessage
 
+from .command import siocli
 from .realservers import RunningServer, run_server
 
 TRANSPORTS = ("polling", "websocket", "auto")
@@ -260,19 +261,6 @@ def test_wrong_path_gets_a_path_hint() -> None:
 
 
 # --- the commands, as users run them ---------------------------------------------------------
-
-
-def siocli(
-    *args: str, stdin: str | None = None, timeout: float = 20
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "siocli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 def test_emit_with_ack_prints_every_ack_arg(server: RunningServer) -> None:
