@@ -426,10 +426,8 @@ class RecordedServerApp:
             if playback is None:
                 continue
             if isinstance(event, ClientJoined):
-                asked = event.query.get("EIO", str(self.script.eio))
-                if asked != str(self.script.eio) and not playback.revision_said:
-                    # engine.io 3 never reads EIO: a Socket.IO 3.x/4.x client gets a
-                    # revision 3 session it cannot use and fails vaguely on its side
+                asked = event.asked_eio
+                if asked is not None and not playback.revision_said:
                     playback.revision_said = True
                     self.mismatch(playback, asked)
                 playback.joined(event.namespace, event.socket_id)

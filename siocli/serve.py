@@ -136,10 +136,8 @@ class _EchoApp:
                 "auth": event.auth,
                 "eio": event.eio,
             }
-            asked = event.query.get("EIO")
-            if asked is not None and asked != str(event.eio):
-                # engine.io 3 never reads EIO: a Socket.IO 3+ client's EIO=4 gets a session
-                # it cannot use, and fails with a vague error on its side; said here
+            asked = event.asked_eio
+            if asked is not None:
                 joined["asked_eio"] = asked
                 joined["note"] = (
                     f"the client asked for EIO={asked} (a Socket.IO 3.x/4.x client) and got "

@@ -64,6 +64,15 @@ class ClientJoined:
     missed: int = 0
     why: str | None = None
 
+    @property
+    def asked_eio(self) -> str | None:
+        """The revision the client asked for (its ``EIO=``) when its session is another:
+        engine.io 3 never reads ``EIO``, so a Socket.IO 3.x/4.x client's ``EIO=4`` gets a
+        revision 3 session it cannot use, and fails vaguely on its side. ``None`` when
+        they agree, or when the client did not say."""
+        asked = self.query.get("EIO")
+        return asked if asked is not None and asked != str(self.eio) else None
+
 
 @dataclass(frozen=True, slots=True)
 class ClientEvent:
