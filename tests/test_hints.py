@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from .command import siocli
 from .realservers import ROOT, run_server
-from .test_live import siocli
 from .test_scripts import Lines
 
 BIG = 1_200_000  # past the test servers' maxHttpBufferSize (1e6)
@@ -225,6 +225,17 @@ def test_doctor_checks_as_a_page_of_an_origin_would_connect() -> None:
 # --- serve ---------------------------------------------------------------------------------
 
 
+def emit_as_eio_4_over_websocket(
+    url: str, event: str, *more: str
+) -> subprocess.CompletedProcess[str]:
+    """``siocli emit URL EVENT ... --ack`` forced to Engine.IO 4 over WebSocket, as a user
+    who took a Socket.IO 2.x server for a 4.x one would run it."""
+    return siocli(
+        *("emit", url, event, *more, "--ack"),
+        *("--eio", "4", "--transport", "websocket", "--timeout", "5"),
+    )
+
+
 def test_serve_eio_3_says_a_client_asked_for_eio_4() -> None:
     from .test_serve import serving
 
@@ -240,19 +251,7 @@ def test_eio_4_against_a_2x_server_over_websocket_gets_its_ack() -> None:
     # Over WebSocket a 2.x server joins '/' by itself; a client forced to --eio 4 once
     # waited for a CONNECT answer that never came, then for its ack, until the timeout.
     with run_server("node2") as server:
-        result = siocli(
-            "emit",
-            server.url,
-            "hello",
-            "1",
-            "--ack",
-            "--eio",
-            "4",
-            "--transport",
-            "websocket",
-            "--timeout",
-            "5",
-        )
+        result = emit_as_eio_4_over_websocket(server.url, "hello", "1")
     assert result.returncode == 0, result.stdout + result.stderr
     assert '< ack    / id=0 "hi", 1' in result.stdout
 
@@ -261,19 +260,8 @@ def test_a_refusal_by_a_2x_server_forced_to_eio_4_is_named_as_2x() -> None:
     # Over WebSocket, a 2.x server refuses the auth a 4.x-style CONNECT carries (it reads
     # the namespace's query); its sid-less CONNECT answer to '/' says what it is.
     with run_server("node2") as server:
-        result = siocli(
-            "emit",
-            f"{server.url}/admin",
-            "whoami",
-            "--ack",
-            "--eio",
-            "4",
-            "--transport",
-            "websocket",
-            "--auth",
-            '{"token": "secret-token"}',
-            "--timeout",
-            "5",
+        result = emit_as_eio_4_over_websocket(
+            f"{server.url}/admin", "whoami", "--auth", '{"token": "secret-token"}'
         )
     assert result.returncode == 4, result.stdout + result.stderr
     assert "as a Socket.IO 2.x server does: use --eio 3" in result.stderr

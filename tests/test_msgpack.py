@@ -39,9 +39,10 @@ from siocli.transports.driver import Connection
 from siocli.wire import WireMessage
 
 from . import realservers
+from .command import siocli
 from .realservers import RunningServer, run_server
 from .strategies import any_json
-from .test_live import joined, siocli, until
+from .test_live import joined, until
 from .test_recorded_server import (
     CLIENTS,
     by_event,

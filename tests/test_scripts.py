@@ -17,8 +17,8 @@ import pytest
 
 from siocli.live.client import backoff
 
+from .command import siocli
 from .realservers import RunningServer, run_server
-from .test_live import siocli
 
 AUTH = '{"token": "secret-token"}'
 
