@@ -227,3 +227,27 @@ def test_har_frames_come_in_time_order_ties_in_file_order(entries: list[list[int
     ]
     expected = sorted(in_file_order, key=lambda pair: pair[0])
     assert [(m.time, m.data) for m in read if isinstance(m, WireMessage)] == expected
+
+
+def test_a_binary_har_frame_that_is_not_base64_is_said_not_guessed() -> None:
+    """b64decode drops what is not base64 unless told to validate: junk must not become
+    other bytes (here, none at all)."""
+    har = {
+        "log": {
+            "entries": [
+                {
+                    "request": {"url": "http://h/socket.io/?EIO=4&transport=websocket&sid=s"},
+                    "_webSocketMessages": [
+                        {"type": "receive", "time": 1.0, "opcode": 2, "data": "%%%%"},
+                        {"type": "receive", "time": 2.0, "opcode": 2, "data": "AQI="},
+                    ],
+                }
+            ]
+        }
+    }
+    read = list(read_har(io.BytesIO(json.dumps(har).encode()), "t.har"))
+    assert [type(item).__name__ for item in read] == ["InputProblem", "WireMessage"]
+    problem, message = read
+    assert isinstance(problem, InputProblem) and "not base64" in problem.message
+    assert problem.source == "t.har entry 0 frame 0"
+    assert isinstance(message, WireMessage) and message.data == b"\x01\x02"

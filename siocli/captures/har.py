@@ -233,7 +233,7 @@ def _content_text(content: dict[str, Any], where: str) -> str | bytes | InputPro
 
 def _websocket_messages(
     entry: dict[str, Any], where: str, eio: int | None, session: str
-) -> Iterator[WireMessage]:
+) -> Iterator[WireMessage | InputProblem]:
     messages = entry.get("_webSocketMessages")
     if not isinstance(messages, list):
         return
@@ -248,10 +248,15 @@ def _websocket_messages(
         if data.__class__ is not str:
             data = str(data)
         if opcode == 2:
-            try:
-                data = base64.b64decode(data)
+            try:  # validated: junk would otherwise be dropped, leaving other bytes
+                data = base64.b64decode(data, validate=True)
             except (binascii.Error, ValueError):
-                data = data.encode("utf-8", "replace")
+                yield InputProblem(
+                    "a binary frame whose data is not base64 (devtools "
+                    "write binary frames as base64): it cannot be decoded",
+                    f"{where} frame {number}",
+                )
+                continue
         time = frame.get("time")
         yield new(
             WireMessage,
