@@ -4,6 +4,7 @@
     python bench/decode_cli.py --quick    # 20,000 messages; 1 MB and 10 MB files; 10 start-ups
     python bench/decode_cli.py --json     # the results as JSON on stdout
     python bench/decode_cli.py --profile  # adds a cProfile of `decode --json` on the big file
+    python bench/decode_cli.py --startup-only --startup-runs 21  # only the start-up section
 
 ``python bench/run.py`` runs this too, after its micro-benchmarks (``--skip-cli`` to skip).
 Every command runs as a child process, timed by wall clock; its peak memory is that child's
@@ -1287,6 +1288,34 @@ def breakdown_lines(kind: str, report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def startup_only(runs: int, as_json: bool) -> int:
+    """``--startup-only``: the start-up section and its ratios against the floor, alone."""
+
+    def log(text: str) -> None:
+        if not as_json:
+            print(text, file=sys.stderr, flush=True)
+
+    startup = measure_startup(runs, log)
+    rows = startup["rows"]
+    floor = rows.get("floor", {}).get("median_ms")
+    targets = [
+        target_row(
+            f"{rows[key]['label']} <= {STARTUP_VS_FLOOR:g}x the floor",
+            rows[key]["median_ms"] / floor,
+            STARTUP_VS_FLOOR,
+            "x",
+            True,
+        )
+        for key in ("decode", "decode_json")
+        if floor and key in rows
+    ]
+    if as_json:
+        print(json.dumps({"startup": startup, "targets": targets}, indent=2))
+    else:
+        print("\n".join([*startup_lines(startup), "", *target_lines(targets)]))
+    return 0
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--big-mb", type=int, metavar="MB", help="size of the big captures (default 100)"
@@ -1296,6 +1325,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--no-check", action="store_true", help="skip the output check (one run less each)"
+    )
+    parser.add_argument(
+        "--startup-only",
+        action="store_true",
+        help="measure only the start-up section (no captures, throughput or memory)",
     )
 
 
@@ -1311,6 +1345,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.startup_only:
+        return startup_only(args.startup_runs or (10 if args.quick else 20), args.json)
     report = run(
         quick=args.quick,
         packets=args.packets,
