@@ -24,6 +24,7 @@ __all__ = [
     "auth_option",
     "header_option",
     "namespace_option",
+    "parser_option",
     "query_option",
 ]
 
@@ -137,3 +138,18 @@ def namespace_option(help: str) -> Decorator:
 
 def query_option(help: str) -> Decorator:
     return click.option("--query", "queries", type=QUERY, multiple=True, metavar="K=V", help=help)
+
+
+def parser_option(default: str | None) -> Decorator:
+    """``--parser``: the Socket.IO packet encoding (the Socket.IO docs' "custom parser")."""
+    return click.option(
+        "--parser",
+        type=click.Choice(["default", "msgpack"]),
+        default=default,
+        show_default=default is not None,
+        envvar="SIOCLI_PARSER",
+        help="The Socket.IO packet encoding: default, or msgpack (socket.io-msgpack-parser, "
+        "python-socketio's serializer='msgpack')"
+        + ("" if default else "; without it, detected")
+        + ". Also $SIOCLI_PARSER.",
+    )
