@@ -61,6 +61,10 @@ class Sink(Protocol):
 
     shows_spans: bool
     """Whether it explains the bytes of each packet (the dissector's spans and meanings)."""
+    spans_on_demand: bool
+    """With ``shows_spans``: whether it asks for the spans of the common EVENT or ACK only
+    when it shows them (:func:`~siocli.protocol.dissect.packet_spans`), so that the
+    dissector reads those on its quick path, without spans."""
     shows_summary: bool
     """Whether it prints the summary (sessions, packet and event counts, heartbeats); the
     findings and errors are counted in any case: ``--strict`` needs them."""
@@ -258,6 +262,7 @@ class _Pipeline:
             eio,
             expect_handshake=item.direction is not None,
             spans=self.sink.shows_spans,
+            common_spans=not self.sink.spans_on_demand,
             recovery=self.recovery,
             parser=self.options.parser,
         )

@@ -1,7 +1,8 @@
 """Each sink of ``decode`` gets only the work it needs, and the same findings.
 
 The terminal view shows spans and a summary; ``--json`` shows neither, so the pipeline
-computes neither for it (``Sink.shows_spans``, ``Sink.shows_summary``). Whatever a sink
+computes neither for it (``Sink.shows_spans``, ``Sink.shows_summary``); the view makes the
+spans of the common packet itself, as it shows it (``Sink.spans_on_demand``). Whatever a sink
 shows, what the core finds must not change: these tests run generated sessions through the
 pipeline with each sink and compare every finding and error, message by message.
 """
@@ -47,7 +48,9 @@ def packets(draw: st.DrawFn) -> list[tuple[Direction, str | bytes]]:
     ack = draw(st.none() | st.integers(0, 5))
     ack_text = "" if ack is None else str(ack)
     kind = draw(
-        st.sampled_from(["connect", "answer", "event", "ack", "binary", "ping", "disconnect"])
+        st.sampled_from(
+            ["connect", "answer", "event", "ack", "binary", "ping", "disconnect", "recovered"]
+        )
         | st.just("junk")
     )
     if kind == "connect":
@@ -71,6 +74,12 @@ def packets(draw: st.DrawFn) -> list[tuple[Direction, str | bytes]]:
         return [(direction, head), *blobs]
     if kind == "ping":
         return [(S2C, "2"), (C2S, "3")] if draw(st.booleans()) else [(C2S, "2")]
+    if kind == "recovered":  # a pid granted, then events with their offset
+        offset = draw(st.sampled_from(["o1", "o2"]))
+        return [
+            (S2C, f'40{nsp}{{"sid":"a","pid":"p1"}}'),
+            (S2C, f'42{nsp}{ack_text}["tick",{ack or 0},"{offset}"]'),
+        ]
     if kind == "disconnect":
         return [(direction, f"41{nsp}")]
     return [(direction, draw(st.text(max_size=8) | st.binary(max_size=4)))]
@@ -142,6 +151,31 @@ def test_findings_are_the_same_whichever_sink_runs(frames: list[tuple[Direction,
     assert _run(frames, as_json=True) == _run(frames, as_json=False)
 
 
+class _AllSpans(HumanRenderer):
+    spans_on_demand = False
+
+
+def _view(frames: list[tuple[Direction, str | bytes]], sink: type[HumanRenderer]) -> str:
+    out = io.StringIO()
+    pipeline = _Pipeline(DecodeOptions(eio=4), sink(Console(file=out, width=100)), io.StringIO())
+    for number, (direction, data) in enumerate(frames):
+        pipeline.take(
+            WireMessage(data, direction, Transport.WEBSOCKET, float(number), 4, None, "t")
+        )
+    pipeline.finish()
+    return out.getvalue()
+
+
+@settings(max_examples=150, deadline=None)
+@given(sessions())
+def test_the_view_shows_the_same_with_spans_on_demand(
+    frames: list[tuple[Direction, Any]],
+) -> None:
+    """The view asks for the common packet's spans as it shows it; what it shows is what
+    it shows when the dissector explains every packet."""
+    assert _view(frames, HumanRenderer) == _view(frames, _AllSpans)
+
+
 def test_each_sink_gets_only_what_it_shows() -> None:
     frames: list[tuple[Direction, str | bytes]] = [
         (S2C, '0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'),
@@ -157,6 +191,7 @@ def test_each_sink_gets_only_what_it_shows() -> None:
             pipeline.take(WireMessage(data, direction, Transport.WEBSOCKET, None, 4, None, "t"))
         dissector = pipeline.all[0].dissector
         assert dissector.spans is sink.shows_spans is (not as_json)
+        assert dissector.common_spans is (not sink.spans_on_demand) is as_json
         assert pipeline.summary.detailed is sink.shows_summary is (not as_json)
         pipeline.finish()
         # the summary of --json counts no events: it is never shown

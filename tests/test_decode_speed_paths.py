@@ -22,9 +22,11 @@ from siocli.captures import read_stream
 from siocli.captures.text import _Reader
 from siocli.decode import DecodeOptions, run_decode
 from siocli.protocol import socketio
+from siocli.protocol.annotate import annotate_message, common_spans
 from siocli.protocol.checker import ANSWERED_KEPT, UNANSWERED_LISTED, Checker
 from siocli.protocol.dissect import Dissector, MessageReport
 from siocli.protocol.errors import DecodeError
+from siocli.protocol.recovery import Recovery
 from siocli.protocol.types import Direction, SocketPacket, SocketType, Trace, Transport
 from siocli.render.human import HumanRenderer
 from siocli.render.text import escape_text, format_value, hex_preview
@@ -140,6 +142,24 @@ def test_the_common_event_reads_as_the_general_reader_reads_it(message: str, pro
     trace = Trace(1, explain=False)
     assert socketio.read_packet(message, 1, protocol, trace) == common
     assert trace.findings == []
+
+
+@settings(max_examples=1000)
+@given(common_messages, st.sampled_from([3, 4]))
+def test_the_common_event_is_explained_as_the_general_reader_explains_it(
+    message: str, eio: int
+) -> None:
+    """Its spans, made afterwards for a view that shows them (``common_spans=False``), are
+    the ones the general reader records; the rest of the breakdown is the same."""
+    full, quick = (
+        annotate_message(message, eio, spans=True, common_spans=common).packets[0]
+        for common in (True, False)
+    )
+    if quick.spans:  # not the common shape: both went the general way
+        assert repr(quick) == repr(full)
+        return
+    assert tuple(common_spans(quick, eio)) == full.spans
+    assert quick._replace(spans=full.spans) == full
 
 
 @pytest.mark.parametrize(
@@ -323,7 +343,7 @@ def test_unanswered_acks_are_listed_then_summed_up() -> None:
 # --- the terminal view: plain text is what rich writes ---------------------------------------
 
 
-def render(reports: list[MessageReport], *, rich: bool) -> str:
+def render(reports: list[MessageReport], *, rich: bool, eio: int = 4) -> str:
     out = io.StringIO()
     # recording makes the renderer go through rich; the text is the same
     console = Console(file=out, width=100, soft_wrap=True, highlight=False, record=rich)
@@ -331,7 +351,7 @@ def render(reports: list[MessageReport], *, rich: bool) -> str:
     renderer.write_session(1, "sid\t1", 4)  # rich expands tabs and drops some controls
     renderer.write_problem(InputProblem("HTTP 400 {\t\x07\r\u6f22\t}", "t.har entry 1"), 0)
     for report in reports:
-        renderer.write_message(report)
+        renderer.write_message(report, (), eio)
     renderer.finish([], None)
     return out.getvalue()
 
@@ -340,6 +360,25 @@ def render(reports: list[MessageReport], *, rich: bool) -> str:
 def test_plain_terminal_view_is_what_rich_writes(path: Path) -> None:
     reports = dissect(path, spans=True)
     assert render(reports, rich=False) == render(reports, rich=True)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_view_shows_the_same_when_it_asks_for_the_common_spans(path: Path) -> None:
+    """The view asks for the spans of the common EVENT or ACK as it shows it
+    (``packet_spans``): what it shows is what it shows when the dissector made them all."""
+    eio = 3 if "node2" in path.name else 4
+    shown = []
+    for common in (True, False):
+        sessions: dict[str | None, Dissector] = {}
+        recovery = Recovery()
+        reports = [
+            sessions.setdefault(
+                m.session, Dissector(eio, recovery=recovery, common_spans=common)
+            ).receive(m.direction, m.transport, m.data, m.time, number)
+            for number, m in enumerate(messages(path))
+        ]
+        shown.append(render(reports, rich=False, eio=eio))
+    assert shown[0] == shown[1]
 
 
 def test_plain_terminal_view_strips_and_expands_as_rich_does() -> None:

@@ -34,7 +34,13 @@ from .types import (
     socket_protocol,
 )
 
-__all__ = ["MessageBreakdown", "PacketBreakdown", "annotate_message", "annotate_packet"]
+__all__ = [
+    "MessageBreakdown",
+    "PacketBreakdown",
+    "annotate_message",
+    "annotate_packet",
+    "common_spans",
+]
 
 _MESSAGE = EngineType.MESSAGE
 _new = tuple.__new__
@@ -182,11 +188,19 @@ def annotate_message(
     socket_layer: bool = True,
     spans: bool = True,
     parser: Parser = Parser.DEFAULT,
+    common_spans: bool = True,
 ) -> MessageBreakdown:
     """Explain a wire message: one WebSocket message, or one polling body. Without
-    ``spans``, the breakdown has no spans, only the findings (see :func:`annotate_packet`)."""
+    ``spans``, the breakdown has no spans, only the findings (see :func:`annotate_packet`).
+    Without ``common_spans``, the common EVENT or ACK of a WebSocket message has none
+    either, whatever ``spans`` says: :func:`common_spans` makes them when they are shown."""
     if transport != Transport.POLLING:
-        if not spans and parser is Parser.DEFAULT and raw.__class__ is str and socket_layer:
+        if (
+            not (spans and common_spans)
+            and parser is Parser.DEFAULT
+            and raw.__class__ is str
+            and socket_layer
+        ):
             # the common EVENT or ACK, on which the decoders have nothing to remark
             common = socketio.read_common(raw, socket_protocol(eio)) if raw[:1] == "4" else None
             if common is not None:
@@ -213,3 +227,20 @@ def annotate_message(
     except DecodeError as exc:
         error = exc
     return MessageBreakdown(tuple(packets), tuple(framing.spans), tuple(framing.findings), error)
+
+
+def common_spans(packet: PacketBreakdown, eio: int = 4) -> list[Span]:
+    """The spans of a packet that :func:`annotate_message` read on its common path without
+    them (``common_spans=False``): the same as with them."""
+    raw, socket = packet.raw, packet.socket
+    assert isinstance(raw, str) and socket is not None
+    return [_MESSAGE_SPAN, *socketio.explain_common(raw, socket, socket_protocol(eio))]
+
+
+def _message_span() -> Span:
+    trace = Trace()
+    engineio.decode_packet("4", trace=trace)  # the Engine.IO layer's own words
+    return trace.spans[0]
+
+
+_MESSAGE_SPAN = _message_span()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .annotate import MessageBreakdown, PacketBreakdown, annotate_message
+from .annotate import MessageBreakdown, PacketBreakdown, annotate_message, common_spans
 from .checker import Checker
 from .errors import DecodeError
 from .msgpack_parser import decode_json, looks_like_packet
@@ -24,11 +24,12 @@ from .types import (
     Parser,
     Severity,
     SocketPacket,
+    Span,
     Transport,
     socket_protocol,
 )
 
-__all__ = ["Dissector", "MessageReport", "PacketReport"]
+__all__ = ["Dissector", "MessageReport", "PacketReport", "packet_spans"]
 
 _TEXT_WHILE_PENDING = (
     "a text message came first; the reference rejects it ('got plaintext data when "
@@ -113,6 +114,8 @@ class Dissector:
     :param check: run the cross-packet checker.
     :param spans: explain every byte (the breakdowns' spans). Without, the reports hold the
         same packets and findings but no spans, for sinks that do not show them (``--json``).
+    :param common_spans: with ``spans``, explain the common EVENT or ACK too. Without, its
+        spans are made only when asked for (:func:`packet_spans`): a view that shows some.
     :param recovery: follows connection state recovery; share one across the Engine.IO
         sessions of a client (its reconnections).
     :param parser: the Socket.IO packet encoding (default, or MessagePack); ``None`` to
@@ -130,6 +133,7 @@ class Dissector:
         spans: bool = True,
         recovery: Recovery | None = None,
         parser: Parser | None = Parser.DEFAULT,
+        common_spans: bool = True,
     ) -> None:
         self.eio = eio
         self.recovery = recovery
@@ -137,6 +141,7 @@ class Dissector:
         self.parser = parser or Parser.DEFAULT
         self.checker = Checker(eio, expect_handshake=expect_handshake) if check else None
         self.spans = spans
+        self.common_spans = common_spans
         self._assemblers: dict[Direction | None, PacketAssembler] = {}
         self._header_index: dict[Direction | None, int] = {}
         self._count = 0
@@ -158,7 +163,14 @@ class Dissector:
         (by default, counted by this dissector from 0)."""
         index = self._count if number is None else number
         self._count += 1
-        breakdown = annotate_message(raw, self.eio, transport, spans=self.spans, parser=self.parser)
+        breakdown = annotate_message(
+            raw,
+            self.eio,
+            transport,
+            spans=self.spans,
+            parser=self.parser,
+            common_spans=self.common_spans,
+        )
         findings = breakdown.findings
         if self._detect:
             breakdown, findings = self._detect_parser(raw, transport, direction, breakdown)
@@ -305,3 +317,15 @@ class Dissector:
         if self.checker is not None:
             findings += self.checker.end()
         return findings
+
+
+def packet_spans(packet: PacketReport, eio: int = 4) -> tuple[Span, ...]:
+    """The spans of ``packet``: the dissector's, or, for a common EVENT or ACK it read
+    without them (``common_spans=False``), the same spans made now."""
+    breakdown = packet.breakdown
+    if breakdown.spans or breakdown.socket is None or breakdown.raw.__class__ is not str:
+        return breakdown.spans
+    spans = tuple(common_spans(breakdown, eio))
+    if packet.recovery is not None:
+        spans = explain(spans, breakdown.socket, packet.recovery, breakdown.raw, breakdown.offset)
+    return spans

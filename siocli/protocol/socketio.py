@@ -25,7 +25,16 @@ from typing import Any
 from . import _jsonlib, engineio, msgpack_parser
 from ._js import JS_BLANK, MAX_SAFE_INTEGER, js_number, read_digits
 from .errors import DecodeError, EncodeError
-from .types import EnginePacket, EngineType, Parser, Severity, SocketPacket, SocketType, Trace
+from .types import (
+    EnginePacket,
+    EngineType,
+    Parser,
+    Severity,
+    SocketPacket,
+    SocketType,
+    Span,
+    Trace,
+)
 
 __all__ = [
     "MAX_ATTACHMENTS",
@@ -225,6 +234,25 @@ def read_common(message: str, protocol: int) -> SocketPacket | None:
     ):
         return None
     return _new(SocketPacket, (ptype, namespace, data, ack_id, 0))
+
+
+def explain_common(message: str, packet: SocketPacket, protocol: int) -> list[Span]:
+    """The spans :func:`read_packet` records for a packet that :func:`read_common` read
+    from ``message``: the type, the namespace, the id, the payload. A view that shows the
+    spans of only some packets asks for them afterwards (``tests/test_decode_speed_paths.py``
+    holds the two together)."""
+    ptype = packet.type
+    spans = [_new(Span, (1, 2, "sio_type", _TYPE_MEANINGS[protocol == 4][ptype]))]
+    pos = 2
+    if packet.namespace != "/":
+        pos = message.index(",", 3) + 1
+        spans.append(_new(Span, (2, pos, "namespace", "namespace")))
+    if packet.id is not None:
+        start = pos
+        pos = message.index("[", pos)
+        spans.append(_new(Span, (start, pos, "ack_id", "acknowledgement id")))
+    spans.append(_new(Span, (pos, len(message), "payload", _payload_meaning(ptype, packet.data))))
+    return spans
 
 
 _new = tuple.__new__

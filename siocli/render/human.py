@@ -20,7 +20,7 @@ import sys
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING
 
-from ..protocol.dissect import MessageReport, PacketReport
+from ..protocol.dissect import MessageReport, PacketReport, packet_spans
 from ..protocol.errors import DecodeError
 from ..protocol.types import Finding, Severity, SocketPacket, SocketType, Span, Transport
 from ..wire import InputProblem
@@ -102,6 +102,7 @@ class HumanRenderer:
     """Renders dissected messages to ``console``, batching output."""
 
     shows_spans = True
+    spans_on_demand = True  # the common packet's spans are made here, as it is shown
     shows_summary = True
 
     def __init__(self, console: Console, *, full: bool = False, interactive: bool = False) -> None:
@@ -183,7 +184,7 @@ class HumanRenderer:
         for packet in report.packets:
             before = [s for s in framing if s.end <= packet.breakdown.offset] if framing else []
             framing = framing[len(before) :]
-            self._packet_lines(report, packet, before)
+            self._packet_lines(report, packet, before, eio)
         if report.breakdown.error is not None:
             lines.append(self._error_line(report.breakdown.error))
         for finding in report.findings:
@@ -194,14 +195,16 @@ class HumanRenderer:
             self.flush()
 
     def _packet_lines(
-        self, report: MessageReport, packet: PacketReport, framing: list[Span]
+        self, report: MessageReport, packet: PacketReport, framing: list[Span], eio: int
     ) -> None:
         breakdown = packet.breakdown
         source = report.raw
         lines = self._lines
         start = breakdown.offset
         stop = start + len(breakdown.raw)
-        spans = [*framing, *breakdown.spans] if framing else breakdown.spans
+        spans = packet_spans(packet, eio)
+        if framing:
+            spans = (*framing, *spans)
         if spans:
             # _span_line, inlined for text on a wide terminal or a file (most spans): a call
             # per span costs more than the line's own work

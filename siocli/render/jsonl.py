@@ -122,6 +122,7 @@ class JsonLinesWriter:
     at once when ``out`` is line-buffered, as on a terminal)."""
 
     shows_spans = False  # the records hold packets and findings: no spans to compute
+    spans_on_demand = False
     shows_summary = False
 
     def __init__(self, out: IO[str], fields: dict[str, Any] | None = None) -> None:
