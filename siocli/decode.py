@@ -144,7 +144,8 @@ def _messages(
         if source != "-" and not os.path.isfile(source):
             if os.path.isdir(source):
                 yield InputProblem(f"{source} is a directory: name the files", source, fatal=True)
-            elif not may_be_a_message(source) and _PATH_LIKE.match(source):
+            # (a pattern compiled on first use, not at import: start-up; re caches it)
+            elif not may_be_a_message(source) and re.match(_PATH_LIKE, source):
                 yield InputProblem(f"no such file: {source}", source, fatal=True)
             else:
                 yield from _argument(source, number, options.eio, transport)
@@ -176,7 +177,7 @@ def _messages(
             yield InputProblem(f"cannot read {source}: {exc.strerror}", source, fatal=True)
 
 
-_PATH_LIKE = re.compile(r".*[/\\]|.*\.[A-Za-z][A-Za-z0-9]{0,4}\Z", re.S)  # a path, a name.ext
+_PATH_LIKE = r"(?s).*[/\\]|.*\.[A-Za-z][A-Za-z0-9]{0,4}\Z"  # a path, a name.ext
 
 
 def _argument(

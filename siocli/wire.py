@@ -123,7 +123,7 @@ def parse_hex(text: str, base: int = 0) -> bytes:
 
 _HEX_OK = frozenset("0123456789abcdefABCDEF \t:-")
 _SEPARATORS = str.maketrans("", "", " \t:-")
-_ESCAPE = re.compile(r"\\x([0-9a-fA-F]{2})")
+_ESCAPE = r"\\x([0-9a-fA-F]{2})"  # a pattern compiled on first use (re caches it): start-up
 
 
 def unescape_body(text: str) -> str | bytes:
@@ -135,11 +135,11 @@ def unescape_body(text: str) -> str | bytes:
     """
     if "\\x" not in text:
         return text
-    if not any(int(m.group(1), 16) > 0x7F for m in _ESCAPE.finditer(text)):
-        return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    if not any(int(m.group(1), 16) > 0x7F for m in re.finditer(_ESCAPE, text)):
+        return re.sub(_ESCAPE, lambda m: chr(int(m.group(1), 16)), text)
     out = bytearray()
     last = 0
-    for match in _ESCAPE.finditer(text):
+    for match in re.finditer(_ESCAPE, text):
         out += text[last : match.start()].encode("utf-8")
         out.append(int(match.group(1), 16))
         last = match.end()

@@ -8,6 +8,7 @@ The Node parsers read numbers with ``Number(text)`` and compare with ``==``, so 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 
@@ -27,8 +28,15 @@ JS_BLANK = frozenset(
 )
 _BLANK_CHARS = "".join(sorted(JS_BLANK))
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\Z", re.ASCII)
-_RADIX = re.compile(r"0(?:[xX]([0-9a-fA-F]+)|[oO]([0-7]+)|[bB]([01]+))\Z", re.ASCII)
+
+@functools.cache  # compiled on first use, not at import: most runs never need it (start-up)
+def _decimal() -> re.Pattern[str]:
+    return re.compile(r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)\Z", re.ASCII)
+
+
+@functools.cache  # compiled on first use, not at import: most runs never need it (start-up)
+def _radix() -> re.Pattern[str]:
+    return re.compile(r"0(?:[xX]([0-9a-fA-F]+)|[oO]([0-7]+)|[bB]([01]+))\Z", re.ASCII)
 
 
 def js_number(text: str) -> float:
@@ -36,9 +44,9 @@ def js_number(text: str) -> float:
     text = text.strip(_BLANK_CHARS)
     if not text:
         return 0.0
-    if _DECIMAL.match(text):
+    if _decimal().match(text):
         return float(text)
-    radix = _RADIX.match(text)
+    radix = _radix().match(text)
     if radix:
         hex_digits, oct_digits, bin_digits = radix.groups()
         if hex_digits:

@@ -8,6 +8,7 @@ position, so both paths agree on every input.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -78,7 +79,9 @@ def _finite(value: Any) -> Any:
     return value
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+@functools.cache  # compiled on first use, not at import: most runs never need it (start-up)
+def _lone_surrogate() -> re.Pattern[str]:
+    return re.compile("[\ud800-\udfff]")
 
 
 def _std_dumps(value: Any, default: Callable[[Any], Any] | None = None) -> str:
@@ -93,7 +96,7 @@ def _std_dumps(value: Any, default: Callable[[Any], Any] | None = None) -> str:
     except RecursionError:
         raise JSONError("nested too deeply", 0) from None
     # JSON.stringify escapes lone surrogates (they cannot travel as UTF-8) and nothing else.
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _lone_surrogate().sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 fast_dumps: Callable[[Any], bytes] | None = _orjson.dumps if _orjson is not None else None

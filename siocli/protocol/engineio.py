@@ -19,6 +19,7 @@ Every decoder raises :class:`~siocli.protocol.errors.DecodeError` and nothing el
 from __future__ import annotations
 
 import binascii
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -45,9 +46,7 @@ __all__ = [
 
 SEPARATOR = "\x1e"
 """The record separator between packets of a revision 4 polling payload."""
-_V3_LOOKING = re.compile(r"\d+:[0-6b]")
 _V3_LENGTH = re.compile(r"\d+:")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _TYPES = tuple(EngineType)
 _TYPE_BY_CHAR = {str(t.value): t for t in EngineType}
@@ -149,12 +148,14 @@ def _decode_base64_packet(text: str, eio: int, trace: Trace | None) -> EnginePac
 def strict_b64decode(text: str) -> bytes:
     """Canonical base64 (padded, no stray characters) or ``ValueError``; Python 3.10 has
     no ``strict_mode``."""
-    if not _B64_STRICT.match(text):
+    if not _b64_strict().match(text):
         raise ValueError("not canonical base64")
     return binascii.a2b_base64(text)
 
 
-_B64_STRICT = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z")
+@functools.cache  # compiled on first use, not at import: most runs never need it (start-up)
+def _b64_strict() -> re.Pattern[str]:
+    return re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?\Z")
 
 
 def _b64decode(text: str, start: int, trace: Trace | None) -> bytes:
@@ -263,7 +264,8 @@ def _utf8(body: bytes) -> str:
 def _split_v4(body: str, trace: Trace | None) -> Iterator[tuple[int, str]]:
     if not body:
         raise DecodeError("empty polling payload", 0, "at least one packet")
-    if trace is not None and _V3_LOOKING.match(body):
+    # compiled here, not at import (start-up): annotation only; re caches it
+    if trace is not None and re.match(r"\d+:[0-6b]", body):
         trace.finding(
             Severity.WARNING,
             "eio.looks-like-v3",
@@ -477,7 +479,8 @@ def _binary_entry(packet: EnginePacket) -> bytes:
     if isinstance(packet.data, str):
         marker = 0
         # as the reference's UTF-8 encoder: a lone surrogate becomes U+FFFD
-        text = _LONE_SURROGATE.sub("\ufffd", _TYPE_CHAR[packet.type] + packet.data)
+        # (compiled here, not at import: start-up; re caches it)
+        text = re.sub("[\ud800-\udfff]", "\ufffd", _TYPE_CHAR[packet.type] + packet.data)
         entry = text.encode("utf-8")
     else:
         marker = 1

@@ -152,7 +152,8 @@ def _unpack_error(data: bytes, exc: Exception) -> DecodeError:
         return _error(f"not valid MessagePack: {exc}", 0, "string or number map keys")
     # The library's own words name its internals (max_map_len, Unpack failed): say what
     # they mean for the message instead.
-    announced = _ANNOUNCED.match(str(exc))
+    # compiled here, not at import (start-up): an error path; re caches it
+    announced = re.match(r"(\d+) exceeds max_(map|array|str|bin|ext)_len", str(exc))
     if announced is not None:  # its limits are the message's size: the value runs past it
         size, kind = announced.groups()
         return _error(
@@ -169,9 +170,6 @@ def _unpack_error(data: bytes, exc: Exception) -> DecodeError:
     if name == "FormatError":  # 0xc1, the one type byte MessagePack never uses
         return _error("not valid MessagePack: a value starts with the reserved byte 0xc1", 0)
     return _error(f"not valid MessagePack: {exc or name}", 0, "a MessagePack map")
-
-
-_ANNOUNCED = re.compile(r"(\d+) exceeds max_(map|array|str|bin|ext)_len")
 
 
 def _plain(value: Any) -> Any:

@@ -24,6 +24,7 @@ not a mistake, is the :class:`~siocli.protocol.checker.Checker`'s (one session i
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -101,8 +102,16 @@ def args_offset(args: list[Any], ack_id: int | None) -> str | None:
 # the Redis streams adapter stream ids ("<ms>-<seq>").
 _YEAST_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 _YEAST_VALUE = {c: i for i, c in enumerate(_YEAST_ALPHABET)}
-_REDIS_ID = re.compile(r"(\d{10,})-(\d+)\Z")
-_YEAST_ID = re.compile(r"([0-9A-Za-z_-]{1,11})(?:\.([0-9A-Za-z_-]{1,11}))?\Z")
+
+
+@functools.cache  # compiled on first use, not at import: most runs never need it (start-up)
+def _redis_id() -> re.Pattern[str]:
+    return re.compile(r"(\d{10,})-(\d+)\Z")
+
+
+@functools.cache  # compiled on first use, not at import: most runs never need it (start-up)
+def _yeast_id() -> re.Pattern[str]:
+    return re.compile(r"([0-9A-Za-z_-]{1,11})(?:\.([0-9A-Za-z_-]{1,11}))?\Z")
 
 
 def _yeast(text: str) -> int:
@@ -114,10 +123,10 @@ def _yeast(text: str) -> int:
 
 def offset_order(offset: str) -> tuple[int, int] | None:
     """A key that orders the offsets of one adapter, or ``None`` for an unknown format."""
-    match = _REDIS_ID.match(offset)
+    match = _redis_id().match(offset)
     if match:
         return int(match[1]), int(match[2])
-    match = _YEAST_ID.match(offset)
+    match = _yeast_id().match(offset)
     if match:
         # a first id in a millisecond has no seed; the next ones count from 0
         return _yeast(match[1]), -1 if match[2] is None else _yeast(match[2])

@@ -3,6 +3,7 @@ read them. Shared by the decode view and the live event lines."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -19,14 +20,16 @@ of a ``Text``."""
 
 
 # Lone surrogates (JSON escapes like "\ud800" make them) cannot even be written as UTF-8.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
+@functools.cache  # compiled on first use, not at import: most text is printable (start-up)
+def _control() -> re.Pattern[str]:
+    return re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 
 
 def escape_text(text: str) -> str:
     r"""Control characters as ``\x1e``, ``\u2028``: a terminal never interprets payloads."""
     if text.isprintable():  # every character escaped here is non-printable (C, Zl, Zp, Cs)
         return text
-    return _CONTROL.sub(_escape_one, text)
+    return _control().sub(_escape_one, text)
 
 
 def _escape_one(match: re.Match[str]) -> str:
