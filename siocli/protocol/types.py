@@ -9,7 +9,7 @@ spans, findings, session events) is a frozen, slotted dataclass.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -208,7 +208,6 @@ class Span(NamedTuple):
     meaning: str
 
 
-@dataclass(slots=True)
 class Trace:
     """What a decoder saw on its way, when asked: the spans it read and the spec findings
     about what it accepted. Decoders take ``trace=None`` on the fast path; the annotator
@@ -218,12 +217,18 @@ class Trace:
     message records spans in the message's coordinates. Without ``explain``, only findings
     are kept (``--json`` prints no spans): decoders skip the work of a span's meaning when
     ``explain`` is false.
+
+    A plain slotted class, not a dataclass: a working buffer, never compared nor printed,
+    and a dataclass costs ~0.5 ms to create at import (every run's start-up).
     """
 
-    base: int = 0
-    spans: list[Span] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    explain: bool = True
+    __slots__ = ("base", "explain", "findings", "spans")
+
+    def __init__(self, base: int = 0, *, explain: bool = True) -> None:
+        self.base = base
+        self.spans: list[Span] = []
+        self.findings: list[Finding] = []
+        self.explain = explain
 
     def span(self, start: int, end: int, kind: str, meaning: str) -> None:
         if self.explain:
