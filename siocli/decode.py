@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, NamedTuple, Protocol
 
 from .exit import CommandError, ExitStatus
@@ -196,8 +195,7 @@ def _argument(
     yield WireMessage(data, None, transport or engineio.transport_of(data), None, eio, None, where)
 
 
-@dataclass(slots=True)
-class _Session:
+class _Session(NamedTuple):  # not a dataclass: ~0.4 ms to create at import (start-up)
     number: int
     eio: int
     dissector: Dissector
