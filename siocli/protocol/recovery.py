@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import re
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .types import Direction, Finding, Severity, SocketPacket, SocketType, Span
@@ -146,29 +145,49 @@ class RecoveryNote(NamedTuple):
     recovered: bool | None = None
 
 
-@dataclass(slots=True)
+# The working state below is in plain slotted classes, not dataclasses: Python 3.11 compiles
+# a dataclass's methods when its module is imported, ~0.5 ms each of every start-up.
+
+
 class _Socket:
     """One namespace of the client, across its Engine.IO sessions."""
 
-    pid: str | None = None  # the latest pid granted
-    sid: str | None = None  # the socket id granted with it
-    grants: dict[str, str | None] = field(default_factory=dict)  # pid -> sid, every grant seen
-    offset: str | None = None  # the last offset the server sent (or the client asked from)
-    # read only to explain a failed recovery: a deque's scan is cheap enough there
-    sent: deque[str] = field(default_factory=lambda: deque(maxlen=OFFSETS_KEPT))
-    acked_strings: deque[str] = field(default_factory=lambda: deque(maxlen=64))
-    ended: str | None = None  # how the latest session on it ended, when a packet said so
-    last_time: float | None = None  # of the latest packet on it
-    heartbeat: float | None = None  # pingInterval + pingTimeout of its latest session (s)
+    __slots__ = (
+        "acked_strings",
+        "ended",
+        "grants",
+        "heartbeat",
+        "last_time",
+        "offset",
+        "pid",
+        "sent",
+        "sid",
+    )
+
+    def __init__(self) -> None:
+        self.pid: str | None = None  # the latest pid granted
+        self.sid: str | None = None  # the socket id granted with it
+        self.grants: dict[str, str | None] = {}  # pid -> sid, every grant seen
+        # the last offset the server sent (or the client asked from)
+        self.offset: str | None = None
+        # read only to explain a failed recovery: a deque's scan is cheap enough there
+        self.sent: deque[str] = deque(maxlen=OFFSETS_KEPT)
+        self.acked_strings: deque[str] = deque(maxlen=64)
+        self.ended: str | None = None  # how the latest session on it ended, when a packet said so
+        self.last_time: float | None = None  # of the latest packet on it
+        # pingInterval + pingTimeout of its latest session (s)
+        self.heartbeat: float | None = None
 
 
-@dataclass(slots=True)
 class _Attempt:
-    pid: str
-    offset: str
-    away: float | None  # seconds since the latest packet on that namespace, when known
-    heartbeat: float | None  # the previous session's pingInterval + pingTimeout (s)
-    replayed: int = 0
+    __slots__ = ("away", "heartbeat", "offset", "pid", "replayed")
+
+    def __init__(self, pid: str, offset: str, away: float | None, heartbeat: float | None) -> None:
+        self.pid = pid
+        self.offset = offset
+        self.away = away  # seconds since the latest packet on that namespace, when known
+        self.heartbeat = heartbeat  # the previous session's pingInterval + pingTimeout (s)
+        self.replayed = 0
 
 
 class Recovery:
@@ -467,12 +486,14 @@ SESSIONS_KEPT = 10_000
 """Disconnected sessions kept for recovery at most, the oldest dropped first."""
 
 
-@dataclass(slots=True)
-class _Kept:
-    namespace: str
-    socket_id: str
-    history: deque[list[Any]]  # the event data, its offset last, in order
-    disconnected_at: float | None = None
+class _Kept:  # a plain class, as _Socket
+    __slots__ = ("disconnected_at", "history", "namespace", "socket_id")
+
+    def __init__(self, namespace: str, socket_id: str, history: deque[list[Any]]) -> None:
+        self.namespace = namespace
+        self.socket_id = socket_id
+        self.history = history  # the event data, its offset last, in order
+        self.disconnected_at: float | None = None
 
 
 class Restored(NamedTuple):
