@@ -8,7 +8,7 @@ transcripts, HAR files, recordings) produces them; the core's
 
 from __future__ import annotations
 
-import binascii
+import functools
 import re
 from typing import Any, NamedTuple
 
@@ -75,10 +75,14 @@ def may_be_a_message(text: str) -> bool:
     """Whether a command-line argument can be a wire message (else it names a file): a
     packet type digit or an Engine.IO 3 length first, ``b<base64>`` (binary in a polling
     body), or siocli's ``hex:`` / ``b64:``."""
-    return _MESSAGE_START.match(text) is not None
+    if text[:1] and text[0] in "0123456789":  # most: without compiling the pattern
+        return True
+    return _message_start().match(text) is not None
 
 
-_MESSAGE_START = re.compile(r"[0-9]|hex:|b64:|b[A-Za-z0-9+/=_-]*\Z", re.IGNORECASE)
+@functools.cache  # compiled on first use, not at import: most messages start with a digit
+def _message_start() -> re.Pattern[str]:
+    return re.compile(r"[0-9]|hex:|b64:|b[A-Za-z0-9+/=_-]*\Z", re.IGNORECASE)
 
 
 def parse_argument(text: str) -> str | bytes:
@@ -109,6 +113,8 @@ def parse_hex(text: str, base: int = 0) -> bytes:
         # fromhex also skips the other ASCII blanks, which this format does not allow
         if not any(c in text for c in "\n\r\x0b\x0c"):
             return data
+    import binascii  # a shared library: loaded for hex: arguments only, not at start-up
+
     digits = text.translate(_SEPARATORS)
     try:
         return binascii.unhexlify(digits)

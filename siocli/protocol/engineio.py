@@ -18,7 +18,6 @@ Every decoder raises :class:`~siocli.protocol.errors.DecodeError` and nothing el
 
 from __future__ import annotations
 
-import binascii
 import functools
 import re
 from collections.abc import Iterable, Iterator
@@ -150,6 +149,8 @@ def strict_b64decode(text: str) -> bytes:
     no ``strict_mode``."""
     if not _b64_strict().match(text):
         raise ValueError("not canonical base64")
+    import binascii  # a shared library: loaded with the first binary message, not at start-up
+
     return binascii.a2b_base64(text)
 
 
@@ -205,6 +206,8 @@ def encode_packet(packet: EnginePacket, eio: int = 4, *, b64: bool = False) -> s
 
 
 def _encode_base64(ptype: EngineType, data: bytes, eio: int) -> str:
+    import binascii  # as in strict_b64decode
+
     encoded = binascii.b2a_base64(data, newline=False).decode("ascii")
     if eio == 3:
         return "b" + _TYPE_CHAR[ptype] + encoded
