@@ -5,9 +5,16 @@ Long-polling requests are ordinary entries (a POST's ``postData``, a GET's respo
 ``_webSocketMessages`` hold every frame (``send``/``receive``, opcode 1 text, 2 binary in
 base64, ``time`` in epoch seconds). Entries that are not Engine.IO requests are skipped.
 
-The file is streamed with ijson (one entry in memory at a time), and each Engine.IO
+The file is read one entry at a time (bounded memory, whatever its size), and each Engine.IO
 session's messages are merged in time order with a small heap: entries come in the order
 their requests started, so a message older than the next entry's start can be released.
+
+Two ways of reading the entries give the same ones: ijson, which streams any JSON document,
+and a faster one that cuts each entry's bytes out of the file and hands them to orjson
+(:class:`_Scanner`). The fast one reads what exporters write; anything else (a file cut
+short, bytes that are not UTF-8, a number ijson refuses, a layout it does not expect) sends
+the file back to ijson from its start, which says what today's reader said. A stream that
+cannot seek back (a pipe) is read by ijson alone.
 """
 
 from __future__ import annotations
@@ -15,9 +22,13 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from datetime import datetime
 from typing import IO, Any
+
+import orjson
 
 from ..protocol.request import RequestQuery
 from ..protocol.types import Direction, Finding, Severity, Transport
@@ -33,13 +44,11 @@ def read_har(
     stream: IO[bytes], name: str, *, eio: int | None = None
 ) -> Iterator[WireMessage | InputProblem]:
     """The wire messages of a HAR file, in time order."""
-    import ijson  # streaming JSON: a HAR of any size in bounded memory
-
     merge = _TimeMerge()
     entries = 0
     broken = False
     try:
-        for index, entry in enumerate(ijson.items(stream, "log.entries.item", use_float=True)):
+        for index, entry in enumerate(_entries(stream)):
             entries += 1
             if not isinstance(entry, dict):
                 yield InputProblem(f"entry {index} is not an object", f"{name} entry {index}")
@@ -49,17 +58,13 @@ def read_har(
             started = _epoch(entry.get("startedDateTime"))
             if started is not None:
                 yield from merge.until(started)
-            messages = []
-            for item in _entry(entry, index, name, eio, started):
-                if isinstance(item, InputProblem):
-                    yield item
-                else:
-                    messages.append(item)
+            messages, problems = _entry(entry, index, name, eio, started)
+            yield from problems
             merge.add(messages)
-    except ijson.JSONError as exc:
+    except _NotJson as exc:
         broken = True
         yield InputProblem(
-            f"{name} is not valid JSON ({_first_line(exc)}); expected a HAR file "
+            f"{name} is not valid JSON ({exc}); expected a HAR file "
             "(File > Save all as HAR), whole: was it cut short?",
             name,
             fatal=entries == 0,
@@ -69,74 +74,393 @@ def read_har(
         yield InputProblem(f"{name}: no entries in log.entries", name, fatal=True)
 
 
+class _NotJson(Exception):
+    """ijson's complaint about the file (the first line of its message)."""
+
+
+def _entries(stream: IO[bytes]) -> Iterator[Any]:
+    """The elements of ``log.entries``, one at a time, as ijson reads them. The scanner
+    gives them first where the stream can seek back: when it meets what it does not read,
+    ijson reads the file again from its start and takes over after the entries given."""
+    given = 0
+    if stream.seekable():
+        start = stream.tell()
+        try:
+            for entry in _Scanner(stream).entries():
+                given += 1
+                yield entry
+            return
+        except _Unusual:
+            stream.seek(start)
+    import ijson  # streaming JSON: a HAR of any size in bounded memory
+
+    try:
+        for number, entry in enumerate(ijson.items(stream, "log.entries.item", use_float=True)):
+            if number >= given:
+                yield entry
+    except ijson.JSONError as exc:
+        raise _NotJson(_first_line(exc)) from None
+
+
+class _Unusual(Exception):
+    """The scanner met something it does not read as ijson would: ijson reads the file."""
+
+
+# JSON's whitespace (RFC 8259 §2); ijson (yajl) also takes \f and \v, which are left to it.
+_WS = re.compile(rb"[ \t\n\r]*+")
+_STRING = rb'"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"'
+_PLAIN = rb'[^"{}\[\]]*+'  # neither a string nor a bracket
+_FLAT = _PLAIN + rb"(?:" + _STRING + _PLAIN + rb")*+"  # inside a container with none in it
+# Everything up to the next bracket outside strings: one match per bracket, not per byte,
+# and containers without containers in them (a header, a WebSocket frame) skipped whole.
+_BRACKET = re.compile(
+    _PLAIN
+    + rb"(?:(?:"
+    + _STRING
+    + rb"|\{"
+    + _FLAT
+    + rb"\}|\["
+    + _FLAT
+    + rb"\])"
+    + _PLAIN
+    + rb")*+[{}\[\]]"
+)
+# A token of the document before log.entries: a string, a punctuation mark, or a scalar.
+_TOKEN = re.compile(rb"[ \t\n\r]*+(?:(" + _STRING + rb")|([{}\[\]:,])|[^ \t\n\r\"{}\[\]:,]++)")
+# The end of one entry and the start of the next, up to its first key: the separator this
+# exporter writes between entries, learnt from the file. It cannot occur inside a string
+# (its last quote would close it, and a key cannot follow a string), so the first one after
+# an entry's start ends that entry or an object inside it, whose key and layout happen to be
+# the same; orjson tells which, since only the whole entry parses.
+_BETWEEN = re.compile(rb'\}[ \t\n\r]*+,[ \t\n\r]*+(\{)[ \t\n\r]*+"[^"\\]*+"')
+# ijson (yajl) refuses integers beyond 64-bit ones, orjson reads them (as floats beyond
+# 2**64): a run of 19 digits in an entry has its numbers checked.
+_DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_NUMBER = b"0" * 19
+_INT64 = 2**63
+
+_CHUNK = 1 << 20  # bytes read at a time
+_AHEAD = 8 << 20  # how far past an entry's start the separator is looked for
+_EDGES = 4 << 20  # the most read before log.entries, or after it, before ijson is left to it
+
+
+class _Scanner:
+    """The entries of a HAR file: each one's bytes found and handed to orjson, one entry in
+    memory at a time. Raises :class:`_Unusual` where ijson might read the file otherwise
+    (and nothing of what it gave would differ from what ijson gives up to there)."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._buffer = b""
+        self._offset = 0  # where the buffer starts in the stream (from where it was given)
+        self._eof = False
+        self._long_numbers: list[tuple[int, int]] = []  # spans of the stream with 19 digits
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        at = self._open_entries()
+        between = b""  # what this exporter writes between entries, once learnt
+        opens = 0  # where the next entry's "{" is in it
+        while True:
+            if self._buffer[at] != 0x7B:  # "{": an entry that is not an object
+                raise _Unusual
+            if at >= _CHUNK:  # keep what is left to read only
+                self._buffer = self._buffer[at:]
+                self._offset += at
+                at = 0
+                self._long_numbers = [s for s in self._long_numbers if s[1] > self._offset]
+            if between and (end := self._find(between, at)) != -1:
+                try:
+                    entry = self._parse(at, end)
+                except orjson.JSONDecodeError:
+                    pass  # an object inside the entry looks like the separator
+                else:
+                    yield entry
+                    at = end - 1 + opens
+                    continue
+            end = self._end_of_value(at)
+            try:
+                entry = self._parse(at, end)
+            except orjson.JSONDecodeError:
+                raise _Unusual from None
+            yield entry
+            at = self._skip_blanks(end)
+            mark = self._buffer[at]
+            if mark == 0x5D:  # "]": the last entry
+                break
+            if mark != 0x2C:  # ","
+                raise _Unusual
+            found = _BETWEEN.match(self._buffer, end - 1)
+            if found is not None:  # learnt, or learnt again: the layout changed
+                between, opens = found.group(), found.start(1) - found.start()
+            at = self._skip_blanks(at + 1)
+            if self._buffer[at] == 0x5D:  # "]" after ",": not JSON
+                raise _Unusual
+        self._close_entries(at + 1)
+
+    def _read(self) -> bool:
+        """Appends the next bytes of the stream (as many as are held, at least a chunk, so
+        that a large entry costs a linear number of copies); ``False`` at its end."""
+        if self._eof:
+            return False
+        more = self._stream.read(max(_CHUNK, len(self._buffer)))
+        if not more:
+            self._eof = True
+            return False
+        # The digits are looked at as they come, with the end of what was held before:
+        # a number may straddle two reads.
+        held = self._offset + len(self._buffer)
+        if _LONG_NUMBER in more.translate(_DIGITS) or _LONG_NUMBER in (
+            self._buffer[-18:] + more[:18]
+        ).translate(_DIGITS):
+            self._long_numbers.append((held - 18, held + len(more)))
+        self._buffer += more
+        return True
+
+    def _find(self, between: bytes, at: int) -> int:
+        """Where the first separator after the entry at ``at`` ends the entry, or -1 when
+        there is none within ``_AHEAD`` bytes (the last entry, or another layout)."""
+        start = at + 1
+        while True:
+            found = self._buffer.find(between, start)
+            if found != -1:
+                return found + 1
+            start = max(start, len(self._buffer) - len(between) + 1)
+            if len(self._buffer) - at > _AHEAD or not self._read():
+                return -1
+
+    def _parse(self, start: int, end: int, before: bytes = b"", after: bytes = b"") -> Any:
+        """The JSON value in the buffer from ``start`` to ``end`` (between ``before`` and
+        ``after``), as ijson reads it: :class:`_Unusual` where ijson may refuse a number."""
+        text = before + self._buffer[start:end] + after if before or after else None
+        value = orjson.loads(text or self._buffer[start:end])
+        begin, until = self._offset + start, self._offset + end
+        if any(a < until and begin < b for a, b in self._long_numbers) and _beyond_int64(value):
+            raise _Unusual
+        return value
+
+    def _skip_blanks(self, at: int) -> int:
+        while True:
+            at = _WS.match(self._buffer, at).end()  # type: ignore[union-attr]
+            if at < len(self._buffer):
+                return at
+            if not self._read():
+                raise _Unusual  # the file ends inside the document
+
+    def _open_entries(self) -> int:
+        """Where the elements of the top-level object's "log" object's "entries" array
+        start; the document up to there is checked to be JSON."""
+        at = self._next_entries(0, [])
+        if at == -1:
+            raise _Unusual  # the document ends without log.entries
+        self._checked(0, at, after=b"]}}")
+        return self._skip_blanks(at)
+
+    def _next_entries(self, at: int, keys: list[str | None]) -> int:
+        """Where the next log.entries array opens (the offset past its "["), read token by
+        token from ``at`` inside the containers ``keys`` (an object's key, or None for an
+        array) after a value; -1 where the document ends first."""
+        key_next = False
+        while True:
+            token = _TOKEN.match(self._buffer, at)
+            if token is None or (token.end() == len(self._buffer) and not self._eof):
+                if len(self._buffer) > _EDGES or not self._read():
+                    raise _Unusual  # no log.entries near the start: ijson looks further
+                continue
+            at = token.end()
+            string, mark = token.group(1), token.group(2)
+            if string is not None:
+                if key_next:
+                    keys[-1] = _key(string)
+                    key_next = False
+            elif mark == b"[":
+                if len(keys) == 2 and keys[0] == "log" and keys[1] == "entries":
+                    return at
+                keys.append(None)
+            elif mark == b"{":
+                keys.append("")
+                key_next = True
+            elif mark == b",":
+                key_next = bool(keys) and keys[-1] is not None
+            elif mark in (b"}", b"]"):
+                if len(keys) <= 1:
+                    return -1
+                keys.pop()
+
+    def _end_of_value(self, at: int) -> int:
+        """Where the object or array that opens at ``at`` ends, bracket by bracket (from
+        the next byte: the opening bracket is not to be skipped as a container)."""
+        depth = 1
+        at += 1
+        while True:
+            found = _BRACKET.match(self._buffer, at)
+            if found is None:  # a string, or the file, ends in what is held
+                if not self._read():
+                    raise _Unusual
+                continue
+            at = found.end()
+            depth += 1 if self._buffer[at - 1] in b"{[" else -1
+            if depth == 0:
+                return at
+
+    def _close_entries(self, at: int) -> None:
+        """Checks what follows log.entries: JSON, and no other log.entries for ijson."""
+        while self._read():
+            if len(self._buffer) - at > _EDGES:
+                raise _Unusual
+        if self._buffer[at:].translate(None, b" \t\n\r") == b"}}":
+            return
+        if self._next_entries(at, ["log", "entries"]) != -1:
+            raise _Unusual  # another "entries" in "log", whose elements ijson gives too
+        self._checked(at, len(self._buffer), before=b'{"log":{"entries":[]')
+
+    def _checked(self, start: int, end: int, before: bytes = b"", after: bytes = b"") -> Any:
+        """:meth:`_parse`, for a text that must be JSON."""
+        try:
+            return self._parse(start, end, before, after)
+        except orjson.JSONDecodeError:
+            raise _Unusual from None
+
+
+def _key(string: bytes) -> str:
+    try:
+        key = orjson.loads(string)
+    except orjson.JSONDecodeError:
+        raise _Unusual from None
+    return key if isinstance(key, str) else ""
+
+
+def _beyond_int64(value: object) -> bool:
+    """Whether a value holds a number that may have been an integer ijson refuses: beyond
+    64 bits, which orjson reads as a float past 2**64 (such a float written as one sends the
+    file to ijson too: which it was is not known here)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, (int, float)) and not -_INT64 < item < _INT64:
+            return True  # (a bool is within)
+    return False
+
+
 class _TimeMerge:
     """The messages of the entries so far, merged in time order (ties in the order the
     file has them). Each entry's messages are sorted once; a small heap holds the next
-    message of each entry, so a WebSocket entry of thousands of frames costs a few
-    comparisons a frame, not a heap of thousands."""
+    message of each entry, and the entry at its top gives its messages in one run, up to
+    the next message of another entry: a WebSocket entry of thousands of frames costs a
+    few operations a run, not a heap operation a frame."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, WireMessage, Iterator[tuple[int, WireMessage]]]] = []
-        self._count = 0  # messages added: ties go in file order
+        # (time of the next message, entry number, [messages, their times, next index])
+        self._heap: list[tuple[float, int, list[Any]]] = []
+        self._entries = 0  # entries added: ties go in file order
 
     def add(self, messages: list[WireMessage]) -> None:
         if not messages:
             return
-        base = self._count
-        self._count += len(messages)
-        ordered = iter(sorted(enumerate(messages, base), key=_time_of))
-        number, first = next(ordered)
-        heapq.heappush(self._heap, (first.time or 0.0, number, first, ordered))
+        times = [message[3] or 0.0 for message in messages]
+        ordered = sorted(times)
+        if ordered != times:  # sorted by time, ties in file order
+            order = sorted(range(len(times)), key=times.__getitem__)
+            messages = [messages[number] for number in order]
+        heapq.heappush(self._heap, (ordered[0], self._entries, [messages, ordered, 0]))
+        self._entries += 1
 
-    def until(self, time: float | None) -> Iterator[WireMessage]:
-        """The messages up to ``time``, or all of them (``None``)."""
+    def until(self, time: float | None) -> list[WireMessage]:
+        """The messages up to ``time``, or all of them (``None``), taken out."""
         heap = self._heap
-        while heap and (time is None or heap[0][0] <= time):
-            _, _, message, rest = heap[0]
-            following = next(rest, None)
-            if following is None:
+        out: list[WireMessage] = []
+        while heap:
+            first, number, state = heap[0]
+            if time is not None and first > time:
+                break
+            messages, times, start = state
+            end = len(times)
+            if len(heap) > 1:  # up to the next message of another entry
+                other = heap[1] if len(heap) == 2 or heap[1] < heap[2] else heap[2]
+                if number < other[1]:  # on a tie, the earlier entry's message goes first
+                    end = bisect_right(times, other[0], start)
+                else:
+                    end = bisect_left(times, other[0], start)
+            if time is not None:
+                end = min(end, bisect_right(times, time, start))
+            if end == len(times):
                 heapq.heappop(heap)
             else:
-                number, after = following
-                heapq.heapreplace(heap, (after.time or 0.0, number, after, rest))
-            yield message
-
-
-def _time_of(item: tuple[int, WireMessage]) -> float:
-    return item[1].time or 0.0
+                state[2] = end
+                heapq.heapreplace(heap, (times[end], number, state))
+            if end == start + 1:
+                out.append(messages[start])
+            else:
+                out += messages[start:end]
+        return out
 
 
 def _entry(
     entry: dict[str, Any], index: int, name: str, eio: int | None, started: float | None
-) -> Iterator[WireMessage | InputProblem]:
+) -> tuple[list[WireMessage], list[InputProblem]]:
+    """The messages of an entry, and the problems met in it (in the order met)."""
+    messages: list[WireMessage] = []
+    problems: list[InputProblem] = []
     request = _object(entry.get("request"))
-    query = RequestQuery.of(str(request.get("url", "")))
+    query = _request_query(str(request.get("url", "")))
     if not query.engineio:
-        return  # not an Engine.IO request (a page, a script, an image...)
+        return messages, problems  # not an Engine.IO request (a page, a script, an image...)
     where = f"{name} entry {index}"
     said = query.revision
     revision = eio or said
     if eio is not None and said is not None and eio != said and query.sid is None:
-        yield InputProblem(  # once per session: at its handshake request
-            f"the URL says EIO={said}; --eio {eio} decodes this session as Engine.IO {eio}",
-            where,
-            severity=Severity.WARNING,
-            code="input.eio-forced",
+        problems.append(
+            InputProblem(  # once per session: at its handshake request
+                f"the URL says EIO={said}; --eio {eio} decodes this session as Engine.IO {eio}",
+                where,
+                severity=Severity.WARNING,
+                code="input.eio-forced",
+            )
         )
     session = query.sid or f"#{index}"  # a new session: its handshake tells its sid
     if query.transport == "websocket":
-        if not isinstance(entry.get("_webSocketMessages"), list):
-            yield InputProblem(
-                "a WebSocket whose frames this HAR does not hold (Firefox exports none: use "
-                "Chrome or Edge, or siocli listen -v)",
-                where,
-                severity=Severity.WARNING,
-                code="har.no-websocket-frames",
+        frames = entry.get("_webSocketMessages")
+        if not isinstance(frames, list):
+            problems.append(
+                InputProblem(
+                    "a WebSocket whose frames this HAR does not hold (Firefox exports none: "
+                    "use Chrome or Edge, or siocli listen -v)",
+                    where,
+                    severity=Severity.WARNING,
+                    code="har.no-websocket-frames",
+                )
             )
-            return
-        yield from _websocket_messages(entry, where, revision, session)
-        return
-    yield from _polling_messages(entry, request, where, revision, session, started)
+        else:
+            _websocket_messages(frames, where, revision, session, messages, problems)
+        return messages, problems
+    for item in _polling_messages(entry, request, where, revision, session, started):
+        if isinstance(item, InputProblem):
+            problems.append(item)
+        else:
+            messages.append(item)
+    return messages, problems
+
+
+# A URL that urllib reads as it is written: no escapes (%, + for a space), no fragment, no
+# IPv6 brackets, no blanks or other characters urlsplit removes or checks.
+_PLAIN_URL = re.compile(r"[!$&'()*,\-./0-9:;=?@A-Z_a-z~]*\Z")
+
+
+def _request_query(url: str) -> RequestQuery:
+    """``RequestQuery.of(url)``, without urllib for a plain URL (most of them): the query
+    is what follows the first "?", its fields split at "&", each at its first "=", those
+    with an empty value left out, the last of a repeated name kept, as ``parse_qs`` does."""
+    if _PLAIN_URL.match(url) is None:
+        return RequestQuery.of(url)
+    query: dict[str, str] = {}
+    for field in url.partition("?")[2].split("&"):
+        name, _, value = field.partition("=")
+        if value:
+            query[name] = value
+    return RequestQuery(query.get("transport"), query.get("EIO"), query.get("sid"), query.get("t"))
 
 
 def _polling_messages(
@@ -232,45 +556,55 @@ def _content_text(content: dict[str, Any], where: str) -> str | bytes | InputPro
 
 
 def _websocket_messages(
-    entry: dict[str, Any], where: str, eio: int | None, session: str
-) -> Iterator[WireMessage | InputProblem]:
-    messages = entry.get("_webSocketMessages")
-    if not isinstance(messages, list):
-        return
+    frames: list[Any],
+    where: str,
+    eio: int | None,
+    session: str,
+    messages: list[WireMessage],
+    problems: list[InputProblem],
+) -> None:
+    keep = messages.append
     new = tuple.__new__  # a WireMessage a frame: skip NamedTuple's Python-level __new__
-    for number, frame in enumerate(messages):
+    for number, frame in enumerate(frames):
         if frame.__class__ is not dict:
             continue
         opcode = frame.get("opcode", 1)
-        if opcode != 1 and opcode != 2:
-            continue  # control frames (close, ping) are not Engine.IO messages
         data = frame.get("data", "")
-        if data.__class__ is not str:
-            data = str(data)
-        if opcode == 2:
-            try:  # validated: junk would otherwise be dropped, leaving other bytes
-                data = base64.b64decode(data, validate=True)
-            except (binascii.Error, ValueError):
-                yield InputProblem(
-                    "a binary frame whose data is not base64 (devtools "
-                    "write binary frames as base64): it cannot be decoded",
-                    f"{where} frame {number}",
-                )
-                continue
         time = frame.get("time")
-        yield new(
-            WireMessage,
-            (
-                data,
-                _C2S if frame.get("type") == "send" else _S2C,
-                _WEBSOCKET,
-                float(time) if isinstance(time, (int, float)) else None,
-                eio,
-                session,
-                f"{where} frame {number}",
-                (),
-                None,
-            ),
+        if opcode != 1 or data.__class__ is not str or time.__class__ is not float:  # seldom
+            if opcode != 1 and opcode != 2:
+                continue  # control frames (close, ping) are not Engine.IO messages
+            if data.__class__ is not str:
+                data = str(data)
+            if opcode == 2:
+                try:  # validated: junk would otherwise be dropped, leaving other bytes
+                    data = base64.b64decode(data, validate=True)
+                except (binascii.Error, ValueError):
+                    problems.append(
+                        InputProblem(
+                            "a binary frame whose data is not base64 (devtools "
+                            "write binary frames as base64): it cannot be decoded",
+                            f"{where} frame {number}",
+                        )
+                    )
+                    continue
+            if time.__class__ is not float:
+                time = float(time) if isinstance(time, (int, float)) else None
+        keep(
+            new(
+                WireMessage,
+                (
+                    data,
+                    _C2S if frame.get("type") == "send" else _S2C,
+                    _WEBSOCKET,
+                    time,
+                    eio,
+                    session,
+                    f"{where} frame {number}",
+                    (),
+                    None,
+                ),
+            )
         )
 
 
