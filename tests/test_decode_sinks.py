@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -51,7 +52,7 @@ def packets(draw: st.DrawFn) -> list[tuple[Direction, str | bytes]]:
         st.sampled_from(
             ["connect", "answer", "event", "ack", "binary", "ping", "disconnect", "recovered"]
         )
-        | st.just("junk")
+        | st.sampled_from(["junk", "upgrade", "close"])
     )
     if kind == "connect":
         return [(C2S, f"40{nsp}")]
@@ -82,16 +83,31 @@ def packets(draw: st.DrawFn) -> list[tuple[Direction, str | bytes]]:
         ]
     if kind == "disconnect":
         return [(direction, f"41{nsp}")]
+    if kind == "upgrade":  # the upgrade, or a part of it (what the checker follows)
+        steps: list[tuple[Direction, str | bytes]] = [(C2S, "2probe"), (S2C, "3probe"), (C2S, "5")]
+        return steps[: draw(st.integers(1, 3))]
+    if kind == "close":
+        return [(direction, "1")]
     return [(direction, draw(st.text(max_size=8) | st.binary(max_size=4)))]
 
 
 @st.composite
 def sessions(draw: st.DrawFn) -> list[tuple[Direction, str | bytes]]:
-    frames: list[tuple[Direction, str | bytes]] = []
+    """Frames of a session over WebSocket, or over polling then (perhaps) upgraded: each
+    ``(direction, data, transport)``."""
+    frames: list[tuple[Direction, str | bytes, Transport]] = []
+    transport = draw(st.sampled_from(Transport))
     if draw(st.booleans()):
-        frames.append((S2C, '0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'))
+        # a small maxPayload, sometimes: some events exceed it
+        limit = draw(st.sampled_from(["", ',"maxPayload":12', ',"maxPayload":1000000']))
+        handshake = f'0{{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000{limit}}}'
+        frames.append((S2C, handshake, transport))
     for step in draw(st.lists(packets(), max_size=12)):
-        frames += step
+        if draw(st.booleans()):  # polling moves to WebSocket: the probe and 5 go there
+            transport = Transport.WEBSOCKET
+        for direction, data in step:
+            on = Transport.WEBSOCKET if data in ("2probe", "3probe", "5") else transport
+            frames.append((direction, data, on))
     return frames
 
 
@@ -130,24 +146,26 @@ class _Human(_Recording, HumanRenderer):
     pass
 
 
-def _run(frames: list[tuple[Direction, str | bytes]], as_json: bool) -> tuple[Any, Any, Any]:
+def _run(
+    frames: list[tuple[Direction, str | bytes, Transport]], as_json: bool
+) -> tuple[Any, Any, Any]:
     out = io.StringIO()
     sink: _Json | _Human
     sink = _Json(out) if as_json else _Human(Console(file=out, width=100))
     sink.said = []
     pipeline = _Pipeline(DecodeOptions(as_json=as_json, eio=4), sink, io.StringIO())
-    for number, (direction, data) in enumerate(frames):
-        pipeline.take(
-            WireMessage(data, direction, Transport.WEBSOCKET, float(number), 4, None, "t")
-        )
+    for number, (direction, data, transport) in enumerate(frames):
+        pipeline.take(WireMessage(data, direction, transport, float(number), 4, None, "t"))
     pipeline.finish()
     summary = pipeline.summary
     return sink.said, dict(summary.findings), (summary.errors, summary.violations())
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(sessions())
-def test_findings_are_the_same_whichever_sink_runs(frames: list[tuple[Direction, Any]]) -> None:
+def test_findings_are_the_same_whichever_sink_runs(
+    frames: list[tuple[Direction, Any, Transport]],
+) -> None:
     assert _run(frames, as_json=True) == _run(frames, as_json=False)
 
 
@@ -155,13 +173,11 @@ class _AllSpans(HumanRenderer):
     spans_on_demand = False
 
 
-def _view(frames: list[tuple[Direction, str | bytes]], sink: type[HumanRenderer]) -> str:
+def _view(frames: list[tuple[Direction, str | bytes, Transport]], sink: type[HumanRenderer]) -> str:
     out = io.StringIO()
     pipeline = _Pipeline(DecodeOptions(eio=4), sink(Console(file=out, width=100)), io.StringIO())
-    for number, (direction, data) in enumerate(frames):
-        pipeline.take(
-            WireMessage(data, direction, Transport.WEBSOCKET, float(number), 4, None, "t")
-        )
+    for number, (direction, data, transport) in enumerate(frames):
+        pipeline.take(WireMessage(data, direction, transport, float(number), 4, None, "t"))
     pipeline.finish()
     return out.getvalue()
 
@@ -169,7 +185,7 @@ def _view(frames: list[tuple[Direction, str | bytes]], sink: type[HumanRenderer]
 @settings(max_examples=150, deadline=None)
 @given(sessions())
 def test_the_view_shows_the_same_with_spans_on_demand(
-    frames: list[tuple[Direction, Any]],
+    frames: list[tuple[Direction, Any, Transport]],
 ) -> None:
     """The view asks for the common packet's spans as it shows it; what it shows is what
     it shows when the dissector explains every packet."""
@@ -196,3 +212,41 @@ def test_each_sink_gets_only_what_it_shows() -> None:
         pipeline.finish()
         # the summary of --json counts no events: it is never shown
         assert bool(pipeline.summary.events) is (not as_json)
+
+
+_OPEN = '0{"sid":"s1","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000'
+W, P = Transport.WEBSOCKET, Transport.POLLING
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [
+        # the first packet: no handshake
+        [(C2S, '42["hey"]', W)],
+        # over maxPayload
+        [(S2C, _OPEN + ',"maxPayload":12}', W), (C2S, "40", W), (C2S, '42["hey","Jude"]', W)],
+        # on the new WebSocket before the upgrade completed
+        [(S2C, _OPEN + "}", P), (C2S, "40", P), (C2S, "2probe", W), (C2S, '42["hey"]', W)],
+        [(S2C, _OPEN + "}", P), (C2S, "2probe", W), (S2C, "3probe", W), (S2C, '42["x"]', W)],
+        # POSTed before the upgrade, sent again after it
+        [
+            (S2C, _OPEN + "}", P),
+            (C2S, '42["hey"]', P),
+            (C2S, "2probe", W),
+            (S2C, "3probe", W),
+            (C2S, "5", W),
+            (C2S, '42["hey"]', W),
+        ],
+        # after a close
+        [(S2C, _OPEN + "}", P), (C2S, "1", P), (C2S, '42["hey"]', W)],
+    ],
+    ids=["first", "max-payload", "probing", "probed", "repeated", "closed"],
+)
+def test_the_straight_path_gives_way_where_the_engine_rules_speak(
+    frames: list[tuple[Direction, str, Transport]],
+) -> None:
+    """``--json`` takes a straight path for the common event (``Checker.steady_packet``);
+    where an Engine.IO rule has something to say, it must take the general one."""
+    said, findings, _ = _run(frames, as_json=True)
+    assert (said, findings) == _run(frames, as_json=False)[:2]
+    assert any(code.startswith("eio.") for _, code in findings)

@@ -22,7 +22,7 @@ from siocli.captures import read_stream
 from siocli.captures.text import _Reader
 from siocli.decode import DecodeOptions, run_decode
 from siocli.protocol import socketio
-from siocli.protocol.annotate import annotate_message, common_spans
+from siocli.protocol.annotate import common_spans
 from siocli.protocol.checker import ANSWERED_KEPT, UNANSWERED_LISTED, Checker
 from siocli.protocol.dissect import Dissector, MessageReport
 from siocli.protocol.errors import DecodeError
@@ -152,7 +152,10 @@ def test_the_common_event_is_explained_as_the_general_reader_explains_it(
     """Its spans, made afterwards for a view that shows them (``common_spans=False``), are
     the ones the general reader records; the rest of the breakdown is the same."""
     full, quick = (
-        annotate_message(message, eio, spans=True, common_spans=common).packets[0]
+        Dissector(eio, expect_handshake=False, common_spans=common)
+        .receive(None, Transport.WEBSOCKET, message)
+        .packets[0]
+        .breakdown
         for common in (True, False)
     )
     if quick.spans:  # not the common shape: both went the general way

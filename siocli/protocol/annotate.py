@@ -188,25 +188,10 @@ def annotate_message(
     socket_layer: bool = True,
     spans: bool = True,
     parser: Parser = Parser.DEFAULT,
-    common_spans: bool = True,
 ) -> MessageBreakdown:
     """Explain a wire message: one WebSocket message, or one polling body. Without
-    ``spans``, the breakdown has no spans, only the findings (see :func:`annotate_packet`).
-    Without ``common_spans``, the common EVENT or ACK of a WebSocket message has none
-    either, whatever ``spans`` says: :func:`common_spans` makes them when they are shown."""
+    ``spans``, the breakdown has no spans, only the findings (see :func:`annotate_packet`)."""
     if transport != Transport.POLLING:
-        if (
-            not (spans and common_spans)
-            and parser is Parser.DEFAULT
-            and raw.__class__ is str
-            and socket_layer
-        ):
-            # the common EVENT or ACK, on which the decoders have nothing to remark
-            common = socketio.read_common(raw, socket_protocol(eio)) if raw[:1] == "4" else None
-            if common is not None:
-                engine = _new(EnginePacket, (_MESSAGE, raw[1:]))
-                packet = _new(PacketBreakdown, (0, raw, engine, common, None, (), (), None))
-                return _new(MessageBreakdown, ((packet,), (), (), None))
         packet = annotate_packet(raw, eio, socket_layer=socket_layer, spans=spans, parser=parser)
         return _new(MessageBreakdown, ((packet,), (), (), None))
     framing = Trace(explain=spans)
@@ -230,8 +215,8 @@ def annotate_message(
 
 
 def common_spans(packet: PacketBreakdown, eio: int = 4) -> list[Span]:
-    """The spans of a packet that :func:`annotate_message` read on its common path without
-    them (``common_spans=False``): the same as with them."""
+    """The spans of a common EVENT or ACK that the dissector read on its straight path,
+    without them (``Dissector(common_spans=False)``): the same as with them."""
     raw, socket = packet.raw, packet.socket
     assert isinstance(raw, str) and socket is not None
     return [_MESSAGE_SPAN, *socketio.explain_common(raw, socket, socket_protocol(eio))]

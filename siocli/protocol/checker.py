@@ -538,6 +538,37 @@ class Checker:
         else:
             self._after_upgrade = None
 
+    def steady_packet(
+        self,
+        direction: Direction,
+        transport: Transport,
+        size: int,
+        packet: SocketPacket,
+        time: float | None = None,
+    ) -> list[Finding] | None:
+        """:meth:`message`, :meth:`engine_packet` and :meth:`socket_packet` at once, for a
+        WebSocket message of ``size`` bytes whose one Engine.IO packet carries the complete
+        Socket.IO ``packet`` (not binary): the socket findings, when the Engine.IO rules
+        have nothing to say or to change, as in the steady state of a session; ``None``
+        when they may (a first packet, a close, an upgrade under way, a message over
+        maxPayload...): then call the three in turn."""
+        if (
+            self.closed
+            or not self._seen_packet  # (which also sets self.transport)
+            or transport is not Transport.WEBSOCKET
+            or self._engine in _PROBED
+        ):
+            return None
+        if direction is C2S:
+            if self._after_upgrade is not None:
+                return None  # perhaps a message POSTed before the upgrade, sent again
+            limit = self.handshake.max_payload if self.handshake else None
+            if limit is not None and size > limit:
+                return None
+        findings: list[Finding] = []
+        _SOCKET_RULES[packet.type](self, direction, packet, time, findings)
+        return findings
+
     # --- Socket.IO -----------------------------------------------------------------------
 
     def socket_packet(

@@ -16,9 +16,10 @@ from .checker import Checker
 from .errors import DecodeError
 from .msgpack_parser import decode_json, looks_like_packet
 from .recovery import Recovery, RecoveryNote, explain
-from .socketio import PacketAssembler
+from .socketio import PacketAssembler, read_common
 from .types import (
     Direction,
+    EnginePacket,
     EngineType,
     Finding,
     Parser,
@@ -36,6 +37,8 @@ _TEXT_WHILE_PENDING = (
     "reconstructing a packet') and the pending packet is lost"
 )
 _MESSAGE = EngineType.MESSAGE
+_POLLING = Transport.POLLING
+_DEFAULT = Parser.DEFAULT
 _DETECTED_MSGPACK = Finding(
     Severity.INFO,
     "input.detected-parser",
@@ -145,6 +148,7 @@ class Dissector:
         self._assemblers: dict[Direction | None, PacketAssembler] = {}
         self._header_index: dict[Direction | None, int] = {}
         self._count = 0
+        self._protocol = socket_protocol(eio)
 
     @property
     def parser_known(self) -> bool:
@@ -163,14 +167,21 @@ class Dissector:
         (by default, counted by this dissector from 0)."""
         index = self._count if number is None else number
         self._count += 1
-        breakdown = annotate_message(
-            raw,
-            self.eio,
-            transport,
-            spans=self.spans,
-            parser=self.parser,
-            common_spans=self.common_spans,
-        )
+        if (
+            raw.__class__ is str
+            and raw[:1] == "4"
+            and not (self.spans and self.common_spans)
+            and transport is not _POLLING
+            and self.parser is _DEFAULT
+        ):
+            # The common EVENT or ACK of a WebSocket message, on which no layer has anything
+            # to say but the Socket.IO rules: most of a capture.
+            common = read_common(raw, self._protocol)
+            if common is not None:
+                report = self._common(index, direction, transport, time, raw, common)
+                if report is not None:
+                    return report
+        breakdown = annotate_message(raw, self.eio, transport, spans=self.spans, parser=self.parser)
         findings = breakdown.findings
         if self._detect:
             breakdown, findings = self._detect_parser(raw, transport, direction, breakdown)
@@ -190,6 +201,45 @@ class Dissector:
         return _new(
             MessageReport, (index, direction, transport, time, raw, breakdown, packets, findings)
         )
+
+    def _common(
+        self,
+        index: int,
+        direction: Direction | None,
+        transport: Transport,
+        time: float | None,
+        raw: str,
+        packet: SocketPacket,
+    ) -> MessageReport | None:
+        """The report of a text message that carries a complete EVENT or ACK, as
+        :meth:`receive`'s general path makes it, when no binary packet awaits attachments
+        in that direction and the checker has nothing to say about the Engine.IO packet
+        (:meth:`.Checker.steady_packet`); ``None`` otherwise (the general path decides)."""
+        assembler = self._assemblers.get(direction)
+        if assembler is not None and assembler.pending is not None:
+            return None  # the pending packet is abandoned: the general path says so
+        socket_findings: tuple[Finding, ...] = ()
+        checker = self.checker
+        if checker is not None and direction is not None:
+            size = len(raw) if raw.isascii() else _size(raw)
+            found = checker.steady_packet(direction, transport, size, packet, time)
+            if found is None:
+                return None
+            if found:
+                socket_findings = tuple(found)
+        self._detect = False  # a text Socket.IO packet: the default parser
+        findings: tuple[Finding, ...] = ()
+        note = None
+        recovery = self.recovery
+        if recovery is not None:
+            findings, note = recovery.packet(self, direction, packet, time)
+        engine = _new(EnginePacket, (_MESSAGE, raw[1:]))
+        breakdown = _new(PacketBreakdown, (0, raw, engine, packet, None, (), (), None))
+        report = _new(
+            PacketReport, (breakdown, packet, None, findings, socket_findings, None, note)
+        )
+        message = _new(MessageBreakdown, ((breakdown,), (), (), None))
+        return _new(MessageReport, (index, direction, transport, time, raw, message, (report,), ()))
 
     def _detect_parser(
         self,
