@@ -9,10 +9,9 @@ A stage that needs the one before gets its input prepared beforehand (the messag
 the reports dissected), so that each figure is that stage alone:
 
 - *read*: the capture reader (``read_stream``): bytes to wire messages;
-- *annotate*: ``annotate_message`` without spans: Engine.IO and Socket.IO decoding, JSON
-  parsing included;
-- *dissector*: the rest of ``Dissector.receive`` without checker and recovery: reports,
-  binary reassembly;
+- *decode*: the dissector without checker and recovery: Engine.IO and Socket.IO decoding,
+  JSON parsing included, the reports, binary reassembly (the common EVENT or ACK of a
+  WebSocket message is read on the dissector's straight path, not by ``annotate_message``);
 - *checker* and *recovery*: what turning each on adds;
 - *spans*: what explaining every byte adds (the terminal view only);
 - *summary*: counting (findings only for ``--json``; everything for the terminal view);
@@ -55,7 +54,6 @@ def measure(path: str, repeats: int) -> dict[str, Any]:
 
     from siocli.captures import read_stream
     from siocli.decode import DecodeOptions, run_decode
-    from siocli.protocol.annotate import annotate_message
     from siocli.protocol.dissect import Dissector, MessageReport
     from siocli.protocol.recovery import Recovery
     from siocli.render.human import HumanRenderer
@@ -71,10 +69,6 @@ def measure(path: str, repeats: int) -> dict[str, Any]:
             messages.extend(m for m in read_stream(stream, path) if isinstance(m, WireMessage))
 
     t_read = best(read, repeats)
-
-    def annotate() -> None:
-        for m in messages:
-            annotate_message(m.data, m.eio or 4, m.transport, spans=False)
 
     reports: list[MessageReport] = []
 
@@ -127,7 +121,6 @@ def measure(path: str, repeats: int) -> dict[str, Any]:
                 console=lambda: Console(file=out, width=120),
             )
 
-    t_annotate = best(annotate, repeats)
     t_bare = best(lambda: dissect(False, False, False), repeats)
     t_checked = best(lambda: dissect(False, True, False), repeats)
     t_recovered = best(lambda: dissect(False, True, True), repeats)
@@ -144,8 +137,7 @@ def measure(path: str, repeats: int) -> dict[str, Any]:
     t_whole_human = best(lambda: whole(False), repeats)
     common = [
         ("read the capture", t_read),
-        ("annotate (decode, no spans)", t_annotate),
-        ("dissector (reports, reassembly)", t_bare - t_annotate),
+        ("decode (JSON, reports, reassembly)", t_bare),
         ("checker", t_checked - t_bare),
         ("recovery", t_recovered - t_checked),
     ]
