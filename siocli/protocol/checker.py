@@ -15,8 +15,6 @@ findings about what it was given. Times are seconds on any clock, or ``None`` wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from .recovery import event_offset, recovery_request
 from .states import EngineState, Event, NamespaceState, allowed, observed, step
 from .types import (
@@ -72,46 +70,73 @@ UNANSWERED_LISTED = 5
 namespace, and beyond as one finding with the count and the first ids."""
 
 
-@dataclass(slots=True)
-class _Namespace:
-    state: NamespaceState
-    since: float | None = None
-    recovering: bool = False  # its CONNECT asked to recover a session (pid and offset)
+class _Namespace:  # a plain class, as Checker below
+    __slots__ = ("recovering", "since", "state")
+
+    def __init__(
+        self, state: NamespaceState, since: float | None = None, recovering: bool = False
+    ) -> None:
+        self.state = state
+        self.since = since
+        self.recovering = recovering  # its CONNECT asked to recover a session (pid and offset)
 
 
-@dataclass(slots=True)
 class Checker:
     """Protocol checks for one Engine.IO session of revision ``eio`` (3 or 4).
 
     ``expect_handshake``: the capture starts at the beginning of the session, so the first
     packet must be the server's open packet. Leave it off for loose packets.
+
+    A plain slotted class, not a dataclass: Python 3.11 compiles a dataclass's methods when
+    its module is imported, ~1 ms of every start-up; a checker is never compared or printed.
     """
 
-    eio: int = 4
-    expect_handshake: bool = True
-    handshake: Handshake | None = None
-    transport: Transport | None = None
-    closed: bool = False
-    _seen_packet: bool = False
-    # The session's way through the upgrade, as the capture shows it (protocol/states.py;
-    # ``closed`` is kept apart: a capture goes on after a close, and so do its checks).
-    _engine: EngineState = EngineState.OPENING
-    _last_ping: dict[Direction, float | None] = field(default_factory=dict)
-    _unanswered_pings: dict[Direction, list[float | None]] = field(default_factory=dict)
-    _namespaces: dict[str, _Namespace] = field(default_factory=dict)
-    # Acks asked and not answered yet, by socket: id -> when it was asked (a count). An
-    # unknown answer looks for its id on the asker's other sockets, not through every ack
-    # of the capture; ints grouped by socket rather than (asker, namespace, id) keys take
-    # half the memory, and a capture of many sessions keeps them all.
-    _open_acks: dict[_AckSocket, dict[int, int]] = field(default_factory=dict)
-    _asked: int = 0
-    # Answered ack ids in two generations: the current one, and the one before it (dropped
-    # when the current one is full): a bounded memory of recent answers, in O(1).
-    _answered: dict[_AckSocket, set[int]] = field(default_factory=dict)
-    _answered_before: dict[_AckSocket, set[int]] = field(default_factory=dict)
-    _answered_count: int = 0
-    _polled_c2s: list[str] = field(default_factory=list)
-    _after_upgrade: list[str] | None = None
+    __slots__ = (
+        "_after_upgrade",
+        "_answered",
+        "_answered_before",
+        "_answered_count",
+        "_asked",
+        "_engine",
+        "_last_ping",
+        "_namespaces",
+        "_open_acks",
+        "_polled_c2s",
+        "_seen_packet",
+        "_unanswered_pings",
+        "closed",
+        "eio",
+        "expect_handshake",
+        "handshake",
+        "transport",
+    )
+
+    def __init__(self, eio: int = 4, expect_handshake: bool = True) -> None:
+        self.eio = eio
+        self.expect_handshake = expect_handshake
+        self.handshake: Handshake | None = None
+        self.transport: Transport | None = None
+        self.closed = False
+        self._seen_packet = False
+        # The session's way through the upgrade, as the capture shows it (protocol/states.py;
+        # ``closed`` is kept apart: a capture goes on after a close, and so do its checks).
+        self._engine = EngineState.OPENING
+        self._last_ping: dict[Direction, float | None] = {}
+        self._unanswered_pings: dict[Direction, list[float | None]] = {}
+        self._namespaces: dict[str, _Namespace] = {}
+        # Acks asked and not answered yet, by socket: id -> when it was asked (a count). An
+        # unknown answer looks for its id on the asker's other sockets, not through every ack
+        # of the capture; ints grouped by socket rather than (asker, namespace, id) keys take
+        # half the memory, and a capture of many sessions keeps them all.
+        self._open_acks: dict[_AckSocket, dict[int, int]] = {}
+        self._asked = 0
+        # Answered ack ids in two generations: the current one, and the one before it
+        # (dropped when the current one is full): a bounded memory of recent answers, in O(1).
+        self._answered: dict[_AckSocket, set[int]] = {}
+        self._answered_before: dict[_AckSocket, set[int]] = {}
+        self._answered_count = 0
+        self._polled_c2s: list[str] = []
+        self._after_upgrade: list[str] | None = None
 
     @property
     def protocol(self) -> int:
