@@ -233,9 +233,11 @@ class _Scanner:
         ``after``), as ijson reads it: :class:`_Unusual` where ijson may refuse a number."""
         text = before + self._buffer[start:end] + after if before or after else None
         value = orjson.loads(text or self._buffer[start:end])
-        begin, until = self._offset + start, self._offset + end
-        if any(a < until and begin < b for a, b in self._long_numbers) and _beyond_int64(value):
-            raise _Unusual
+        if self._long_numbers:
+            begin, until = self._offset + start, self._offset + end
+            near = any(a < until and begin < b for a, b in self._long_numbers)
+            if near and _beyond_int64(value):
+                raise _Unusual
         return value
 
     def _skip_blanks(self, at: int) -> int:
