@@ -139,7 +139,7 @@ _DIGITS = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
 _LONG_NUMBER = b"0" * 19
 _INT64 = 2**63
 
-_CHUNK = 1 << 20  # bytes read at a time
+_CHUNK = 1 << 18  # bytes read at a time
 _AHEAD = 8 << 20  # how far past an entry's start the separator is looked for
 _EDGES = 4 << 20  # the most read before log.entries, or after it, before ijson is left to it
 
@@ -198,11 +198,11 @@ class _Scanner:
         self._close_entries(at + 1)
 
     def _read(self) -> bool:
-        """Appends the next bytes of the stream (as many as are held, at least a chunk, so
-        that a large entry costs a linear number of copies); ``False`` at its end."""
+        """Appends the next bytes of the stream (half as many as are held, at least a chunk,
+        so that a large entry costs a linear number of copies); ``False`` at its end."""
         if self._eof:
             return False
-        more = self._stream.read(max(_CHUNK, len(self._buffer)))
+        more = self._stream.read(max(_CHUNK, len(self._buffer) // 2))
         if not more:
             self._eof = True
             return False
