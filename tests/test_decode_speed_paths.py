@@ -29,7 +29,7 @@ from siocli.protocol.errors import DecodeError
 from siocli.protocol.recovery import Recovery
 from siocli.protocol.types import Direction, SocketPacket, SocketType, Trace, Transport
 from siocli.render.human import HumanRenderer
-from siocli.render.text import escape_text, format_value, hex_preview
+from siocli.render.text import escape_text, format_elided, format_value, hex_preview
 from siocli.wire import InputProblem, WireMessage, parse_hex
 
 from .strategies import any_json
@@ -421,6 +421,21 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
     max_leaves=12,
 )
+
+
+@given(
+    JSON
+    | st.lists(
+        st.floats(allow_nan=False, min_value=-1e-3, max_value=1e-3)
+        | st.sampled_from(["a,b", "c:d", "e-", "null", "0.0000", "李", "\x7f", "é" * 30]),
+        max_size=8,
+    ),
+    st.integers(1, 120),
+)
+def test_format_elided_is_format_value_elided(value: object, width: int) -> None:
+    """The view's long values: orjson's compact JSON, spaced out where it is shown."""
+    text = format_value(value)
+    assert format_elided(value, width) == (text if len(text) <= width else text[: width - 1] + "…")
 
 
 @given(JSON)

@@ -25,7 +25,7 @@ from ..protocol.errors import DecodeError
 from ..protocol.types import Finding, Severity, SocketPacket, SocketType, Span, Transport
 from ..wire import InputProblem
 from .summary import Summary
-from .text import StyledLine, escape_text, format_value, hex_preview
+from .text import StyledLine, escape_text, format_elided, format_value, hex_preview
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,6 +53,8 @@ _SPAN_WIDTH = 24
 _BYTE_KINDS = frozenset(("binary", "marker", "length", "length_end"))
 _ELIDED_KINDS = frozenset(("payload", "handshake", "eio_data"))
 _BATCH = 1000  # lines per write
+_CACHED_KINDS = frozenset(("eio_type", "sio_type", "namespace", "separator"))
+_CACHED_LINES = 4096
 _TRANSPORTS = {t: f" {t.value:<9} " for t in Transport}
 _SOCKET_NAMES = tuple(t.name for t in SocketType)
 _EVENT, _BINARY_EVENT = SocketType.EVENT, SocketType.BINARY_EVENT
@@ -92,9 +94,11 @@ def _as_rich_writes(text: str, tab_size: int) -> str:
     return rich_text.plain
 
 
-def _rich_text(line: StyledLine) -> Text:
+def _rich_text(line: StyledLine | str) -> Text:
     from rich.text import Text
 
+    if isinstance(line, str):
+        return Text(line)
     return Text.assemble(*zip(line[1::2], line[2::2], strict=True), style=line[0] or "")
 
 
@@ -109,12 +113,16 @@ class HumanRenderer:
         self.console = console
         self.full = full
         self.interactive = interactive
-        self._lines: list[StyledLine] = []
+        self._lines: list[StyledLine | str] = []
         # A narrow terminal (a split pane, a phone) gets each meaning under its span, and
         # what is longer than a line elided or wrapped to the terminal's width.
         self._columns = console.width
         self._narrow = console.width < 72
         self._width = max(20 if self._narrow else 40, console.width - 18)
+        # where nothing is styled, lines may be plain text already (see flush)
+        self._file = None if self._narrow else _plain_file(console)
+        self._plain = self._file is not None
+        self._span_lines: dict[tuple[str, str, str], StyledLine | str] = {}
 
     # --- blocks -------------------------------------------------------------------------
 
@@ -209,34 +217,30 @@ class HumanRenderer:
             # _span_line, inlined for text on a wide terminal or a file (most spans): a call
             # per span costs more than the line's own work
             full = self.full
-            width = self._width
             text = source if isinstance(source, str) and not self._narrow else None
+            cache = self._span_lines
             for span in spans:
                 if text is None:
                     lines.append(self._span_line(source, span))
                     continue
-                shown = text[span.start : span.end]
-                if not shown.isprintable():
-                    shown = escape_text(shown)
-                kind = span.kind
-                if not full and len(shown) > _SPAN_WIDTH and kind in _ELIDED_KINDS:
-                    shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
-                meaning = span.meaning
-                if not full and len(meaning) > width:
-                    meaning = meaning[: width - 1] + "…"
-                lines.append(
-                    (
-                        None,
-                        "     ",
-                        None,
-                        shown.ljust(_SPAN_WIDTH),
-                        _KIND_STYLE_GET(kind, "default"),
-                        " => ",
-                        "dim",
-                        meaning,
-                        None,
-                    )
-                )
+                start, end, kind, meaning = span
+                if kind in _CACHED_KINDS:  # a type digit, a namespace: the same few lines
+                    key = (text[start:end], kind, meaning)
+                    line = cache.get(key)
+                    if line is None:
+                        line = self._wide_span_line(key[0], kind, meaning)
+                        if len(cache) < _CACHED_LINES:
+                            cache[key] = line
+                    lines.append(line)
+                    continue
+                if not full and end - start > _SPAN_WIDTH and kind in _ELIDED_KINDS:
+                    # elided: only its ends are shown, and only they need escaping
+                    head = text[start : start + _SPAN_WIDTH - 4]
+                    tail = text[end - 2 : end]
+                    if head.isprintable() and tail.isprintable():
+                        lines.append(self._wide_span_line(head + "…" + tail, kind, meaning))
+                        continue
+                lines.append(self._wide_span_line(text[start:end], kind, meaning))
         elif breakdown.error is None and stop > start:
             lines.append(self._span_line(source, Span(start, stop, "data", "data")))
         if packet.attachment is not None:
@@ -257,6 +261,29 @@ class HumanRenderer:
         if packet.socket_findings:
             for finding in packet.socket_findings:
                 lines.append(self._finding_line(finding))
+
+    def _wide_span_line(self, shown: str, kind: str, meaning: str) -> StyledLine | str:
+        """A span of text on a wide terminal or a file: plain text where nothing is styled."""
+        if not shown.isprintable():
+            shown = escape_text(shown)
+        full = self.full
+        if not full and len(shown) > _SPAN_WIDTH and kind in _ELIDED_KINDS:
+            shown = shown[: _SPAN_WIDTH - 4] + "…" + shown[-2:]
+        if not full and len(meaning) > self._width:
+            meaning = meaning[: self._width - 1] + "…"
+        if self._plain:
+            return "     " + shown.ljust(_SPAN_WIDTH) + " => " + meaning
+        return (
+            None,
+            "     ",
+            None,
+            shown.ljust(_SPAN_WIDTH),
+            _KIND_STYLE_GET(kind, "default"),
+            " => ",
+            "dim",
+            meaning,
+            None,
+        )
 
     def _span_line(self, source: str | bytes, span: Span) -> StyledLine:
         if isinstance(source, str):
@@ -304,16 +331,15 @@ class HumanRenderer:
         if packet.id is not None:
             line += (f" id={packet.id}", "blue")
         data = packet.data
+        shown = format_value if self.full else self._elided
         if (ptype is _EVENT or ptype is _BINARY_EVENT) and data:
-            line += (
-                " " + _elide(format_value(data[0]), self._width, self.full),  # the name
-                "bold",
-                " " + _elide(format_value(packet.args), self._width, self.full),
-                None,
-            )
+            line += (" " + shown(data[0]), "bold", " " + shown(packet.args), None)  # name, args
         elif data is not None:
-            line += (" " + _elide(format_value(data), self._width, self.full), None)
+            line += (" " + shown(data), None)
         return line
+
+    def _elided(self, value: object) -> str:
+        return format_elided(value, self._width)
 
     def _finding_line(self, finding: Finding) -> StyledLine:
         mark, style = _SEVERITY_STYLE[finding.severity]
@@ -370,7 +396,7 @@ class HumanRenderer:
         if not lines:
             return
         self._lines = []
-        file = None if self._narrow else _plain_file(self.console)
+        file = self._file
         if file is None:
             from rich.text import Text
 
@@ -378,6 +404,9 @@ class HumanRenderer:
             # narrow: rich wraps what is still too long at word boundaries
             self.console.print(text, soft_wrap=not self._narrow, highlight=False)
             return
-        output = "\n".join(["".join(line[1::2]) for line in lines]) + "\n"
+        output = (
+            "\n".join([line if line.__class__ is str else "".join(line[1::2]) for line in lines])
+            + "\n"
+        )
         file.write(_as_rich_writes(output, self.console.tab_size))
         file.flush()

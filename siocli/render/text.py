@@ -9,7 +9,9 @@ import os
 import re
 from typing import Any
 
-__all__ = ["StyledLine", "escape_text", "format_value", "hex_preview"]
+from ..protocol._jsonlib import fast_dumps as _fast_dumps
+
+__all__ = ["StyledLine", "escape_text", "format_elided", "format_value", "hex_preview"]
 
 StyledLine = tuple[Any, ...]
 """One line of output for a terminal, as renderers build it: ``(line_style, text, style,
@@ -70,6 +72,43 @@ def _make_as_json() -> Any:
 
 
 _as_json = _make_as_json()
+
+
+def format_elided(value: Any, width: int) -> str:
+    """``format_value(value)``, elided to ``width`` characters (the last one ``…``) when
+    longer: what a line of the terminal view shows of a long value, without writing out all
+    of it the slow way. orjson writes the same tokens as json, without the blanks after
+    ``,`` and ``:``; where nothing needs escaping (no backslash: every ``"`` delimits a
+    string) and no number may be spelt otherwise, the blanks are put into the part shown."""
+    if _fast_dumps is not None and (value.__class__ is list or value.__class__ is dict):
+        try:
+            compact = _fast_dumps(value).decode()
+        except TypeError:  # binary, integers beyond 64 bits, lone surrogates...
+            compact = None
+        if (
+            compact is not None
+            and "\\" not in compact
+            # orjson spells floats below 1e-4 otherwise (0.00001, 1e-7 for json's 1e-05,
+            # 1e-07) and an infinity as null (json refuses it): the general path decides
+            and "0.0000" not in compact
+            and "e-" not in compact
+            and "null" not in compact
+            and compact.isprintable()
+        ):
+            if len(compact) > width:  # longer spaced out: only its start is shown
+                return _spaced(compact[: width - 1])[: width - 1] + "…"
+            text = _spaced(compact)
+            return text if len(text) <= width else text[: width - 1] + "…"
+    text = format_value(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _spaced(compact: str) -> str:
+    """Compact JSON (a start of it) with json's blanks after ``,`` and ``:`` outside strings."""
+    parts = compact.split('"')
+    outside = "\0".join(parts[::2])  # a NUL is escaped in JSON: not in the text
+    parts[::2] = outside.replace(",", ", ").replace(":", ": ").split("\0")
+    return '"'.join(parts)
 
 
 def format_value(value: Any) -> str:
