@@ -183,7 +183,11 @@ class HumanRenderer:
         if report.time is not None:
             header += (f"{report.time:10.3f}s ", "dim")
         if isinstance(raw, str):
-            header += (_elide(escape_text(raw), self._width, self.full), None)
+            width = self._width
+            if not self.full and len(raw) > width and raw[: width - 1].isprintable():
+                header += (raw[: width - 1] + "…", None)  # longer escaped: only its start shown
+            else:
+                header += (_elide(escape_text(raw), width, self.full), None)
         else:
             header += (f"<binary {hex_preview(raw)}>", "cyan")
         lines = self._lines
