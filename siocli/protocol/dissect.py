@@ -8,6 +8,7 @@ never raises on bad input; problems are in the reports.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -369,13 +370,15 @@ class Dissector:
         return findings
 
 
-def packet_spans(packet: PacketReport, eio: int = 4) -> tuple[Span, ...]:
+def packet_spans(packet: PacketReport, eio: int = 4) -> Sequence[Span]:
     """The spans of ``packet``: the dissector's, or, for a common EVENT or ACK it read
     without them (``common_spans=False``), the same spans made now."""
     breakdown = packet.breakdown
     if breakdown.spans or breakdown.socket is None or breakdown.raw.__class__ is not str:
         return breakdown.spans
-    spans = tuple(common_spans(breakdown, eio))
+    spans = common_spans(breakdown, eio)
     if packet.recovery is not None:
-        spans = explain(spans, breakdown.socket, packet.recovery, breakdown.raw, breakdown.offset)
+        return explain(
+            tuple(spans), breakdown.socket, packet.recovery, breakdown.raw, breakdown.offset
+        )
     return spans

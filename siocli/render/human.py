@@ -17,7 +17,7 @@ is only text. Elsewhere rich renders it, in colour.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import IO, TYPE_CHECKING
 
 from ..protocol.dissect import MessageReport, PacketReport, packet_spans
@@ -194,8 +194,10 @@ class HumanRenderer:
         lines.append(header)
         framing = report.breakdown.spans  # of a polling body: lengths, separators
         for packet in report.packets:
-            before = [s for s in framing if s.end <= packet.breakdown.offset] if framing else []
-            framing = framing[len(before) :]
+            before: Sequence[Span] = ()
+            if framing:
+                before = [s for s in framing if s.end <= packet.breakdown.offset]
+                framing = framing[len(before) :]
             self._packet_lines(report, packet, before, eio)
         if report.breakdown.error is not None:
             lines.append(self._error_line(report.breakdown.error))
@@ -207,7 +209,7 @@ class HumanRenderer:
             self.flush()
 
     def _packet_lines(
-        self, report: MessageReport, packet: PacketReport, framing: list[Span], eio: int
+        self, report: MessageReport, packet: PacketReport, framing: Sequence[Span], eio: int
     ) -> None:
         breakdown = packet.breakdown
         source = report.raw
@@ -335,15 +337,18 @@ class HumanRenderer:
         if packet.id is not None:
             line += (f" id={packet.id}", "blue")
         data = packet.data
-        shown = format_value if self.full else self._elided
         if (ptype is _EVENT or ptype is _BINARY_EVENT) and data:
-            line += (" " + shown(data[0]), "bold", " " + shown(packet.args), None)  # name, args
-        elif data is not None:
-            line += (" " + shown(data), None)
+            name = format_value(data[0])
+            if self.full:
+                return (*line, " " + name, "bold", " " + format_value(packet.args), None)
+            width = self._width
+            if len(name) > width:
+                name = name[: width - 1] + "…"
+            return (*line, " " + name, "bold", " " + format_elided(packet.args, width), None)
+        if data is not None:
+            shown = format_value(data) if self.full else format_elided(data, self._width)
+            line += (" " + shown, None)
         return line
-
-    def _elided(self, value: object) -> str:
-        return format_elided(value, self._width)
 
     def _finding_line(self, finding: Finding) -> StyledLine:
         mark, style = _SEVERITY_STYLE[finding.severity]
