@@ -339,12 +339,13 @@ class HumanRenderer:
         data = packet.data
         if (ptype is _EVENT or ptype is _BINARY_EVENT) and data:
             name = format_value(data[0])
+            args = data[1:] if data.__class__ is list else packet.args  # packet.args, inlined
             if self.full:
-                return (*line, " " + name, "bold", " " + format_value(packet.args), None)
+                return (*line, " " + name, "bold", " " + format_value(args), None)
             width = self._width
             if len(name) > width:
                 name = name[: width - 1] + "…"
-            return (*line, " " + name, "bold", " " + format_elided(packet.args, width), None)
+            return (*line, " " + name, "bold", " " + format_elided(args, width), None)
         if data is not None:
             shown = format_value(data) if self.full else format_elided(data, self._width)
             line += (" " + shown, None)
