@@ -122,6 +122,22 @@ def test_a_cut_file_gives_its_whole_entries_then_says_it_was_cut() -> None:
     assert not problem.fatal  # two entries were read
 
 
+def test_a_lone_surrogate_escape_is_said_where_it_is_not_raised() -> None:
+    """yajl raises UnicodeDecodeError on a lone low surrogate escape: JSON's grammar allows
+    it, so the file is not called cut short; the entries before it are decoded."""
+    broken = json.loads(json.dumps(_ENTRY))
+    broken["_webSocketMessages"][0]["data"] = "SURROGATE"
+    document = _har(_ENTRY, broken).replace(b"SURROGATE", b"\\udc00")
+    got = _fast(document)
+    assert got == _ijson(document)
+    assert [type(item).__name__ for item in got] == ["InputProblem", "WireMessage"]
+    problem = got[0]
+    assert problem.message.startswith("t.har: entry 1 holds a \\u escape of a lone surrogate")
+    assert "cut short" not in problem.message
+    assert not problem.fatal  # the first entry was read
+    assert _fast(_har(broken).replace(b"SURROGATE", b"\\udc00"))[0].fatal
+
+
 def test_a_file_that_is_not_json_is_said_so_and_nothing_else() -> None:
     got = _fast(b'{"log": nope')
     assert got == _ijson(b'{"log": nope')

@@ -63,12 +63,13 @@ def read_har(
             merge.add(messages)
     except _NotJson as exc:
         broken = True
-        yield InputProblem(
-            f"{name} is not valid JSON ({exc}); expected a HAR file "
-            "(File > Save all as HAR), whole: was it cut short?",
-            name,
-            fatal=entries == 0,
+        said = (
+            f"{name}: {exc}"
+            if isinstance(exc, _LoneSurrogate)
+            else f"{name} is not valid JSON ({exc}); expected a HAR file "
+            "(File > Save all as HAR), whole: was it cut short?"
         )
+        yield InputProblem(said, name, fatal=entries == 0)
     yield from merge.until(None)
     if entries == 0 and not broken:  # a cut file was said to be one: that is all
         yield InputProblem(f"{name}: no entries in log.entries", name, fatal=True)
@@ -76,6 +77,10 @@ def read_har(
 
 class _NotJson(Exception):
     """ijson's complaint about the file (the first line of its message)."""
+
+
+class _LoneSurrogate(_NotJson):
+    """A string ijson cannot read, in a file that is JSON: not a cut file."""
 
 
 def _entries(stream: IO[bytes]) -> Iterator[Any]:
@@ -94,12 +99,23 @@ def _entries(stream: IO[bytes]) -> Iterator[Any]:
             stream.seek(start)
     import ijson  # streaming JSON: a HAR of any size in bounded memory
 
+    read = 0  # entries read by ijson: the next one is where it fails, if it does
     try:
-        for number, entry in enumerate(ijson.items(stream, "log.entries.item", use_float=True)):
-            if number >= given:
+        for entry in ijson.items(stream, "log.entries.item", use_float=True):
+            read += 1
+            if read > given:
                 yield entry
     except ijson.JSONError as exc:
         raise _NotJson(_first_line(exc)) from None
+    except UnicodeDecodeError:
+        # yajl turns a \u escape of a lone low surrogate into bytes that are not UTF-8, then
+        # fails to decode them: JSON's grammar allows the escape, UTF-8 cannot hold it
+        # (RFC 8259, section 8.2)
+        raise _LoneSurrogate(
+            f"entry {read} holds a \\u escape of a lone "
+            "surrogate (\\udc00-\\udfff) in a string: JSON allows it, but no UTF-8 text can hold "
+            "it, and the HAR reader stops there (what came before it is decoded)"
+        ) from None
 
 
 class _Unusual(Exception):
