@@ -384,6 +384,35 @@ def test_the_view_shows_the_same_when_it_asks_for_the_common_spans(path: Path) -
     assert shown[0] == shown[1]
 
 
+class _LineByLine(HumanRenderer):
+    def _plain_block(self, report: MessageReport, eio: int) -> str | None:
+        return None
+
+
+@pytest.mark.parametrize("full", [False, True])
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_common_block_is_its_lines_joined(path: Path, full: bool) -> None:
+    """A message that is one common EVENT or ACK is written as one string (_plain_block):
+    the lines the general path makes for it, joined."""
+    eio = 3 if "node2" in path.name else 4
+    shown = []
+    for view in (HumanRenderer, _LineByLine):
+        sessions: dict[str | None, Dissector] = {}
+        recovery = Recovery()
+        out = io.StringIO()
+        renderer = view(Console(file=out, width=100), full=full)
+        for number, m in enumerate(messages(path)):
+            dissector = sessions.setdefault(
+                m.session, Dissector(eio, recovery=recovery, common_spans=False)
+            )
+            renderer.write_message(
+                dissector.receive(m.direction, m.transport, m.data, m.time, number), (), eio
+            )
+        renderer.finish([], None)
+        shown.append(out.getvalue())
+    assert shown[0] == shown[1]
+
+
 def test_plain_terminal_view_strips_and_expands_as_rich_does() -> None:
     weird = Dissector(4, expect_handshake=False).receive(
         None, Transport.WEBSOCKET, '4\t2["a\tb\x07",{"\u6f22":"\r"}]'

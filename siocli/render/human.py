@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
+from ..protocol.annotate import common_spans
 from ..protocol.dissect import MessageReport, PacketReport, packet_spans
 from ..protocol.errors import DecodeError
 from ..protocol.types import Finding, Severity, SocketPacket, SocketType, Span, Transport
@@ -170,6 +171,14 @@ class HumanRenderer:
         self, report: MessageReport, extra: Iterable[Finding] = (), eio: int = 4
     ) -> None:
         raw = report.raw
+        if self._plain and not extra and raw.__class__ is str:
+            block = self._plain_block(report, eio)
+            if block is not None:
+                lines = self._lines
+                lines.append(block)
+                if self.interactive or len(lines) >= _BATCH:
+                    self.flush()
+                return
         direction = report.direction
         header: StyledLine = (
             None,
@@ -220,33 +229,10 @@ class HumanRenderer:
         if framing:
             spans = (*framing, *spans)
         if spans:
-            # _span_line, inlined for text on a wide terminal or a file (most spans): a call
-            # per span costs more than the line's own work
-            full = self.full
-            text = source if isinstance(source, str) and not self._narrow else None
-            cache = self._span_lines
-            for span in spans:
-                if text is None:
-                    lines.append(self._span_line(source, span))
-                    continue
-                start, end, kind, meaning = span
-                if kind in _CACHED_KINDS:  # a type digit, a namespace: the same few lines
-                    key = (text[start:end], kind, meaning)
-                    line = cache.get(key)
-                    if line is None:
-                        line = self._wide_span_line(key[0], kind, meaning)
-                        if len(cache) < _CACHED_LINES:
-                            cache[key] = line
-                    lines.append(line)
-                    continue
-                if not full and end - start > _SPAN_WIDTH and kind in _ELIDED_KINDS:
-                    # elided: only its ends are shown, and only they need escaping
-                    head = text[start : start + _SPAN_WIDTH - 4]
-                    tail = text[end - 2 : end]
-                    if head.isprintable() and tail.isprintable():
-                        lines.append(self._wide_span_line(head + "…" + tail, kind, meaning))
-                        continue
-                lines.append(self._wide_span_line(text[start:end], kind, meaning))
+            if isinstance(source, str) and not self._narrow:
+                self._text_span_lines(source, spans, lines)
+            else:
+                lines.extend([self._span_line(source, span) for span in spans])
         elif breakdown.error is None and stop > start:
             lines.append(self._span_line(source, Span(start, stop, "data", "data")))
         if packet.attachment is not None:
@@ -267,6 +253,66 @@ class HumanRenderer:
         if packet.socket_findings:
             for finding in packet.socket_findings:
                 lines.append(self._finding_line(finding))
+
+    def _plain_block(self, report: MessageReport, eio: int) -> str | None:
+        """The block of a message that is one common EVENT or ACK and nothing else to say,
+        as the plain text of its lines in one string (the lines the general path makes,
+        joined: tests hold the two together); ``None`` for any other message."""
+        number, direction, transport, time, raw, message, packets, findings = report
+        if findings or len(packets) != 1 or message.spans or message.error is not None:
+            return None
+        breakdown, complete, attachment, ours, socket_findings, error, recovery = packets[0]
+        if (
+            complete is None
+            or breakdown.spans  # the dissector explained it: not the common packet
+            or breakdown.socket is None
+            or breakdown.offset
+            or ours
+            or socket_findings
+            or attachment is not None
+            or error is not None
+            or recovery is not None
+        ):
+            return None
+        assert isinstance(raw, str)
+        header = f"#{number} {direction.arrow if direction else '?'}{_TRANSPORTS[transport]}"
+        if time is not None:
+            header += f"{time:10.3f}s "
+        width = self._width
+        if not self.full and len(raw) > width and raw[: width - 1].isprintable():
+            header += raw[: width - 1] + "…"
+        else:
+            header += _elide(escape_text(raw), width, self.full)
+        parts: list[StyledLine | str] = [header]
+        self._text_span_lines(raw, common_spans(breakdown, eio), parts)
+        parts.append("".join(self._summary_line(complete)[1::2]))
+        return "\n".join(cast("list[str]", parts))  # plain: every line is text
+
+    def _text_span_lines(
+        self, text: str, spans: Sequence[Span], lines: list[StyledLine | str]
+    ) -> None:
+        """The lines of ``spans`` of ``text`` on a wide terminal or a file (most spans):
+        _span_line, inlined, as a call per span costs more than the line's own work."""
+        full = self.full
+        cache = self._span_lines
+        for start, end, kind, meaning in spans:
+            if kind in _CACHED_KINDS:  # a type digit, a namespace: the same few lines
+                key = (text[start:end], kind, meaning)
+                line = cache.get(key)
+                if line is None:
+                    line = self._wide_span_line(key[0], kind, meaning)
+                    if len(cache) < _CACHED_LINES:
+                        cache[key] = line
+                lines.append(line)
+                continue
+            if not full and end - start > _SPAN_WIDTH and kind in _ELIDED_KINDS:
+                # elided: only its ends are shown, and only they need escaping
+                head = text[start : start + _SPAN_WIDTH - 4]
+                tail = text[end - 2 : end]
+                if head.isprintable() and tail.isprintable():
+                    lines.append(self._wide_span_line(head + "…" + tail, kind, meaning))
+                    continue
+            lines.append(self._wide_span_line(text[start:end], kind, meaning))
 
     def _wide_span_line(self, shown: str, kind: str, meaning: str) -> StyledLine | str:
         """A span of text on a wide terminal or a file: plain text where nothing is styled."""
