@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from . import engineio, msgpack_parser, socketio
+from . import engineio, socketio
 from .errors import DecodeError
 from .types import (
     EnginePacket,
@@ -101,6 +101,8 @@ def annotate_packet(
             if packet.type is _MESSAGE and socket_layer:
                 if parser is Parser.MSGPACK and eio == 3 and data[:1] == "{":
                     # socket.io-msgpack-parser 2.x: CONNECT, DISCONNECT, ERROR as JSON text
+                    from . import msgpack_parser  # on use: MessagePack only (start-up)
+
                     socket_packet = msgpack_parser.decode_json(raw, 1, 4)
                     trace.span(1, len(raw), "payload", "the packet's map, as JSON text (2.x)")
                 else:
@@ -146,6 +148,8 @@ def _msgpack_packet(raw: str | bytes, data: bytes, trace: Trace, protocol: int =
     """The MessagePack packet of a binary message: its bytes explained where they are on
     the wire (after the 0x04 of an Engine.IO 3 binary frame); inside base64 (``b4...``),
     one span for the whole and the packet's meaning."""
+    from . import msgpack_parser  # on use: MessagePack only (start-up)
+
     start = len(raw) - len(data)  # where the data starts: after b, b4 or 0x04
     if trace.explain and trace.spans and trace.spans[-1].kind == "binary":
         # the Engine.IO layer's "binary data": explained below, byte by byte

@@ -15,7 +15,6 @@ from typing import NamedTuple
 from .annotate import MessageBreakdown, PacketBreakdown, annotate_message, common_spans
 from .checker import Checker
 from .errors import DecodeError
-from .msgpack_parser import decode_json, looks_like_packet
 from .recovery import Recovery, RecoveryNote, explain
 from .socketio import PacketAssembler, read_common
 from .types import (
@@ -69,11 +68,20 @@ class IncompleteFinding(Finding):
 
 def _json_packet(text: str) -> bool:
     """socket.io-msgpack-parser 2.x's CONNECT, DISCONNECT or ERROR: a JSON object map."""
+    from .msgpack_parser import decode_json  # on use: MessagePack only (start-up)
+
     try:
         decode_json(text, 0, 4)
     except DecodeError:
         return False
     return True
+
+
+def _msgpack_bytes(data: bytes) -> bool:
+    """Is a binary message a MessagePack Socket.IO packet? (the parser's detection)"""
+    from .msgpack_parser import looks_like_packet  # on use: binary messages only (start-up)
+
+    return looks_like_packet(data)
 
 
 class PacketReport(NamedTuple):
@@ -265,7 +273,7 @@ class Dissector:
             if (
                 isinstance(data, bytes)
                 and (assembler is None or assembler.pending is None)
-                and looks_like_packet(data)
+                and _msgpack_bytes(data)
             ) or (
                 isinstance(data, str) and self.eio == 3 and data[:1] == "{" and _json_packet(data)
             ):

@@ -22,7 +22,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _jsonlib, engineio, msgpack_parser
+from . import _jsonlib, engineio
 from ._js import JS_BLANK, MAX_SAFE_INTEGER, js_number, read_digits
 from .errors import DecodeError, EncodeError
 from .types import (
@@ -681,6 +681,8 @@ def encoder(parser: Parser, protocol: int = 5) -> Callable[[SocketPacket], list[
     message per packet for ``msgpack`` (protocol 4: socket.io-msgpack-parser 2.x's mix of
     JSON text and MessagePack)."""
     if parser is Parser.MSGPACK:
+        from . import msgpack_parser  # on use: MessagePack only (start-up)
+
         return msgpack_parser.encode_v4 if protocol == 4 else msgpack_parser.encode
     return encode
 
@@ -690,6 +692,8 @@ def encode_message(
 ) -> list[str | bytes]:
     """The packet's Engine.IO message data, framed as WebSocket messages of revision ``eio``."""
     if parser is Parser.MSGPACK:
+        from . import msgpack_parser  # on use: MessagePack only (start-up)
+
         data = msgpack_parser.encode_packet(packet)
         return [data if eio != 3 else b"\x04" + data]
     header, *attachments = encode(packet)
@@ -840,6 +844,8 @@ class PacketAssembler:
             raise self._pending_error()
         if self._msgpack:
             if self.protocol == 4 and text[:1] == "{":  # socket.io-msgpack-parser 2.x
+                from . import msgpack_parser  # on use: MessagePack only (start-up)
+
                 return msgpack_parser.decode_json(text, 0, 4)
             raise _text_under_msgpack()
         return self.receive_packet(decode_packet(text, self.protocol, trace=trace))
@@ -875,6 +881,8 @@ class PacketAssembler:
                     raise self._pending_error()
                 if self._msgpack:
                     if self.protocol == 4 and data[1:2] == "{":  # socket.io-msgpack-parser 2.x
+                        from . import msgpack_parser  # on use: MessagePack only (start-up)
+
                         return msgpack_parser.decode_json(data, 1, 4)
                     raise _text_under_msgpack(1)
                 return self._receive_message_text(data)
@@ -937,9 +945,13 @@ class PacketAssembler:
         """Take a binary message: the next attachment of the pending packet (or, under the
         MessagePack parser, a whole packet)."""
         if self._msgpack:
+            from . import msgpack_parser  # on use: MessagePack only (start-up)
+
             return msgpack_parser.decode_packet(data, protocol=self.protocol)
         header = self._header
         if header is None:
+            from . import msgpack_parser  # on use: no header pending (start-up)
+
             if msgpack_parser.looks_like_packet(data):
                 raise _layer_error(
                     "got a binary message that is a MessagePack Socket.IO packet: the peer "
