@@ -9,7 +9,6 @@ never raises on bad input; problems are in the reports.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from .annotate import MessageBreakdown, PacketBreakdown, annotate_message, common_spans
@@ -57,13 +56,36 @@ def _size(raw: str | bytes) -> int:
     return len(raw.encode("utf-8", "surrogatepass"))
 
 
-@dataclass(frozen=True, slots=True)
 class IncompleteFinding(Finding):
     """A finding about a binary packet whose attachments never all came: ``index`` is the
     number of the message that carried its header, so a renderer can put the finding on
-    that packet's own line."""
+    that packet's own line. Equal only to an IncompleteFinding with the same index."""
 
-    index: int | None = None
+    # an attribute, in the instance's __dict__: a tuple's subclass can add no field (nor slot);
+    # it hides tuple.index, which nothing calls on a finding
+    index: int | None  # type: ignore[assignment]
+
+    def __new__(
+        cls, severity: Severity, code: str, message: str, index: int | None = None
+    ) -> IncompleteFinding:
+        self = super().__new__(cls, severity, code, message)
+        self.index = index
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            other.__class__ is self.__class__
+            and tuple.__eq__(self, other)
+            and self.index == other.index
+        )
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = Finding.__hash__
+
+    def __repr__(self) -> str:
+        return f"{super().__repr__()[:-1]}, index={self.index!r})"
 
 
 def _json_packet(text: str) -> bool:

@@ -4,15 +4,13 @@ Packets are immutable ``NamedTuple`` values rather than frozen dataclasses: a fr
 dataclass costs about 0.85 µs to build (one ``object.__setattr__`` per field), four times a
 tuple, and a decoder builds two per wire message. Spans are tuples for the same reason
 (several per packet), and the handshake because Python 3.11 compiles five or six methods per
-frozen dataclass when its module is imported: ~0.8 ms of every start-up. Other values are
-frozen, slotted dataclasses (:class:`Finding` has a subclass with one more field, which a
-tuple cannot have).
+frozen dataclass when its module is imported: ~0.8 ms of every start-up; :class:`Finding`
+too (its subclass in the dissector keeps one more value as an attribute).
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -186,8 +184,7 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A protocol observation about one packet. ``code`` is stable (for ``--json`` and tests),
     ``message`` is for people."""
 
