@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, NamedTuple, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from .exit import CommandError, ExitStatus
 from .protocol import engineio
+from .protocol._tuples import NamedTuple  # typing's, without its per-field compile (start-up)
 from .protocol.dissect import Dissector
 from .protocol.errors import DecodeError
 from .protocol.recovery import Recovery

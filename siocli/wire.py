@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
+from .protocol._tuples import NamedTuple  # typing's, without its per-field compile (start-up)
 from .protocol.engineio import strict_b64decode
 from .protocol.errors import DecodeError
 from .protocol.types import Direction, Finding, Severity, Transport

@@ -16,9 +16,8 @@ and which packet it completes, is for the :mod:`~siocli.protocol.dissect` layer.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from . import engineio, socketio
+from ._tuples import NamedTuple  # typing's, without its per-field compile (start-up)
 from .errors import DecodeError
 from .types import (
     EnginePacket,

@@ -9,8 +9,8 @@ never raises on bad input; problems are in the reports.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
+from ._tuples import NamedTuple  # typing's, without its per-field compile (start-up)
 from .annotate import MessageBreakdown, PacketBreakdown, annotate_message, common_spans
 from .checker import Checker
 from .errors import DecodeError

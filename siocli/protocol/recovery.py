@@ -27,8 +27,9 @@ from __future__ import annotations
 import functools
 import re
 from collections import deque
-from typing import Any, NamedTuple
+from typing import Any
 
+from ._tuples import NamedTuple  # typing's, without its per-field compile (start-up)
 from .types import Direction, Finding, Severity, SocketPacket, SocketType, Span
 
 __all__ = [

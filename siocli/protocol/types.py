@@ -11,7 +11,9 @@ too (its subclass in the dissector keeps one more value as an attribute).
 from __future__ import annotations
 
 import enum
-from typing import Any, NamedTuple
+from typing import Any
+
+from ._tuples import NamedTuple  # typing's, without its per-field compile (start-up)
 
 __all__ = [
     "Direction",
