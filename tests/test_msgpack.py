@@ -669,7 +669,7 @@ def test_record_replay_and_replay_serve_a_msgpack_session(tmp_path: Path) -> Non
         recorded = siocli(
             "connect", server.url, "--parser", "msgpack", "--record", str(path), "-q", stdin=SCRIPT
         )
-        assert recorded.returncode == 0, recorded.stderr
+        assert recorded.returncode == 0, recorded.stdout + recorded.stderr
         lines = [json.loads(line) for line in path.read_text().splitlines()]
         assert lines[0]["parser"] == "msgpack"
         binary = [base64.b64decode(r["b64"]) for r in lines[1:] if "b64" in r]
