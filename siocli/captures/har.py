@@ -423,7 +423,7 @@ def _entry(
     messages: list[WireMessage] = []
     problems: list[InputProblem] = []
     request = _object(entry.get("request"))
-    query = _request_query(str(request.get("url", "")))
+    query = RequestQuery.of(str(request.get("url", "")))
     if not query.engineio:
         return messages, problems  # not an Engine.IO request (a page, a script, an image...)
     where = f"{name} entry {index}"
@@ -460,25 +460,6 @@ def _entry(
         else:
             messages.append(item)
     return messages, problems
-
-
-# A URL that urllib reads as it is written: no escapes (%, + for a space), no fragment, no
-# IPv6 brackets, no blanks or other characters urlsplit removes or checks.
-_PLAIN_URL = re.compile(r"[!$&'()*,\-./0-9:;=?@A-Z_a-z~]*\Z")
-
-
-def _request_query(url: str) -> RequestQuery:
-    """``RequestQuery.of(url)``, without urllib for a plain URL (most of them): the query
-    is what follows the first "?", its fields split at "&", each at its first "=", those
-    with an empty value left out, the last of a repeated name kept, as ``parse_qs`` does."""
-    if _PLAIN_URL.match(url) is None:
-        return RequestQuery.of(url)
-    query: dict[str, str] = {}
-    for field in url.partition("?")[2].split("&"):
-        name, _, value = field.partition("=")
-        if value:
-            query[name] = value
-    return RequestQuery(query.get("transport"), query.get("EIO"), query.get("sid"), query.get("t"))
 
 
 def _polling_messages(

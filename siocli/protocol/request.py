@@ -9,6 +9,7 @@ place, so that they agree on which requests are Engine.IO ones and what they mea
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +18,9 @@ from .types import Finding, Severity
 __all__ = ["CacheBusters", "RequestQuery"]
 
 _TRANSPORTS = ("polling", "websocket")
+# A URL that urllib reads as it is written: no escapes (%, + for a space), no fragment, no
+# IPv6 brackets, no blanks or other characters urlsplit removes or checks.
+_PLAIN_URL = re.compile(r"[!$&'()*,\-./0-9:;=?@A-Z_a-z~]*\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,18 @@ class RequestQuery:
 
     @classmethod
     def of(cls, url: str) -> RequestQuery:
-        query = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        """The query of ``url`` as ``urllib.parse`` reads it; a plain URL (most of them) is
+        read without urllib, the same way: the query is what follows the first "?", its
+        fields split at "&", each at its first "=", those with an empty value left out, the
+        last of a repeated name kept."""
+        if _PLAIN_URL.match(url) is None:
+            query = urllib_query(url)
+        else:
+            query = {}
+            for field in url.partition("?")[2].split("&"):
+                name, _, value = field.partition("=")
+                if value:
+                    query[name] = value
         return cls(query.get("transport"), query.get("EIO"), query.get("sid"), query.get("t"))
 
     @property
@@ -44,6 +59,11 @@ class RequestQuery:
     def revision(self) -> int | None:
         """The Engine.IO revision asked (3 or 4); ``None`` if the URL names none of them."""
         return int(self.eio) if self.eio in ("3", "4") else None
+
+
+def urllib_query(url: str) -> dict[str, str]:
+    """The fields of ``url``'s query, by ``urllib.parse`` (the last of a repeated one)."""
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
 class CacheBusters:
