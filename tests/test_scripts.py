@@ -100,6 +100,33 @@ def test_wait_on_a_pipe_at_eof_sleeps_until_its_timeout() -> None:
     assert cpu < 1.5, f"{cpu:.2f} s of CPU for 3 s of waiting"
 
 
+def test_a_script_waits_for_an_event_that_came_before_its_line_was_read(
+    node: RunningServer,
+) -> None:
+    """The server's welcome comes (and is printed) before the script's ``wait welcome`` is
+    read: a race a script must not lose. ``wait echo`` then takes one echo of the emit
+    before it, not a second one."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "siocli", "connect", node.url, "--json", "--timeout", "5"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as child:
+        assert child.stdin is not None
+        lines = Lines(child)
+        lines.wait_for(lambda r: r["type"] == "event" and r.get("event") == "welcome")
+        child.stdin.write("wait welcome\nemit echo once\n")
+        child.stdin.flush()
+        lines.wait_for(echo_of("once"))
+        child.stdin.write("wait echo\nwait echo\n")  # one echo came: the second waits
+        child.stdin.close()
+        child.wait(timeout=30)
+    errors = [r["message"] for r in lines.rest() if r["type"] == "error"]
+    assert errors == ["no 'echo' within the --timeout"]  # the second 'wait echo' only
+    assert child.returncode == 5
+
+
 # --- emit --------------------------------------------------------------------------------------
 
 
@@ -186,6 +213,7 @@ class Lines:
                 self.queue.put(line)
         except (ValueError, OSError):  # closed by stop(): the test is over
             return
+        self.queue.put("")  # the end of its output
 
     def wait_for(self, predicate: Any, timeout: float = 15) -> dict[str, Any]:
         while True:
@@ -193,10 +221,20 @@ class Lines:
                 line = self.queue.get(timeout=timeout)
             except queue.Empty:
                 raise AssertionError(f"not seen; the child printed: {self.seen}") from None
+            if not line:
+                raise AssertionError(f"not seen before its end; it printed: {self.seen}")
             self.seen.append(line)
             record = json.loads(line)
             if predicate(record):
                 return record
+
+    def rest(self, timeout: float = 15) -> list[dict[str, Any]]:
+        """The records printed after the last one waited for, to the end of the output."""
+        records = []
+        while line := self.queue.get(timeout=timeout):
+            self.seen.append(line)
+            records.append(json.loads(line))
+        return records
 
 
 def free_port() -> int:

@@ -36,7 +36,8 @@ HELP = """commands:
                               joined, it is the namespace emit and ack use
   leave [NSP]                 leave a namespace; emit and ack go back to the previous one
   use NSP                     the namespace emit and ack use (now: {nsp})
-  wait EVENT                  wait until the server sends EVENT (for scripts)
+  wait EVENT                  wait until the server sends EVENT (for scripts; a script's
+                              wait also takes an EVENT that came since its last command)
   disconnect                  leave everything and quit (also: quit, exit, Ctrl-D)
   help                        this text"""
 
@@ -105,6 +106,12 @@ class _Prompt:
         # the namespaces emit and ack used, the current one last: 'leave' goes back
         self.current = [client.main_namespace]
         self.events: asyncio.Future[SessionEvent] = asyncio.ensure_future(client.next_event())
+        # A script's events by name, counted since its last command other than 'wait':
+        # its 'wait EVENT' takes one of them. A script has no timing: the event it waits
+        # for may come (and be printed) before the line is read, and that is a race the
+        # script must not lose (an event already printed would otherwise be waited for
+        # until the --timeout).
+        self.unclaimed: dict[str, int] = {}
 
     async def run(self) -> ExitStatus:
         printer = self.client.printer
@@ -129,6 +136,8 @@ class _Prompt:
                     await self.client.settle(self.options.connect.timeout)
                     return self._status()
                 verb, argument = _command(self.client, line.strip(), self.current, printer)
+                if verb != "wait":
+                    self.unclaimed.clear()
                 if verb == "error":
                     self._failed(ExitStatus.USAGE)
                 if verb == "quit":
@@ -157,18 +166,31 @@ class _Prompt:
     def _next_event(self) -> SessionEvent:
         event = self.events.result()  # printed by next_event; raises CommandError at the end
         self.events = asyncio.ensure_future(self.client.next_event())
-        if self.terminal is not None and isinstance(event, EventMessage):
-            self.terminal.seen.add(str(event.name))  # for completion
+        if isinstance(event, EventMessage):
+            if self.terminal is not None:
+                self.terminal.seen.add(str(event.name))  # for completion
+            if not self.interactive:
+                name = str(event.name)
+                self.unclaimed[name] = self.unclaimed.get(name, 0) + 1
         return event
+
+    def _claim(self, name: str) -> bool:
+        """Take one EVENT ``name`` the script has not waited for yet, if one came."""
+        count = self.unclaimed.get(name, 0)
+        if count:
+            self.unclaimed[name] = count - 1
+        return count > 0
 
     async def _after(self, verb: str, argument: str) -> None:
         if verb == "join":
             await self._join(argument)
-        elif verb == "wait":
-            await self._block(
+        elif verb == "wait" and not self._claim(argument):
+            came = await self._block(
                 lambda e: isinstance(e, EventMessage) and str(e.name) == argument,
                 f"'{argument}'",
             )
+            if came:
+                self._claim(argument)  # the event that ended the wait is taken
         elif verb == "ack" and not self.interactive:
             namespace, _, number = argument.partition(" ")
             await self._block(
