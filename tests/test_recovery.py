@@ -26,22 +26,36 @@ C2S, S2C = Direction.C2S, Direction.S2C
 OPEN = '0{"sid":"SID","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100}'
 
 
-class Client:
-    """One client's Engine.IO sessions, dissected as decode does: one Recovery for all."""
+class Capture:
+    """What decode shares between the clients of one capture: one Recovery, one clock."""
 
     def __init__(self) -> None:
         self.recovery = Recovery()
-        self.dissector: Dissector | None = None
         self.time = 0.0
 
+
+class Client:
+    """One client's Engine.IO sessions, dissected as decode does: one Recovery for all the
+    sessions of its capture, which may hold other clients' (:func:`two_clients`)."""
+
+    def __init__(self, capture: Capture | None = None) -> None:
+        self.capture = Capture() if capture is None else capture
+        self.dissector: Dissector | None = None
+
     def session(self, sid: str) -> MessageReport:
-        self.dissector = Dissector(4, recovery=self.recovery)
+        self.dissector = Dissector(4, recovery=self.capture.recovery)
         return self.send(S2C, OPEN.replace("SID", sid))
 
     def send(self, direction: Direction, raw: str, after: float = 0.1) -> MessageReport:
         assert self.dissector is not None
-        self.time += after
-        return self.dissector.receive(direction, Transport.WEBSOCKET, raw, self.time)
+        self.capture.time += after
+        return self.dissector.receive(direction, Transport.WEBSOCKET, raw, self.capture.time)
+
+
+def two_clients() -> tuple[Client, Client]:
+    """Two clients in one capture (a HAR, a pcap, a proxy log)."""
+    capture = Capture()
+    return Client(capture), Client(capture)
 
 
 def codes(report: MessageReport) -> list[str]:
@@ -222,6 +236,188 @@ def test_stale_pid_and_offsets_going_backwards() -> None:
     twice = client.send(S2C, '42["tick",1,"OeKf2Lk"]')
     assert sorted(codes(twice)) == ["sio.offset-backwards", "sio.recovery-replay"]
     assert "gets this packet twice" in messages(twice)
+    # recordings made before they kept pids show "[redacted]": one client, followed through
+    client = Client()
+    connected(client)
+    client.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    client.session("e2")
+    assert codes(client.send(C2S, '40{"pid":"[redacted]","offset":"[redacted]"}')) == []
+    answer = client.send(S2C, '40{"sid":"S2","pid":"P2"}')
+    assert "The recording redacted the pid asked for" in messages(answer)
+    client.session("e3")
+    stale = client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}')
+    assert "was granted pid 'P2'" in messages(stale)
+
+
+# --- several clients in one capture: each followed by its pids ----------------------------
+
+
+def test_two_clients_in_one_capture_each_recover_their_own_pid() -> None:
+    """decode follows all the clients of a capture with one Recovery: a reconnecting client
+    is found by the pid it sends, not by the namespace it shares with the others."""
+    a, b = two_clients()
+    connected(a, "PA", "SA")
+    a.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    connected(b, "PB", "SB")  # granted after A's
+    b.send(S2C, '42["tick",1,"OeKf2Lk"]')  # the same broadcast, stored once
+    a.session("a2")
+    b.session("b2")
+    asked = a.send(C2S, '40{"pid":"PA","offset":"OeKf2Lk"}')
+    assert codes(asked) == []  # A's own latest pid, though B was granted one since
+    assert codes(b.send(C2S, '40{"pid":"PB","offset":"OeKf2Lk"}', after=30)) == []
+    b.send(S2C, '42["tick",2,"OeKf2Lm"]')
+    answer = b.send(S2C, '40{"sid":"SB","pid":"PB"}')
+    assert codes(answer) == ["sio.recovered"]
+    assert "same socket id 'SB', 1 missed packet replayed" in messages(answer)
+    answer = a.send(S2C, '40{"sid":"SA2","pid":"PA2"}')
+    assert codes(answer) == ["sio.recovery-failed"]
+    said = " ".join(messages(answer).split())
+    assert "new socket id 'SA2' (was 'SA')" in said
+    # away since A's own last packet (its tick), not since B's
+    assert "the client came back 0.7 s after its previous session's last packet" in said
+
+
+def test_a_stale_pid_is_one_of_the_clients_own() -> None:
+    a, b = two_clients()
+    connected(a, "PA1", "SA1")
+    a.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    a.session("a2")
+    a.send(C2S, '40{"pid":"PA1","offset":"OeKf2Lk"}')
+    a.send(S2C, '40{"sid":"SA2","pid":"PA2"}')  # not recovered: PA2 now
+    connected(b, "PB", "SB")  # another client, granted last
+    a.session("a3")
+    stale = a.send(C2S, '40{"pid":"PA1","offset":"OeKf2Lk"}')
+    assert codes(stale) == ["sio.recovery-stale-pid"]
+    assert "its latest session on '/' was granted pid 'PA2'" in messages(stale)
+    # a pid the capture does not show granted: a client whose first session it missed
+    c = Client(b.capture)
+    c.session("c2")
+    assert codes(c.send(C2S, '40{"pid":"PC","offset":"OeKf2Lk"}')) == []
+    answer = c.send(S2C, '40{"sid":"SC2","pid":"PC2"}')
+    assert "The capture does not show pid 'PC' granted" in " ".join(messages(answer).split())
+
+
+def test_offsets_go_backwards_only_within_one_client() -> None:
+    """Over polling, a client can get a broadcast later than another client gets a newer one:
+    each client's offsets are judged on their own."""
+    a, b = two_clients()
+    connected(a, "PA", "SA")
+    connected(b, "PB", "SB")
+    a.send(S2C, '42["tick",2,"OeKf2Lm"]')
+    assert codes(b.send(S2C, '42["tick",1,"OeKf2Lk"]')) == []
+    back = a.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    assert codes(back) == ["sio.offset-backwards"]
+    assert "offset 'OeKf2Lk' is not after 'OeKf2Lm'" in messages(back)
+
+
+def test_why_a_recovery_failed_is_read_from_that_client_only() -> None:
+    a, b = two_clients()
+    connected(a, "PA", "SA")
+    connected(b, "PB", "SB")
+    a.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    b.send(S2C, '42["tick",2,"OeKf2Lm"]')
+    a.send(C2S, "41")  # A leaves on purpose: B does not
+    b.session("b2")
+    b.send(C2S, '40{"pid":"PB","offset":"OeKf2Lm"}', after=60)
+    answer = b.send(S2C, '40{"sid":"SB2","pid":"PB2"}')
+    assert codes(answer) == ["sio.recovery-failed"]
+    said = " ".join(messages(answer).split())
+    assert "It could have, from what the capture shows" in said
+    assert "came back 60.2 s after its previous session's last packet" in said
+    # C asks from an offset only B got: socket.io finds it among all the packets it stored
+    # for the namespace, whoever got them, so the capture cannot say it was never sent
+    c = Client(b.capture)
+    connected(c, "PC", "SC")
+    c.send(S2C, '42["tick",1,"OeKf2Lk"]')
+    c.session("c2")
+    c.send(C2S, '40{"pid":"PC","offset":"OeKf2Lm"}', after=60)
+    answer = c.send(S2C, '40{"sid":"SC2","pid":"PC2"}')
+    said = " ".join(messages(answer).split())
+    assert "It could have, from what the capture shows" in said
+
+
+def _client_texts(c: str) -> list[str]:
+    """Recovery traffic of client ``c``: its own pids, socket ids and offsets (two clients
+    never share a pid; they may share offsets, which the property keeps apart)."""
+    # yeast ids for one, Redis stream ids for the other: both ordered, one may go backwards
+    if c == "A":
+        o1, o2, o3 = "OeKf2Lk", "OeKf2Lj.3", "OeKf2Lm"
+    else:
+        o1, o2, o3 = "1700000000002-1", "1700000000001-5", "1700000000003-0"
+    return [
+        "40",
+        f'40{{"pid":"{c}1","offset":"{o1}"}}',
+        f'40{{"pid":"{c}2","offset":"{o2}"}}',
+        f'40{{"pid":"{c}9","offset":"{o3}"}}',
+        f'40{{"sid":"S{c}1","pid":"{c}1"}}',
+        f'40{{"sid":"S{c}2","pid":"{c}2"}}',
+        f'40{{"sid":"S{c}3"}}',
+        f'40/a,{{"sid":"S{c}1","pid":"{c}1"}}',
+        f'40/a,{{"pid":"{c}1","offset":"{o1}"}}',
+        "41",
+        "41/a,",
+        f'42["tick",1,"{o1}"]',
+        f'42["tick",2,"{o2}"]',
+        f'42["tick",3,"{o3}"]',
+        f'42/a,["tick","{o3}"]',
+        f'421["ask","{o1}"]',
+    ]
+
+
+_SCRIPT = st.lists(
+    st.tuples(
+        st.booleans(),  # a new Engine.IO session first
+        st.sampled_from([C2S, S2C]),
+        st.integers(0, len(_client_texts("A")) - 1),
+        st.floats(min_value=0, max_value=200),
+    ),
+    max_size=15,
+)
+
+
+def _script(c: str, steps: list[tuple[bool, Direction, int, float]]) -> list[tuple]:
+    texts = _client_texts(c)
+    time = 0.0
+    script: list[tuple] = []
+    for n, (new, direction, text, after) in enumerate(steps):
+        time += after
+        if new or n == 0:
+            script.append((time, True, S2C, OPEN.replace("SID", f"{c}{n}")))
+        script.append((time, False, direction, texts[text]))
+    return script
+
+
+def _play(*scripts: list[tuple]) -> list[list[list[str]]]:
+    """Each client's findings, message by message, when a capture holds ``scripts`` merged
+    in time order (ties: the first script's first)."""
+    recovery = Recovery()
+    dissectors = [Dissector(4, recovery=recovery) for _ in scripts]
+    said: list[list[list[str]]] = [[] for _ in scripts]
+    merged = sorted(
+        (step[0], who, n, step)
+        for who, script in enumerate(scripts)
+        for n, step in enumerate(script)
+    )
+    for time, who, _, (_, new, direction, raw) in merged:
+        if new:
+            dissectors[who] = Dissector(4, recovery=recovery)
+        report = dissectors[who].receive(direction, Transport.WEBSOCKET, raw, time)
+        said[who].append(
+            [
+                f"{f.code}: {f.message}"
+                for packet in report.packets
+                for f in (*packet.findings, *packet.socket_findings)
+            ]
+        )
+    return said
+
+
+@given(_SCRIPT, _SCRIPT)
+def test_two_clients_in_one_capture_get_what_each_gets_alone(
+    a: list[tuple[bool, Direction, int, float]], b: list[tuple[bool, Direction, int, float]]
+) -> None:
+    alone_a, alone_b = _script("A", a), _script("B", b)
+    assert _play(alone_a, alone_b) == [*_play(alone_a), *_play(alone_b)]
 
 
 def test_the_server_store_recovers_as_socket_io_does() -> None:
@@ -320,6 +516,46 @@ def test_decode_of_an_expired_session() -> None:
     failed = [f for r in lines for f in r["findings"] if f["code"] == "sio.recovery-failed"]
     assert len(failed) == 1
     assert "It could have, from what the capture shows" in failed[0]["message"]
+
+
+def test_decode_of_a_capture_of_two_clients_recovering(tmp_path: Path) -> None:
+    """A HAR of two browser tabs (one WebSocket entry a session), each recovering its own
+    socket, their reconnections interleaved."""
+    from .test_decode_cli import records
+
+    def entry(*frames: tuple[float, str, str]) -> dict:
+        return {
+            "request": {"method": "GET", "url": "http://h/socket.io/?EIO=4&transport=websocket"},
+            "_webSocketMessages": [
+                {"type": "send" if side == ">" else "receive", "time": t, "opcode": 1, "data": d}
+                for t, side, d in frames
+            ],
+        }
+
+    def client(c: str, start: float, back: float) -> list[dict]:
+        return [
+            entry(
+                (start, "<", OPEN.replace("SID", f"e{c}1")),
+                (start + 0.1, ">", "40"),
+                (start + 0.2, "<", f'40{{"sid":"S{c}","pid":"P{c}"}}'),
+                (start + 0.3, "<", '42["tick",1,"OeKf2Lk"]'),
+            ),
+            entry(
+                (back, "<", OPEN.replace("SID", f"e{c}2")),
+                (back + 0.2, ">", f'40{{"pid":"P{c}","offset":"OeKf2Lk"}}'),
+                (back + 0.4, "<", '42["tick",2,"OeKf2Lm"]'),
+                (back + 0.6, "<", f'40{{"sid":"S{c}","pid":"P{c}"}}'),
+            ),
+        ]
+
+    har = tmp_path / "two-tabs.har"
+    entries = [*client("A", 1.0, 30.0), *client("B", 2.0, 30.1)]
+    har.write_text(json.dumps({"log": {"entries": entries}}))
+    found = [f for r in records(str(har)) for f in r["findings"]]
+    assert sorted(f["code"] for f in found) == ["sio.recovered"] * 2 + ["sio.recovery-replay"] * 2
+    recovered = [f["message"] for f in found if f["code"] == "sio.recovered"]
+    assert "same socket id 'SA', 1 missed packet replayed" in recovered[0]
+    assert "same socket id 'SB', 1 missed packet replayed" in recovered[1]
 
 
 def test_recordings_keep_pid_and_offset_and_redact_the_auth() -> None:

@@ -658,7 +658,7 @@ _ENTRIES = (
         "sio.offset-backwards",
         (WARNING,),
         ("protocol/recovery.py",),
-        "A recovery offset not after one sent before on that namespace.",
+        "A recovery offset not after one sent before to that client on that namespace.",
         "socket.io connection state recovery (lib/socket.ts, offsets).",
     ),
     Entry(
@@ -693,7 +693,7 @@ _ENTRIES = (
         "sio.recovery-stale-pid",
         (WARNING,),
         ("protocol/recovery.py",),
-        "A recovery request with another pid than the latest CONNECT answer granted.",
+        "A recovery request with an older pid of that client, not its latest CONNECT answer's.",
         "socket.io-client lib/socket.ts (sends the latest pid).",
     ),
     Entry(

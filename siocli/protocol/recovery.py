@@ -15,9 +15,10 @@ The server keeps a session only when its socket closed for a reason it deems rec
 ``maxDisconnectionDuration`` (default 2 minutes), and it finds the offset only among the
 packets it stored in that time.
 
-:class:`Recovery` follows one client's sockets across the Engine.IO sessions of a capture
-or of a live run: which pid each namespace was granted, the last offset the server sent,
-how the previous session ended. It explains the fields (:func:`explain`) and reports what
+:class:`Recovery` follows each client's sockets across the Engine.IO sessions of a capture
+or of a live run, by the pid a reconnecting client sends back (a capture may hold several
+clients): which pid each socket was granted, the last offset the server sent it, how its
+previous session ended. It explains the fields (:func:`explain`) and reports what
 breaks recovery as findings. The rule that events before a CONNECT answer are a replay,
 not a mistake, is the :class:`~siocli.protocol.checker.Checker`'s (one session is enough).
 """
@@ -151,7 +152,8 @@ class RecoveryNote(NamedTuple):
 
 
 class _Socket:
-    """One namespace of the client, across its Engine.IO sessions."""
+    """One client's socket on one namespace, followed through the Engine.IO sessions that
+    recover it: the pids it was granted, in turn, are its chain."""
 
     __slots__ = (
         "acked_strings",
@@ -176,7 +178,7 @@ class _Socket:
         self.acked_strings: deque[str] = deque(maxlen=64)
         self.ended: str | None = None  # how the latest session on it ended, when a packet said so
         self.last_time: float | None = None  # of the latest packet on it
-        # pingInterval + pingTimeout of its latest session (s)
+        # pingInterval + pingTimeout of the latest session it was in (s)
         self.heartbeat: float | None = None
 
 
@@ -186,29 +188,53 @@ class _Attempt:
     def __init__(self, pid: str, offset: str, away: float | None, heartbeat: float | None) -> None:
         self.pid = pid
         self.offset = offset
-        self.away = away  # seconds since the latest packet on that namespace, when known
+        self.away = away  # seconds since the latest packet of that socket, when known
         self.heartbeat = heartbeat  # the previous session's pingInterval + pingTimeout (s)
         self.replayed = 0
 
 
+class _Session:
+    """One Engine.IO session: the socket of each namespace connected in it, and its recovery
+    requests awaiting their answer."""
+
+    __slots__ = ("attempts", "heartbeat", "sockets")
+
+    def __init__(self, heartbeat: float | None = None) -> None:
+        self.sockets: dict[str, _Socket] = {}
+        self.attempts: dict[str, _Attempt] = {}
+        self.heartbeat = heartbeat  # its pingInterval + pingTimeout (s), from its handshake
+
+
+_NOWHERE = _Session()  # the session of packets before any handshake or CONNECT: nothing in it
+
+
 class Recovery:
-    """Connection state recovery across the Engine.IO sessions of one client.
+    """Connection state recovery across the Engine.IO sessions of a capture or a live run.
 
     Feed :meth:`packet` every text Socket.IO packet in wire order, with the Engine.IO
     session it belongs to (any object that identifies it); it returns the findings about
     it and a :class:`RecoveryNote` (``None`` when recovery has nothing to say).
+
+    A capture may hold several clients, and only the pid a reconnecting client sends back
+    tells which earlier session was its own: a socket's state belongs to the session where
+    it connected, and follows the client to the session whose CONNECT asks to recover a pid
+    it was granted. A CONNECT that asks nothing is a new socket in another session (another
+    client, or one starting over), the same one again in the same session.
     """
 
     def __init__(self, max_disconnection: float = DEFAULT_MAX_DISCONNECTION) -> None:
         self.max_disconnection = max_disconnection
-        self._sockets: dict[str, _Socket] = {}
-        self._attempts: dict[tuple[int, str], _Attempt] = {}  # (id(session), nsp)
-        self._heartbeats: dict[int, float] = {}  # id(session) -> its heartbeat window (s)
+        self._sessions: dict[int, _Session] = {}  # id(session) ->
+        self._pids: dict[tuple[str, str], _Socket] = {}  # (namespace, pid) -> granted to
+        # namespace -> the socket that connected last: a recording is one client, so its
+        # redacted pids (recordings before they kept them) are that socket's
+        self._latest: dict[str, _Socket] = {}
 
     def handshake(self, session: object, ping_interval: int, ping_timeout: int) -> None:
         """The open packet of ``session``: how long its server waits before it deems a
         silent client gone (pingInterval + pingTimeout, in ms)."""
-        self._heartbeats[id(session)] = (ping_interval + ping_timeout) / 1000
+        # a session starts here: what an earlier object with the same id left is not its own
+        self._sessions[id(session)] = _Session((ping_interval + ping_timeout) / 1000)
 
     def packet(
         self,
@@ -218,73 +244,95 @@ class Recovery:
         time: float | None = None,
     ) -> tuple[tuple[Finding, ...], RecoveryNote | None]:
         name = packet.namespace
-        socket = self._sockets.get(name)
+        here = self._sessions.get(id(session), _NOWHERE)
+        socket = here.sockets.get(name)
         ptype = packet.type
-        if socket is None:
-            if ptype is not _CONNECT:
-                return (), None
-            socket = self._sockets[name] = _Socket()
         result: tuple[tuple[Finding, ...], RecoveryNote | None] = ((), None)
         if ptype is _CONNECT:
+            if here is _NOWHERE:  # a session without handshake (loose messages)
+                here = self._sessions[id(session)] = _Session()
             if direction is None:  # loose messages: the payload tells which side spoke
                 direction = _S2C if granted_pid(packet.data) is not None else _C2S
             if direction is _C2S:
-                result = self._request(session, socket, packet, time)
+                socket, result = self._request(here, socket, packet, time)
             else:
-                result = self._answer(session, socket, packet)
+                if socket is None:  # the capture starts between a CONNECT and its answer
+                    socket = self._bind(here, name, _Socket())
+                result = self._answer(here, socket, packet)
+        elif socket is None:
+            return result  # a socket whose CONNECT the capture does not show: nothing known
         elif ptype is _DISCONNECT:
             socket.ended = "client" if direction is _C2S else "server"
-        elif ptype in _EVENTS and direction is not _C2S and (socket.pid or self._attempts):
+        elif ptype in _EVENTS and direction is not _C2S and (socket.pid or here.attempts):
             # (without a pid granted or a recovery asked, an event says nothing: most events)
-            result = self._event(session, socket, packet)
+            result = self._event(here, socket, packet)
         if time is not None:
             socket.last_time = time
-        socket.heartbeat = self._heartbeats.get(id(session), socket.heartbeat)
         return result
 
+    def _bind(self, here: _Session, name: str, socket: _Socket) -> _Socket:
+        """``socket`` is now the one of namespace ``name`` in session ``here``."""
+        here.sockets[name] = socket
+        socket.heartbeat = here.heartbeat
+        self._latest[name] = socket
+        return socket
+
     def _request(
-        self, session: object, socket: _Socket, packet: SocketPacket, time: float | None
-    ) -> tuple[tuple[Finding, ...], RecoveryNote | None]:
+        self, here: _Session, socket: _Socket | None, packet: SocketPacket, time: float | None
+    ) -> tuple[_Socket, tuple[tuple[Finding, ...], RecoveryNote | None]]:
+        """A client's CONNECT; ``socket`` is the namespace's in this session, if any."""
+        name = packet.namespace
         request = recovery_request(packet.data)
         if request is None:
+            if socket is None:
+                socket = self._bind(here, name, _Socket())
+            # else the same Engine.IO session, so the same client, joins again
             socket.ended = None
-            return (), None
+            return socket, ((), None)
         pid, offset = request
+        if pid == _REDACTED:
+            chain = socket or self._latest.get(name)
+        else:
+            # a pid the capture does not show granted is this session's socket's, if any: the
+            # same client (the pid may predate the capture; another client's would be known)
+            chain = self._pids.get((name, pid), socket)
+        if chain is None:
+            chain = _Socket()
         findings = []
-        if socket.pid is not None and pid != socket.pid and pid != _REDACTED:
+        if chain.pid is not None and pid != chain.pid and pid != _REDACTED:
             findings.append(
                 Finding(
                     Severity.WARNING,
                     "sio.recovery-stale-pid",
                     f"the client asks to recover pid {pid!r}, but its latest session on "
-                    f"{packet.namespace!r} was granted pid {socket.pid!r}: the client must "
-                    "send the pid of its latest CONNECT answer (socket.io-client does)",
+                    f"{name!r} was granted pid {chain.pid!r}: the client must send the pid of "
+                    "its latest CONNECT answer (socket.io-client does)",
                 )
             )
-        away = None if time is None or socket.last_time is None else time - socket.last_time
-        self._attempts[(id(session), packet.namespace)] = _Attempt(
-            pid, offset, away, socket.heartbeat
-        )
+        away = None if time is None or chain.last_time is None else time - chain.last_time
+        here.attempts[name] = _Attempt(pid, offset, away, chain.heartbeat)
         # what the server replays must come after the offset the client asks from
-        socket.offset = offset
-        return tuple(findings), RecoveryNote(request=request)
+        chain.offset = offset
+        return self._bind(here, name, chain), (tuple(findings), RecoveryNote(request=request))
 
     def _answer(
-        self, session: object, socket: _Socket, packet: SocketPacket
+        self, here: _Session, socket: _Socket, packet: SocketPacket
     ) -> tuple[tuple[Finding, ...], RecoveryNote | None]:
         data = packet.data
         sid = data.get("sid") if data.__class__ is dict else None
         pid = granted_pid(data)
-        attempt = self._attempts.pop((id(session), packet.namespace), None)
+        name = packet.namespace
+        attempt = here.attempts.pop(name, None)
         findings: tuple[Finding, ...] = ()
         recovered = None
         if attempt is not None:
             recovered = pid is not None and pid == attempt.pid  # socket.io-client's test
-            findings = (self._outcome(socket, packet.namespace, attempt, sid, pid, recovered),)
+            findings = (self._outcome(socket, name, attempt, sid, pid, recovered),)
         socket.pid = pid  # None: the server does not offer recovery (any more)
         socket.sid = sid if sid.__class__ is str else None
         if pid is not None:
             socket.grants[pid] = socket.sid
+            self._pids[(name, pid)] = socket
         socket.ended = None
         if pid is None and attempt is None:
             return (), None
@@ -315,10 +363,10 @@ class Recovery:
             Severity.WARNING,
             "sio.recovery-failed",
             f"the server did not recover {name!r}: new socket id {sid!r}{was}, and "
-            f"whatever was sent meanwhile is lost. {self._could_it(socket, attempt, pid)}",
+            f"whatever was sent meanwhile is lost. {self._could_it(socket, name, attempt, pid)}",
         )
 
-    def _could_it(self, socket: _Socket, attempt: _Attempt, pid: str | None) -> str:
+    def _could_it(self, socket: _Socket, name: str, attempt: _Attempt, pid: str | None) -> str:
         """Whether the server could have recovered, from what the capture shows."""
         if pid is None:
             return (
@@ -343,7 +391,7 @@ class Recovery:
                 "It could not: the server disconnected that socket itself (a DISCONNECT "
                 "packet), which it does not keep for recovery"
             )
-        if attempt.offset not in socket.sent:
+        if attempt.offset not in socket.sent and not self._sent(name, attempt.offset):
             if attempt.offset in socket.acked_strings:
                 return (
                     f"It could not: the offset {attempt.offset!r} is the last argument of an "
@@ -379,10 +427,16 @@ class Recovery:
             "after the server answered it is noticed only at its ping timeout)"
         )
 
+    def _sent(self, name: str, offset: str) -> bool:
+        """Whether the capture shows ``offset`` sent to any client on namespace ``name``:
+        socket.io looks it up among every packet it stored for the namespace, whoever got
+        it (socket.io-adapter's ``SessionAwareAdapter.restoreSession``)."""
+        return any(offset in socket.sent for (on, _), socket in self._pids.items() if on == name)
+
     def _event(
-        self, session: object, socket: _Socket, packet: SocketPacket
+        self, here: _Session, socket: _Socket, packet: SocketPacket
     ) -> tuple[tuple[Finding, ...], RecoveryNote | None]:
-        attempt = self._attempts.get((id(session), packet.namespace))
+        attempt = here.attempts.get(packet.namespace)
         if socket.pid is None and attempt is None:
             return (), None
         offset = event_offset(packet)
