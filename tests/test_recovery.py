@@ -247,6 +247,12 @@ def test_stale_pid_and_offsets_going_backwards() -> None:
     client.session("e3")
     stale = client.send(C2S, '40{"pid":"P1","offset":"OeKf2Lk"}')
     assert "was granted pid 'P2'" in messages(stale)
+    # loose messages are one Engine.IO session, so one client: a pid never granted is stale
+    loose = Dissector(4, recovery=Recovery())
+    loose.receive(None, Transport.WEBSOCKET, '40{"sid":"S1","pid":"P1"}', None)
+    stale = loose.receive(None, Transport.WEBSOCKET, '40{"pid":"P0","offset":"OeKf2Lk"}', None)
+    assert codes(stale) == ["sio.recovery-stale-pid"]
+    assert "was granted pid 'P1'" in messages(stale)
 
 
 # --- several clients in one capture: each followed by its pids ----------------------------

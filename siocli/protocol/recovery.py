@@ -391,14 +391,15 @@ class Recovery:
                 "It could not: the server disconnected that socket itself (a DISCONNECT "
                 "packet), which it does not keep for recovery"
             )
-        if attempt.offset not in socket.sent and not self._sent(name, attempt.offset):
+        if attempt.offset not in socket.sent:
             if attempt.offset in socket.acked_strings:
                 return (
                     f"It could not: the offset {attempt.offset!r} is the last argument of an "
                     "event that asked for an ack, which carries no offset (socket.io-client "
                     "takes any last string argument); the server finds no packet with it"
                 )
-            if socket.sent:
+            # (the scan of every client's offsets comes last: this path is rare)
+            if socket.sent and not self._sent(name, attempt.offset):
                 return (
                     f"It could not: the server never sent offset {attempt.offset!r} in this "
                     "capture, and finds no packet with it"
