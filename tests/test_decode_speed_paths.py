@@ -28,7 +28,9 @@ from siocli.protocol.dissect import Dissector, MessageReport
 from siocli.protocol.errors import DecodeError
 from siocli.protocol.recovery import Recovery
 from siocli.protocol.types import Direction, SocketPacket, SocketType, Trace, Transport
+from siocli.render import jsonl
 from siocli.render.human import HumanRenderer
+from siocli.render.jsonl import JsonLinesWriter
 from siocli.render.text import escape_text, format_elided, format_value, hex_preview
 from siocli.wire import InputProblem, WireMessage, parse_hex
 
@@ -171,6 +173,53 @@ def test_the_common_event_is_explained_as_the_general_reader_explains_it(
 )
 def test_the_common_shapes_take_the_straight_path(message: str) -> None:
     assert socketio.read_common(message, 5) is not None
+
+
+def _json_lines(reports: list[MessageReport], *, quick: bool) -> str:
+    """The writer's lines for ``reports``; ``quick``: with its line of the common packet."""
+    out = io.StringIO()
+    writer = JsonLinesWriter(out)
+    common_line = jsonl._common_line
+    if not quick:
+        jsonl._common_line = None
+    try:
+        for report in reports:
+            writer.write_message(report, (), 4)
+        writer.finish([], None)
+    finally:
+        jsonl._common_line = common_line
+    return out.getvalue()
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.tuples(
+            common_messages,
+            st.sampled_from([C2S, S2C, None]),
+            st.none() | st.floats(0, 1e9, allow_nan=False),
+            st.sampled_from([Transport.WEBSOCKET, Transport.POLLING]),
+        ),
+        max_size=6,
+    )
+)
+def test_the_common_line_is_the_record_written_out(
+    messages: list[tuple[str, Direction | None, float | None, Transport]],
+) -> None:
+    dissector = Dissector(4, expect_handshake=False, spans=False)
+    reports = [
+        dissector.receive(direction, transport, raw, time)
+        for raw, direction, time, transport in messages
+    ]
+    assert _json_lines(reports, quick=True) == _json_lines(reports, quick=False)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_common_lines_of_the_captures_are_their_records(path: Path) -> None:
+    reports = dissect(path, spans=False)
+    quick = _json_lines(reports, quick=True)
+    assert quick == _json_lines(reports, quick=False)
+    assert quick.count('"sio_type":"EVENT"') > 0 or "EVENT" not in quick
 
 
 def test_json_output_is_the_same_through_a_text_stream() -> None:

@@ -155,6 +155,20 @@ class JsonLinesWriter:
     ) -> None:
         self._eio = eio
         packets = report.packets
+        if (
+            len(packets) == 1
+            and not extra
+            and not report.findings
+            and not self._held
+            and not self.fields
+            and _common_line is not None
+        ):
+            line = _common_line(report, packets[0], eio)
+            if line is not None:
+                self._pending += line
+                if self._line_buffered or len(self._pending) >= _BATCH:
+                    self._flush()
+                return
         message_findings = (*report.findings, *extra) if extra else report.findings
         if packets:
             self._packet(report, packets[0], message_findings)
@@ -313,6 +327,105 @@ class JsonLinesWriter:
         if self.fields:
             record.update(self.fields)
         return record
+
+
+def _make_common_line() -> Callable[[MessageReport, PacketReport, int], bytes | None] | None:
+    """The line of a text EVENT or ACK with nothing to report (no finding, no error, no
+    recovery offset): most lines of a capture. The same bytes as ``_dumps_line_bytes`` of
+    the record :meth:`JsonLinesWriter._packet` builds (a property test holds them to it),
+    without the record: each value is dumped once, the keys are written in place, and an
+    event's ``args`` are cut from its ``data`` (orjson writes a list's items as it writes
+    them alone, joined by commas), which is dumped once instead of twice. ``None``
+    without orjson."""
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency
+        return None
+    dumps = orjson.dumps
+    event_line = (
+        b'{"index":%d,"dir":%b,"transport":%b,"eio":%d,"time":%b,"eio_type":"message",'
+        b'"raw":%b,"findings":[],"sio_type":"EVENT","nsp":%b,"id":%b,"attachments":0,'
+        b'"data":%b,"event":%b,"args":%b}\n'
+    )
+    ack_line = (
+        b'{"index":%d,"dir":%b,"transport":%b,"eio":%d,"time":%b,"eio_type":"message",'
+        b'"raw":%b,"findings":[],"sio_type":"ACK","nsp":%b,"id":%b,"attachments":0,'
+        b'"data":%b}\n'
+    )
+    directions = {d: dumps(v) for d, v in _DIRECTIONS.items()}
+    transports = {t: dumps(v) for t, v in _TRANSPORTS.items()}
+    namespaces: dict[str, bytes] = {}  # a capture has a few: each dumped once
+    event, ack, message = SocketType.EVENT, SocketType.ACK, EngineType.MESSAGE
+
+    def common_line(report: MessageReport, packet: PacketReport, eio: int) -> bytes | None:
+        breakdown, complete, attachment, own, socket_findings, error, recovery = packet
+        if (
+            complete is None
+            or complete is not breakdown.socket  # a binary packet, reassembled
+            or own
+            or socket_findings
+            or error is not None
+            or attachment is not None
+            or (recovery is not None and recovery.offset is not None)
+            or report.breakdown.error is not None
+        ):
+            return None
+        engine = breakdown.engine
+        ptype = complete.type
+        data = complete.data
+        raw = breakdown.raw
+        if (
+            engine is None
+            or engine.type is not message
+            or raw.__class__ is not str
+            or data.__class__ is not list
+            or complete.attachments
+        ):
+            return None
+        namespace = complete.namespace
+        nsp = namespaces.get(namespace)
+        if nsp is None:
+            nsp = namespaces[namespace] = dumps(namespace)
+        number = complete.id
+        time = report.time
+        try:
+            if ptype is event and data:
+                whole = dumps(data)
+                name = dumps(data[0])
+                args = b"[" + whole[len(name) + 2 :] if len(data) > 1 else b"[]"
+                return event_line % (
+                    report.number,
+                    directions[report.direction],
+                    transports[report.transport],
+                    eio,
+                    b"null" if time is None else dumps(time),
+                    dumps(raw),
+                    nsp,
+                    b"null" if number is None else b"%d" % number,
+                    whole,
+                    name,
+                    args,
+                )
+            if ptype is ack:
+                return ack_line % (
+                    report.number,
+                    directions[report.direction],
+                    transports[report.transport],
+                    eio,
+                    b"null" if time is None else dumps(time),
+                    dumps(raw),
+                    nsp,
+                    b"null" if number is None else b"%d" % number,
+                    dumps(data),
+                )
+        except TypeError:  # integers beyond 64 bits, lone surrogates: the general path
+            return None
+        return None
+
+    return common_line
+
+
+_common_line = _make_common_line()
 
 
 def _socket_fields(record: dict[str, Any], packet: SocketPacket) -> None:
