@@ -196,6 +196,39 @@ def test_a_target_that_is_down_gets_502_with_the_reason() -> None:
     assert "502 sent to the client" in view
 
 
+def test_a_target_that_accepts_no_connection_gets_504_after_the_timeout() -> None:
+    """A listening socket whose accept queue is full: the kernel leaves further SYNs
+    unanswered, as a host behind a silent firewall does."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as full:
+        full.bind(("127.0.0.1", 0))
+        full.listen(0)
+        port = full.getsockname()[1]
+        queued = []
+        try:
+            # fill the accept queue (one or two connections, by kernel): until one hangs
+            for _ in range(8):
+                waiting = socket.socket()
+                waiting.setblocking(False)
+                queued.append(waiting)
+                if waiting.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+            with run_proxy(f"http://127.0.0.1:{port}", "--timeout", "0.5") as proxy:
+                answer = httpx.get(f"{proxy.url}/socket.io/?EIO=4&transport=polling", timeout=20)
+                view = proxy.stop()
+        finally:
+            for waiting in queued:
+                waiting.close()
+    assert answer.status_code == 504
+    assert answer.text.startswith(
+        f"siocli proxy: no answer from http://127.0.0.1:{port} within 0.5 s (connecting)"
+    ), answer.text
+    assert "504 sent to the client" in view
+
+
 def test_tls_upstream_is_verified_and_listening_with_tls_works(tmp_path: Path) -> None:
     """An https target with a self-signed certificate: 502 saying why; with --cacert it
     relays; and the proxy itself can listen with TLS (--cert/--key)."""

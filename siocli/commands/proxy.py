@@ -31,6 +31,13 @@ Examples:
 @click.option("--path", default="/socket.io/", show_default=True, help="Handshake path.")
 @header_option("A header added to every request upstream (repeatable).")
 @click.option("--preserve-host", is_flag=True, help="Send the client's Host header upstream.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for TARGET to accept a connection; then the client gets a 504.",
+)
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify the target's TLS certificate.")
 @click.option(
     "--cacert",
@@ -113,6 +120,7 @@ def proxy(ctx: click.Context, **kwargs: Any) -> None:
         cacert=kwargs["cacert"],
         cert=kwargs["cert"],
         key=kwargs["key"],
+        connect_timeout=kwargs["timeout"],
         as_json=kwargs["as_json"],
         quiet=kwargs["quiet"],
         events=tuple(kwargs["events"]),
