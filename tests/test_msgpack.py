@@ -761,10 +761,28 @@ def test_doctor_names_the_msgpack_parser_instead_of_blaming_sticky_sessions(
     assert checks["parser"]["status"] == "fail"
     assert checks["parser"]["data"]["parser"] == "msgpack"
     assert "add --parser msgpack" in checks["parser"]["fix"]
-    assert checks["sticky"]["status"] != "fail"  # node4: skipped (it closes), psio: passes
     assert "load balancer" not in json.dumps(checks)
-    if msgpack_server.kind == "node4":  # it closes the session (psio ignores the CONNECT)
-        assert "Parser" in checks["polling"]["fix"]
+    # the checks after Parser speak MessagePack, as the server does: Parser is the one
+    # failure, and its fix the one fix
+    assert "the checks below speak the MessagePack parser" in json.dumps(checks["parser"])
+    failed = [c for c, r in checks.items() if r["status"] == "fail" and c != "summary"]
+    assert failed == ["parser"], checks
+
+
+def test_doctor_with_the_wrong_parser_does_not_wait_for_answers_that_cannot_come() -> None:
+    """A default-parser server, asked with --parser msgpack and the default --timeout (20 s):
+    before, Polling, WebSocket and Namespaces each waited out the timeout for an answer to
+    a MessagePack CONNECT (two minutes in all); now they speak the default parser, and
+    their answers come at once (the heartbeat check is skipped: pingInterval 25 s)."""
+    with run_server("psio") as server:
+        result = siocli("doctor", server.url, "--json", "--parser", "msgpack", timeout=50)
+    checks = {r["check"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert result.returncode == 1, result.stdout
+    assert checks["parser"]["status"] == "fail"
+    assert "drop --parser msgpack" in checks["parser"]["fix"]
+    failed = [c for c, r in checks.items() if r["status"] == "fail" and c != "summary"]
+    assert failed == ["parser"], checks
+    assert checks["namespaces"]["status"] == "pass", checks["namespaces"]
 
 
 def test_doctor_with_parser_msgpack_passes(msgpack_server: RunningServer) -> None:

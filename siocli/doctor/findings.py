@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..protocol.types import Handshake
+from ..protocol.types import Handshake, Parser
 from .answer import Answer
 
 __all__ = ["Findings"]
@@ -21,7 +21,10 @@ class Findings:
     polling_disabled: bool = False  # protocol: the server takes WebSocket only
     polling_works: bool = False  # polling
     websocket_works: bool = False  # websocket (protocol, for a WebSocket-only server)
-    parser_mismatch: bool = False  # parser: the server answers the other parser's CONNECT
+    # parser: the server speaks this one, not the one asked (--parser); the checks after
+    # Parser speak it, so that they test the server rather than wait for answers that
+    # cannot come, and the one failure says the one fix
+    parser_spoken: Parser | None = None
 
     def endpoint(self) -> tuple[str, int]:
         """The handshake path and the Engine.IO revision: the checks after Protocol have

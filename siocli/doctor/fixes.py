@@ -7,8 +7,8 @@ from .answer import Answer
 __all__ = ["PARSER_SEE_ABOVE", "PROXY_WEBSOCKET_FIX", "STICKY_SEE_BELOW", "unknown_session"]
 
 PARSER_SEE_ABOVE = (
-    "the server does not answer a CONNECT in the packet encoding asked: it uses the other "
-    "parser (see Parser, and its fix)"
+    "a server closes a session when it cannot decode a packet, as a CONNECT in another "
+    "parser's encoding: see Parser"
 )
 
 PROXY_WEBSOCKET_FIX = (

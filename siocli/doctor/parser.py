@@ -6,6 +6,7 @@ then, if the server does not answer it, in the other one."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -63,7 +64,7 @@ async def check_parser(probe: Prober, found: Findings) -> CheckResult:
     second = await _connect(probe, path, other)
     report.note(f"CONNECT with {_NAMES[other]}: {second.line}")
     if second.answered:
-        found.parser_mismatch = True
+        _speak(probe, found, report, other)
         report.data["parser"] = other.value
         fix = (
             "add --parser msgpack (socket.io-client: the parser option, "
@@ -80,6 +81,13 @@ async def check_parser(probe: Prober, found: Findings) -> CheckResult:
         "a middleware that never calls next(), or another custom parser",
     )
     return report.result()
+
+
+def _speak(probe: Prober, found: Findings, report: Report, parser: Parser) -> None:
+    """The server speaks ``parser``, not the one asked: the later checks speak it too."""
+    found.parser_spoken = parser
+    probe.connect = dataclasses.replace(probe.connect, parser=parser)
+    report.note(f"the checks below speak {_NAMES[parser]}, as the server does")
 
 
 async def _connect(probe: Prober, path: str, parser: Parser) -> _Try:
@@ -148,7 +156,7 @@ async def _v3(probe: Prober, path: str, report: Report, found: Findings) -> Chec
         return report.result()
     report.data["parser"] = speaks.value
     if speaks is not asked:
-        found.parser_mismatch = True
+        _speak(probe, found, report, speaks)
         report.flag(Status.FAIL, f"the server uses {_V3_CONNECT[speaks]}", _V3_FIX[speaks])
     report.passed(f"the server speaks {_V3_CONNECT[speaks]}")
     return report.result()

@@ -40,9 +40,7 @@ async def check_polling(probe: Prober, found: Findings) -> CheckResult:
     for line in trip.lines:
         report.note(line)
     if trip.problem is not None:
-        report.flag(
-            Status.FAIL, trip.problem, PARSER_SEE_ABOVE if found.parser_mismatch else trip.fix
-        )
+        report.flag(Status.FAIL, trip.problem, trip.fix)
         return report.result()
     found.polling_works = True
     post, get = trip.post_seconds, trip.get_seconds

@@ -33,7 +33,6 @@ class SessionPlan:
     options: LiveOptions  # the command's: namespaces (-n), --auth, -v
     connect: ConnectOptions  # the command's, with the path, revision and transport found
     err: IO[str]  # where -v shows the wire
-    parser_mismatch: bool = False  # the Parser check found the server uses the other one
 
     @classmethod
     def over(
@@ -41,9 +40,13 @@ class SessionPlan:
     ) -> SessionPlan:
         assert found.path is not None
         connect = dataclasses.replace(
-            options.connect, path=found.path, transport=transport, eio=found.revision
+            options.connect,
+            path=found.path,
+            transport=transport,
+            eio=found.revision,
+            parser=found.parser_spoken or options.connect.parser,
         )
-        return cls(options, connect, err, found.parser_mismatch)
+        return cls(options, connect, err)
 
     @property
     def transport(self) -> str:

@@ -46,7 +46,7 @@ async def check_sticky(probe: Prober, found: Findings, sessions: int) -> CheckRe
             return skipped(
                 "sticky",
                 "the server closes each session right after the CONNECT, unanswered (see "
-                "Polling and Parser): a parser mismatch, not a question of server instances",
+                "Polling and Parser): not a question of server instances",
             )
         total += trip.count
         unknown += trip.unknown

@@ -15,7 +15,7 @@ from ..protocol.types import EnginePacket, EngineType, Handshake, Parser
 from .answer import answers_probe, http_hint, probe_packet
 from .evidence import ms, preview
 from .findings import Findings
-from .fixes import PARSER_SEE_ABOVE, PROXY_WEBSOCKET_FIX, STICKY_SEE_BELOW
+from .fixes import PROXY_WEBSOCKET_FIX, STICKY_SEE_BELOW
 from .probe import Prober, close_websocket, closed_words
 from .refusal import Refusal, refusal
 from .results import CheckResult, Report, Status
@@ -52,8 +52,6 @@ async def check_websocket(probe: Prober, found: Findings) -> CheckResult:
         for line in upgrade.lines:
             report.note(line)
         if upgrade.problem is not None:
-            if found.parser_mismatch and direct.problem is None:
-                upgrade.fix = PARSER_SEE_ABOVE  # its CONNECT after the upgrade, unanswered
             _judge_upgrade(report, direct, upgrade)
     report.passed(
         "WebSocket works: "
