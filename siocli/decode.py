@@ -222,7 +222,8 @@ class _Pipeline:
         self.problems_said = False  # the input's problems were shown
         self.guess_said = False
         self.pending: list[Finding] = []  # capture findings for the next JSON record
-        # a reconnection is a new Engine.IO session of the same client: recovery spans them
+        # one for the run: it follows each client across its Engine.IO sessions (its
+        # reconnections) by the pids it sends back, and tells clients apart
         self.recovery = Recovery()
 
     def take(self, item: WireMessage | InputProblem) -> None:
