@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
@@ -507,9 +507,19 @@ JSON = st.recursive(
         st.floats(allow_nan=False, min_value=-1e-3, max_value=1e-3)
         | st.sampled_from(["a,b", "c:d", "e-", "null", "0.0000", "李", "\x7f", "é" * 30]),
         max_size=8,
+    )
+    # long values: what lies past the width and the lookahead, and a cut inside a character
+    | st.lists(
+        st.sampled_from(["é" * 17, "\U0001f600" * 9, "a\\b", "\x7f", "x" * 23, 1e-7, None])
+        | st.floats(allow_nan=False, min_value=-1e-3, max_value=1e-3),
+        min_size=4,
+        max_size=40,
     ),
     st.integers(1, 120),
 )
+@example(["\U0001f600" * 200, "é"], 120)  # read only in part, cut inside a character
+@example(["x" * 14, 1e-05], 21)  # orjson's 0.00001 starts at the width: json's 1e-05
+@example(["x" * 140, "a\\b"], 100)  # an escape past the lookahead: the quick path
 def test_format_elided_is_format_value_elided(value: object, width: int) -> None:
     """The view's long values: orjson's compact JSON, spaced out where it is shown."""
     text = format_value(value)

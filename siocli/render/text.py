@@ -82,25 +82,37 @@ def format_elided(value: Any, width: int) -> str:
     string) and no number may be spelt otherwise, the blanks are put into the part shown."""
     if _fast_dumps is not None and (value.__class__ is list or value.__class__ is dict):
         try:
-            compact = _fast_dumps(value).decode()
+            dumped = _fast_dumps(value)
         except TypeError:  # binary, integers beyond 64 bits, lone surrogates...
-            compact = None
-        if (
-            compact is not None
-            and "\\" not in compact
-            # orjson spells floats below 1e-4 otherwise (0.00001, 1e-7 for json's 1e-05,
-            # 1e-07) and an infinity as null (json refuses it): the general path decides
-            and "0.0000" not in compact
-            and "e-" not in compact
-            and "null" not in compact
-            and compact.isprintable()
-        ):
-            if len(compact) > width:  # longer spaced out: only its start is shown
-                return _spaced(compact[: width - 1])[: width - 1] + "…"
-            text = _spaced(compact)
-            return text if len(text) <= width else text[: width - 1] + "…"
+            dumped = None
+        # Only the start is shown, so only it is read, and looked at up to a little past
+        # the width: a token there spelt otherwise (a number, null) is then seen whole. What
+        # comes after changes nothing before it, in format_value's text either.
+        if dumped is not None:
+            window = width + _LOOKAHEAD
+            if len(dumped) > 4 * window:  # then more than `window` characters: elided
+                compact = dumped[: 4 * window].decode("utf-8", "ignore")  # (a cut character)
+            else:
+                compact = dumped.decode()
+            head = compact[:window]
+            if (
+                "\\" not in head
+                # orjson spells floats below 1e-4 otherwise (0.00001, 1e-7 for json's 1e-05,
+                # 1e-07) and an infinity as null (json refuses it): the general path decides
+                and "0.0000" not in head
+                and "e-" not in head
+                and "null" not in head
+                and head.isprintable()
+            ):
+                if len(compact) > width:  # longer spaced out: only its start is shown
+                    return _spaced(compact[: width - 1])[: width - 1] + "…"
+                text = _spaced(compact)
+                return text if len(text) <= width else text[: width - 1] + "…"
     text = format_value(value)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_LOOKAHEAD = 32  # characters: more than the longest number orjson writes (24), or null
 
 
 def _spaced(compact: str) -> str:
