@@ -143,7 +143,8 @@ def _messages(
     if not sources:
         sources = ["-"]
     for number, source in enumerate(sources, 1):
-        if source != "-" and not os.path.isfile(source):
+        # any path that opens (a FIFO, /dev/stdin, a shell's <(...)), not only regular files
+        if source != "-" and (not os.path.exists(source) or os.path.isdir(source)):
             if os.path.isdir(source):
                 yield InputProblem(f"{source} is a directory: name the files", source, fatal=True)
             # (a pattern compiled on first use, not at import: start-up; re caches it)
@@ -188,8 +189,9 @@ def _argument(
     where = f"argument {number}"
     try:
         data = parse_argument(text)
-    except DecodeError as exc:
-        yield InputProblem(f"{where}: {exc.reason}", where, exc.offset)
+    except DecodeError as exc:  # said "(argument N) ...": the reason, where, what was expected
+        expected = f"; expected {exc.expected}" if exc.expected else ""
+        yield InputProblem(f"{exc.reason} at offset {exc.offset}{expected}", where, exc.offset)
         return
     if isinstance(data, str):
         data = unescape_body(data)

@@ -392,6 +392,14 @@ def read_recording(lines: Iterator[str], name: str) -> Iterator[WireMessage | In
     segment = 0
     for number, line in enumerate(lines, 1):
         if pending is not None:  # the line before was cut short, and was not the last
+            if header is None:  # that was the header: nothing here is a recording
+                yield InputProblem(
+                    f"{name}:{pending[0]} is not a siocli recording header: not JSON "
+                    f"({pending[1]}); expected {_HEADER_SHAPE}",
+                    f"{name}:{pending[0]}",
+                    fatal=True,
+                )
+                return
             yield InputProblem(
                 f"line {pending[0]}: not JSON ({pending[1]})", f"{name}:{pending[0]}"
             )
@@ -416,6 +424,14 @@ def read_recording(lines: Iterator[str], name: str) -> Iterator[WireMessage | In
         item = _line_item(record, header, name, number, segment)
         if item is not None:
             yield item
+    if pending is not None and header is None:
+        yield InputProblem(
+            f"{name}: its header (line {pending[0]}) is cut short, and nothing follows it: "
+            "the recording was interrupted as it started",
+            f"{name}:{pending[0]}",
+            fatal=True,
+        )
+        return
     if pending is not None:
         yield InputProblem(
             f"the last line ({pending[0]}) is cut short: the recording was interrupted; "
@@ -428,11 +444,13 @@ def read_recording(lines: Iterator[str], name: str) -> Iterator[WireMessage | In
         yield InputProblem(f"{name} is empty", name, fatal=True)
 
 
+_HEADER_SHAPE = f'{{"format": "{FORMAT}", "version": {VERSION}, ...}}'
+
+
 def _check_header(record: Any, name: str) -> dict[str, Any]:
     if not isinstance(record, dict) or record.get("format") != FORMAT:
         raise RecordingError(
-            f"{name}:1 is not a siocli recording header (expected "
-            f'{{"format": "{FORMAT}", "version": {VERSION}, ...}})'
+            f"{name}:1 is not a siocli recording header (expected {_HEADER_SHAPE})"
         )
     version = record.get("version")
     if not isinstance(version, int) or version < 1:

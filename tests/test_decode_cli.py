@@ -216,7 +216,8 @@ def test_human_view_shows_errors_without_traceback() -> None:
     code, out, err = run('42["a"', "hex:zz")
     assert code == 0
     assert "✗ error (socketio, offset 6)" in out
-    assert "invalid hex" in out
+    # where once, then what and what was expected
+    assert "(argument 2) invalid hex at offset 4; expected pairs of hex digits" in out
     assert "Traceback" not in out + err
 
 
@@ -229,6 +230,61 @@ def test_unreadable_inputs_exit_2(tmp_path: Path) -> None:
     broken.write_text('{"log": {"entries": [', encoding="utf-8")
     code, _, err = run(str(broken))
     assert code == 2 and "broken.har" in err
+
+
+def test_a_fifo_dev_stdin_and_a_process_substitution_are_read(tmp_path: Path) -> None:
+    """Any path that opens is read, not only a regular file: a FIFO (also one whose name
+    has no slash, which was decoded as the message "fifo"), /dev/stdin, bash's <(...)."""
+    import contextlib
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    sample = (Path(__file__).parent.parent / "siocli" / "data" / "sample-session.txt").read_bytes()
+    command = [sys.executable, "-m", "siocli", "decode", "--json"]
+    expected = subprocess.run(
+        [*command, "-"], input=sample, capture_output=True, check=False
+    ).stdout
+    assert expected.count(b"\n") > 10
+    os.mkfifo(tmp_path / "fifo")
+
+    def feed() -> None:
+        with contextlib.suppress(BrokenPipeError), open(tmp_path / "fifo", "wb") as fifo:
+            fifo.write(sample)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    fifo = subprocess.run([*command, "fifo"], cwd=tmp_path, capture_output=True, check=False)
+    if writer.is_alive():  # decode never opened it: open it, so that the writer ends
+        os.close(os.open(tmp_path / "fifo", os.O_RDONLY | os.O_NONBLOCK))
+    writer.join()
+    assert (fifo.returncode, fifo.stdout) == (0, expected), fifo.stderr
+    piped = subprocess.run([*command, "/dev/stdin"], input=sample, capture_output=True, check=False)
+    assert (piped.returncode, piped.stdout) == (0, expected), piped.stderr
+    (tmp_path / "s.txt").write_bytes(sample)
+    substituted = subprocess.run(
+        ["bash", "-c", 'exec "$@" <(cat "$0")', tmp_path / "s.txt", *command],
+        capture_output=True,
+        check=False,
+    )
+    assert (substituted.returncode, substituted.stdout) == (0, expected), substituted.stderr
+    code, _, err = run("/dev/null")
+    assert code == 2 and "/dev/null is empty" in err
+
+
+def test_a_recording_cut_in_its_header_is_said_so_not_empty(tmp_path: Path) -> None:
+    recording = Path(__file__).parent.parent / "recordings" / "node4-upgrade.jsonl"
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(recording.read_bytes()[:40])  # within its first line, the header
+    code, _, err = run(str(cut))
+    assert code == 2, err
+    assert "its header (line 1) is cut short, and nothing follows it" in err
+    assert "is empty" not in err
+    har = Path(__file__).parent / "data" / "captures" / "node4-polling.chrome.har"
+    code, _, err = run("--from", "recording", str(har))
+    assert code == 2, err
+    assert "is not a siocli recording header: not JSON" in err and "is empty" not in err
 
 
 def test_strict_exit_codes() -> None:

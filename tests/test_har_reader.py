@@ -143,12 +143,25 @@ def test_a_file_that_is_not_json_is_said_so_and_nothing_else() -> None:
     assert got == _ijson(b'{"log": nope')
     assert got == [
         InputProblem(
-            "t.har is not valid JSON (lexical error: invalid string in json text.); expected a "
-            "HAR file (File > Save all as HAR), whole: was it cut short?",
+            "t.har is not valid JSON (lexical error: invalid string in json text, near "
+            "'{\"log\": nope'); expected a HAR file (File > Save all as HAR)",
             "t.har",
             fatal=True,
         )
     ]
+
+
+def test_bytes_that_are_not_utf8_are_said_as_text_with_where() -> None:
+    """yajl gives its complaint as bytes when the text there is not UTF-8: it was shown as a
+    Python bytes literal, newlines and all; and it is no cut file."""
+    document = _har(_ENTRY).replace(b'"entries"', b'"entr\xa7es"')
+    [problem] = _fast(document)
+    assert problem.message == (
+        "t.har is not valid JSON (lexical error: invalid bytes in UTF8 string, near "
+        '\'{"log":{"version":"1.2","entr\\xa7es":[{"startedDateTime": "2024\'); expected a '
+        "HAR file (File > Save all as HAR)"
+    )
+    assert problem.fatal
 
 
 @pytest.mark.parametrize(
@@ -179,7 +192,7 @@ def test_an_integer_ijson_refuses_is_refused_where_ijson_refuses_it(number: str)
     got = _fast(document)
     assert got == _ijson(document)
     [problem] = [item for item in got if isinstance(item, InputProblem)]
-    assert "(parse error: integer overflow)" in problem.message and not problem.fatal
+    assert "(parse error: integer overflow, near " in problem.message and not problem.fatal
     assert sum(isinstance(item, WireMessage) for item in got) == 1  # the entry before it
 
 

@@ -388,6 +388,39 @@ def test_an_engineio_error_answer_is_a_finding() -> None:
     assert har.message == "the GET was answered HTTP 400: Session ID unknown (code 1)"
 
 
+@pytest.mark.parametrize("host", ["[::1", "[zz]:3000"])
+def test_a_request_url_with_a_host_urllib_refuses_is_read_for_its_query(host: str) -> None:
+    """``urlsplit`` raises on "[::1" (unclosed) and "[zz]": every reader took the request
+    through it and ended with an internal error. The query is what a capture's request is
+    read for: the messages are decoded."""
+    from siocli.captures.har import read_har
+    from siocli.captures.text import read_text
+
+    url = f"http://{host}/socket.io/?EIO=4&transport=polling"
+    conversation = Conversation().open()
+    conversation.send(True, http_request("GET", url))
+    conversation.send(False, http_response(200, b'0{"sid":"a"}')).close()
+    entry = {
+        "startedDateTime": "2024-01-01T00:00:00.000Z",
+        "request": {"method": "GET", "url": url},
+        "response": {"status": 200, "content": {"text": '0{"sid":"a"}'}},
+    }
+    har = json.dumps({"log": {"entries": [entry]}}).encode()
+    transcript = [f"GET {url}\n", "HTTP/1.1 200 OK\n", "\n", '0{"sid":"a"}\n']
+    for found in (
+        items(pcap_bytes(conversation.packets)),
+        list(read_har(io.BytesIO(har), "e.har")),
+        list(read_text(transcript, "t.txt", transcript=True)),
+    ):
+        [message] = [m for m in found if isinstance(m, WireMessage)]
+        assert (message.data, message.direction, message.transport, message.eio) == (
+            '0{"sid":"a"}',
+            Direction.S2C,
+            Transport.POLLING,
+            4,
+        )
+
+
 # --- properties --------------------------------------------------------------------------
 
 

@@ -63,12 +63,15 @@ def read_har(
             merge.add(messages)
     except _NotJson as exc:
         broken = True
-        said = (
-            f"{name}: {exc}"
-            if isinstance(exc, _LoneSurrogate)
-            else f"{name} is not valid JSON ({exc}); expected a HAR file "
-            "(File > Save all as HAR), whole: was it cut short?"
-        )
+        if isinstance(exc, _LoneSurrogate):
+            said = f"{name}: {exc}"
+        elif "premature EOF" in str(exc):
+            said = (
+                f"{name} is not valid JSON ({exc}); expected a HAR file "
+                "(File > Save all as HAR), whole: was it cut short?"
+            )
+        else:
+            said = f"{name} is not valid JSON ({exc}); expected a HAR file (File > Save all as HAR)"
         yield InputProblem(said, name, fatal=entries == 0)
     yield from merge.until(None)
     if entries == 0 and not broken:  # a cut file was said to be one: that is all
@@ -106,7 +109,7 @@ def _entries(stream: IO[bytes]) -> Iterator[Any]:
             if read > given:
                 yield entry
     except ijson.JSONError as exc:
-        raise _NotJson(_first_line(exc)) from None
+        raise _NotJson(_complaint(exc)) from None
     except UnicodeDecodeError:
         # yajl turns a \u escape of a lone low surrogate into bytes that are not UTF-8, then
         # fails to decode them: JSON's grammar allows the escape, UTF-8 cannot hold it
@@ -627,6 +630,13 @@ def _epoch(value: object) -> float | None:
         return None
 
 
-def _first_line(exc: Exception) -> str:
-    """ijson's message, without the picture of the spot it draws on the lines after."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+def _complaint(exc: Exception) -> str:
+    """ijson's message, with the text where it stopped (yajl draws it on the next line,
+    then an arrow under it), in one line. yajl gives bytes when the text is not UTF-8."""
+    said = exc.args[0] if exc.args else ""
+    if isinstance(said, bytes):
+        said = said.decode("utf-8", "backslashreplace")
+    lines = str(said).splitlines() or [type(exc).__name__]
+    what = lines[0].strip().rstrip(".")
+    near = lines[1].strip() if len(lines) > 1 else ""
+    return f"{what}, near '{near}'" if near else what

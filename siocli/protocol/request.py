@@ -63,7 +63,14 @@ class RequestQuery:
 
 def urllib_query(url: str) -> dict[str, str]:
     """The fields of ``url``'s query, by ``urllib.parse`` (the last of a repeated one)."""
-    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        # A host urllib refuses ("[::1" unclosed, "[zz]"): the query is still the text
+        # between the first "?" and the first "#", as urlsplit cuts it; a capture's
+        # requests are read for their query, and the host was the client's business.
+        query = url.partition("#")[0].partition("?")[2]
+    return {k: v[-1] for k, v in parse_qs(query).items()}
 
 
 class CacheBusters:
