@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import Enum
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -517,11 +518,14 @@ def _line_item(
         return InputProblem(f"line {number} is not a JSON object", where)
     if "type" in record:
         return None  # a lifecycle line: replay reads them, decode needs only messages
-    try:
-        direction = Direction(record["dir"]) if record.get("dir") else None
-        transport = Transport(record.get("transport", "websocket"))
-    except ValueError as exc:
-        return InputProblem(f"line {number}: {exc}", where)
+    # a null direction is what a writer without one writes; a transport is always written
+    bad = (None if record.get("dir") is None else _bad_value(record, "dir", Direction)) or (
+        _bad_value(record, "transport", Transport)
+    )
+    if bad is not None:
+        return InputProblem(f"line {number}: {bad}", where)
+    direction = Direction(record["dir"]) if record.get("dir") is not None else None
+    transport = Transport(record.get("transport", "websocket"))
     if "text" in record and isinstance(record["text"], str):
         data: str | bytes = record["text"]
     elif "b64" in record:
@@ -542,6 +546,16 @@ def _line_item(
         where,
         http=record.get("http") if isinstance(record.get("http"), dict) else None,
     )
+
+
+def _bad_value(record: dict[str, Any], key: str, kind: type[Enum]) -> str | None:
+    """What is wrong with ``record[key]`` (where present) as a value of ``kind``, with the
+    values accepted; None if nothing."""
+    value = record.get(key)
+    if key not in record or any(value == member.value for member in kind):
+        return None
+    accepted = " or ".join(f'"{member.value}"' for member in kind)
+    return f'"{key}" is {json.dumps(value)[:60]}; expected {accepted}'
 
 
 def load_recording(path: str) -> Recording:

@@ -117,6 +117,25 @@ def test_a_cut_last_line_is_reported_not_fatal(tmp_path: Path) -> None:
     assert "last line (3)" in items[1].message and not items[1].fatal
 
 
+@given(
+    st.sampled_from([("dir", ("c2s", "s2c")), ("transport", ("polling", "websocket"))]),
+    any_json,
+)
+def test_a_bad_direction_or_transport_names_the_line_and_what_is_accepted(
+    field: tuple[str, tuple[str, ...]], value: Any
+) -> None:
+    key, accepted = field
+    line = {"t": 0, "dir": "s2c", "transport": "websocket", "text": "40", key: value}
+    [item] = read_recording(iter([json.dumps(HEADER), json.dumps(line)]), "r.jsonl")
+    if value in accepted or (key == "dir" and value is None):  # null: no direction known
+        assert isinstance(item, WireMessage)
+        return
+    assert isinstance(item, InputProblem) and item.source == "r.jsonl:2"
+    expected = " or ".join(f'"{v}"' for v in accepted)
+    shown = json.dumps(value)[:60]
+    assert item.message == f'line 2: "{key}" is {shown}; expected {expected}'
+
+
 @pytest.mark.parametrize(
     ("first", "words"),
     [
