@@ -385,6 +385,19 @@ class Recording:
         """The Socket.IO packet encoding recorded (recordings before it say none: default)."""
         return Parser(self.header.get("parser") or "default")
 
+    def second_session_line(self) -> int | None:
+        """The line where a second Engine.IO session (a reconnection) begins, after the
+        first one's messages; None when the recording holds one session."""
+        markers = [e["line"] for e in self.events if e.get("type") == "session"]
+        first = line_of(self.messages[0].source) if self.messages else min(markers, default=0)
+        return next((line for line in markers if line > first), None)
+
+
+def line_of(source: str | None) -> int:
+    """The line number of a recording's ``name:line`` source (0 if it names none)."""
+    _, _, number = (source or "").rpartition(":")
+    return int(number) if number.isdigit() else 0
+
 
 def read_recording(lines: Iterator[str], name: str) -> Iterator[WireMessage | InputProblem]:
     """The wire messages of a recording (for ``decode``), streaming."""

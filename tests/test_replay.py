@@ -123,6 +123,32 @@ def test_unreachable_server_and_bad_recordings(tmp_path: Path) -> None:
     assert no_auth.returncode == 2 and "redacted" in no_auth.stderr
 
 
+def test_a_recording_with_nothing_to_replay_or_a_damaged_step_is_refused(tmp_path: Path) -> None:
+    """Nothing to replay is not a pass, and a step that cannot be read is not skipped: both
+    exit 2, before connecting, naming the file (and the line)."""
+    header, *body = (RECORDINGS / "node4-upgrade.jsonl").read_text().splitlines()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text(header + "\n", encoding="utf-8")
+    array = tmp_path / "array.jsonl"
+    array.write_text("\n".join([header, *body[:3], "[1, 2]", *body[3:]]) + "\n")
+    sideways = tmp_path / "sideways.jsonl"
+    turned = json.loads(body[2])
+    turned["dir"] = "sideways"
+    sideways.write_text("\n".join([header, *body[:2], json.dumps(turned), *body[3:]]) + "\n")
+    with run_server("node4") as server:
+        results = {
+            path.name: replay(str(path), "--url", server.url, "--ignore", "clock[0].time")
+            for path in (empty, array, sideways)
+        }
+    assert {name: r.returncode for name, r in results.items()} == dict.fromkeys(results, 2)
+    assert f"{empty}: nothing to replay" in results["empty.jsonl"].stderr
+    assert f"{array}:5: line 5 is not a JSON object" in results["array.jsonl"].stderr
+    assert f'{sideways}:4: line 4: "dir" is "sideways"; expected "c2s" or "s2c"' in (
+        results["sideways.jsonl"].stderr
+    )
+    assert all("PASS" not in r.stdout for r in results.values())
+
+
 @pytest.mark.parametrize(
     ("spec", "parsed"),
     [

@@ -190,10 +190,13 @@ def _check_ignores(specs: tuple[str, ...], recordings: list[Recording]) -> None:
 
 
 def _load_recordings(paths: tuple[str, ...], parser: str | None = None) -> list[Recording]:
-    """The recordings to replay; what reading them found (a cut last line, a line
-    skipped) is said first, since the replay stops where a recording does. ``parser``
-    (--parser) overrides the one each recording's header names."""
-    from ..recording import RecordingError, load_recording
+    """The recordings to replay; what reading them found (a cut last line, a line of a
+    session not replayed) is said first, since the replay stops where a recording does.
+    A line that cannot be read in the session replayed, or no Socket.IO packet to replay,
+    is an unreadable recording (exit 2): a replay of part of a session would pass or fail
+    on steps it does not have. ``parser`` (--parser) overrides each recording's header."""
+    from ..recording import RecordingError, line_of, load_recording
+    from ..script import script_of
 
     try:
         recordings = [load_recording(path) for path in paths]
@@ -202,8 +205,27 @@ def _load_recordings(paths: tuple[str, ...], parser: str | None = None) -> list[
     for recording in recordings:
         if parser is not None:
             recording.header["parser"] = parser
+        end = recording.second_session_line()
+        damaged = [
+            p
+            for p in recording.problems
+            if p.unreadable and (end is None or line_of(p.source) < end)
+        ]
+        if damaged:
+            more = f" (and {len(damaged) - 1} more line(s))" if len(damaged) > 1 else ""
+            raise CommandError(
+                ExitStatus.USAGE,
+                f"{damaged[0].source}: {damaged[0].message}{more}; cannot replay a session "
+                "with steps missing (decode shows what the other lines hold)",
+            )
         for problem in recording.problems:
             sys.stderr.write(f"siocli: {problem.source}: {problem.message}\n")
+        if all(step.kind == "close" for step in script_of(recording)):
+            raise CommandError(
+                ExitStatus.USAGE,
+                f"{recording.name}: nothing to replay: no Socket.IO packet in "
+                + ("its first session" if end is not None else "the recording"),
+            )
     return recordings
 
 
