@@ -659,17 +659,18 @@ async def serve_recording(
     finally:
         app.close()
         await front.close()
-    return _summary(view.reports, options, err if options.as_json else out)
+    return _summary(view.reports, options, err if options.as_json else out, err)
 
 
 def _summary(
-    reports: list[ReplayReport], options: RecordedServerOptions, out: IO[str]
+    reports: list[ReplayReport], options: RecordedServerOptions, out: IO[str], err: IO[str]
 ) -> ExitStatus:
     diverged = [r for r in reports if not r.ok]
+    saved = True
     if options.junit:
-        from .render.replay import write_junit
+        from .render.replay import save_junit
 
-        write_junit(reports, options.junit)
+        saved = save_junit(reports, options.junit, err)
     if not options.as_json:
         if not reports:
             out.write("no client connected\n")
@@ -679,7 +680,9 @@ def _summary(
                 f"{len(diverged)} diverged\n"
             )
         out.flush()
-    return ExitStatus.REPLAY_MISMATCH if options.strict and diverged else ExitStatus.OK
+    if options.strict and diverged:
+        return ExitStatus.REPLAY_MISMATCH
+    return ExitStatus.OK if saved else ExitStatus.USAGE
 
 
 def run_recorded_server(

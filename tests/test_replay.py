@@ -149,6 +149,48 @@ def test_a_recording_with_nothing_to_replay_or_a_damaged_step_is_refused(tmp_pat
     assert all("PASS" not in r.stdout for r in results.values())
 
 
+def test_a_junit_report_gets_its_directories_or_is_refused_before_the_run(
+    tmp_path: Path,
+) -> None:
+    recording = str(RECORDINGS / "node4-upgrade.jsonl")
+    with run_server("node4") as server:
+        passed = replay(
+            recording,
+            "--url",
+            server.url,
+            "--ignore",
+            "clock[0].time",
+            "--junit",
+            str(tmp_path / "reports" / "out.xml"),
+        )
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    suite = ElementTree.parse(tmp_path / "reports" / "out.xml").getroot().find("testsuite")
+    assert suite is not None and suite.get("failures") == "0"
+    unreachable = replay(
+        recording, "--url", "http://127.0.0.1:9", "--junit", str(tmp_path / "a" / "b.xml")
+    )
+    assert unreachable.returncode == 3, unreachable.stdout + unreachable.stderr
+    case = ElementTree.parse(tmp_path / "a" / "b.xml").getroot().find("testsuite/testcase")
+    assert case is not None and case.get("name") == "connect"
+    # a path under a file: said before connecting (nothing replayed), with or without --serve
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    under_a_file = str(tmp_path / "file" / "out.xml")
+    serving = [sys.executable, "-m", "siocli", "replay", recording, "--serve", "--port", "0"]
+    for refused in (
+        replay(recording, "--url", "http://127.0.0.1:9", "--junit", under_a_file),
+        subprocess.run(
+            [*serving, "--clients", "1", "--junit", under_a_file],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ),
+    ):
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert refused.stdout == ""
+        assert f"siocli: cannot write {under_a_file}: a file stands" in refused.stderr
+
+
 @pytest.mark.parametrize(
     ("spec", "parsed"),
     [

@@ -145,6 +145,7 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
                 f"{recording.name}: the recorded auth payload was redacted; give it with "
                 "--auth JSON|@FILE or $SIOCLI_AUTH (or record with --no-redact)",
             )
+    _check_junit(kwargs["junit"])
     run = ReplayRun(
         recordings=kwargs["recordings"],
         url=kwargs["url"],
@@ -165,9 +166,20 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     reports = asyncio.run(replay_all(run, recordings))
     for each in reports:
         (render.write_json if run.as_json else render.write_human)(each, sys.stdout)
-    if run.junit:
-        render.write_junit(reports, run.junit)
-    ctx.exit(int(replay_status(reports)))
+    status = replay_status(reports)
+    if run.junit and not render.save_junit(reports, run.junit, sys.stderr):
+        status = status if status is not ExitStatus.OK else ExitStatus.USAGE
+    ctx.exit(int(status))
+
+
+def _check_junit(path: str | None) -> None:
+    """A --junit report that cannot be written is said before the run (exit 2), not
+    after it, when it would cost the run's verdict."""
+    from ..render.replay import junit_problem
+
+    problem = junit_problem(path) if path else None
+    if problem is not None:
+        raise CommandError(ExitStatus.USAGE, problem)
 
 
 def _check_ignores(specs: tuple[str, ...], recordings: list[Recording]) -> None:
@@ -242,6 +254,7 @@ def _serve_recording(kwargs: dict[str, Any], traceback: bool, no_color: bool) ->
                 "server: point the client under test at it"
             )
     (recording,) = _load_recordings(kwargs["recordings"][:1], kwargs["parser"])
+    _check_junit(kwargs["junit"])
     options = RecordedServerOptions(
         host=kwargs["host"],
         port=kwargs["port"],

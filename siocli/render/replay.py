@@ -4,12 +4,15 @@ machines, JUnit XML for CI systems."""
 from __future__ import annotations
 
 import json
+import os
 from typing import IO, Any
 
 from ..script import ReplayReport, StepResult
 
 __all__ = [
+    "junit_problem",
     "result_lines",
+    "save_junit",
     "step_record",
     "write_human",
     "write_json",
@@ -95,6 +98,40 @@ def write_json(report: ReplayReport, out: IO[str]) -> None:
         out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
 
 
+def junit_problem(path: str) -> str | None:
+    """Why a JUnit report cannot be written at ``path`` (None if it can), asked before the
+    run rather than found after it: its missing directories are made, as pytest's
+    --junitxml makes them, and the file is opened for writing (and left as it was)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError as exc:
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            return f"cannot write {path}: a file stands where its directory would be"
+        return f"cannot write {path}: cannot make {directory}: {exc.strerror}"
+    existed = os.path.exists(path)
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return f"cannot write {path}: {exc.strerror}"
+    if not existed:
+        os.remove(path)  # an interrupted run leaves no empty report for CI to misread
+    return None
+
+
+def save_junit(reports: list[ReplayReport], path: str, err: IO[str]) -> bool:
+    """Write the JUnit report; if that fails after all (checked before the run, the disk
+    may change since), say so on ``err`` and return False: the run's verdict, already
+    shown, stands."""
+    try:
+        write_junit(reports, path)
+    except OSError as exc:
+        err.write(f"siocli: cannot write {path}: {exc.strerror}\n")
+        return False
+    return True
+
+
 def write_junit(reports: list[ReplayReport], path: str) -> None:
     """One testsuite per recording, one testcase per step (JUnit XML, as CI systems read)."""
     from xml.etree import ElementTree as ET
@@ -123,4 +160,5 @@ def write_junit(reports: list[ReplayReport], path: str) -> None:
             )
             if not result.ok:
                 ET.SubElement(case, "failure", message=result.message).text = result.diff()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
