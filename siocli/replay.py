@@ -42,6 +42,7 @@ from .script import (
     collect_recorded_sids,
     comparable,
     handshake_of,
+    later_sessions,
     parse_ignore,
     script_of,
     socket_id_role,
@@ -87,6 +88,7 @@ async def replay(recording: Recording, options: ReplayOptions) -> ReplayReport:
     started = time.monotonic()
     try:
         steps = script_of(recording)
+        report.not_replayed = later_sessions(recording, len(steps) + 1)
     except Exception as exc:  # a recording the core cannot dissect
         report.error = f"cannot read the recording's packets: {exc}"
         return report

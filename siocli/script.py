@@ -15,6 +15,7 @@ from .protocol.dissect import Dissector
 from .protocol.recovery import args_offset, granted_pid
 from .protocol.types import Direction, Handshake, SocketPacket, SocketType
 from .recording import REDACTED, Recording, replace_in_strings
+from .wire import WireMessage
 
 __all__ = [
     "ENGINE_SID",
@@ -27,6 +28,7 @@ __all__ = [
     "comparable",
     "handshake_of",
     "ignore_targets",
+    "later_sessions",
     "parse_ignore",
     "script_of",
     "socket_id_role",
@@ -100,6 +102,8 @@ class ReplayReport:
     error: str | None = None  # could not run at all (unreachable server...)
     hint: str | None = None
     duration: float = 0.0
+    # the steps of each session after the first (a reconnection): not replayed, and said
+    not_replayed: list[list[Step]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -114,29 +118,14 @@ class ReplayReport:
 
 
 def script_of(recording: Recording) -> list[Step]:
-    """The recording's Socket.IO packets, in order, as replay steps (first session only)."""
-    dissector = Dissector(recording.eio, check=False, parser=recording.parser)
-    steps: list[Step] = []
-    first_session = recording.messages[0].session if recording.messages else None
-    asked: dict[tuple[Direction, str, int], Step] = {}
-    for message in recording.messages:
-        if message.session != first_session:
-            break  # a reconnection: replay follows the first session
-        report = dissector.receive(message.direction, message.transport, message.data, message.time)
-        for packet in report.packets:
-            if packet.complete is None or message.direction is None:
-                continue
-            step = _step(
-                len(steps) + 1,
-                message.direction,
-                message.time or 0.0,
-                packet.complete,
-                recording.eio,
-                asked,
-            )
-            if step is not None:
-                steps.append(step)
+    """The recording's Socket.IO packets, in order, as replay steps: its first Engine.IO
+    session's (a reconnection's are :func:`later_sessions`)."""
+    sessions = _sessions(recording)
+    steps = _steps_of(recording, sessions[0] if sessions else [], 1)
+    end = recording.second_session_line()
     for event in recording.events:
+        if end is not None and event["line"] > end:
+            break  # how a later session ended is not this one's
         if event.get("type") == "close" and event.get("reason") not in (
             "io client disconnect",
             None,
@@ -153,6 +142,50 @@ def script_of(recording: Recording) -> list[Step]:
             )
             break
     _mark_races(steps)
+    return steps
+
+
+def later_sessions(recording: Recording, first: int) -> list[list[Step]]:
+    """The steps of each Engine.IO session after the first (reconnections), numbered on
+    from ``first``: what replay does not play, counted so that it can say so."""
+    later = []
+    for messages in _sessions(recording)[1:]:
+        steps = _steps_of(recording, messages, first)
+        first += len(steps)
+        later.append(steps)
+    return later
+
+
+def _sessions(recording: Recording) -> list[list[WireMessage]]:
+    """The recording's messages, a list per Engine.IO session, in order."""
+    sessions: list[list[WireMessage]] = []
+    for message in recording.messages:
+        if not sessions or message.session != sessions[-1][0].session:
+            sessions.append([])
+        sessions[-1].append(message)
+    return sessions
+
+
+def _steps_of(recording: Recording, messages: list[WireMessage], first: int) -> list[Step]:
+    """One session's Socket.IO packets as steps, numbered from ``first``."""
+    dissector = Dissector(recording.eio, check=False, parser=recording.parser)
+    steps: list[Step] = []
+    asked: dict[tuple[Direction, str, int], Step] = {}
+    for message in messages:
+        report = dissector.receive(message.direction, message.transport, message.data, message.time)
+        for packet in report.packets:
+            if packet.complete is None or message.direction is None:
+                continue
+            step = _step(
+                first + len(steps),
+                message.direction,
+                message.time or 0.0,
+                packet.complete,
+                recording.eio,
+                asked,
+            )
+            if step is not None:
+                steps.append(step)
     return steps
 
 

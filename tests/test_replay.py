@@ -191,6 +191,33 @@ def test_a_junit_report_gets_its_directories_or_is_refused_before_the_run(
         assert f"siocli: cannot write {under_a_file}: a file stands" in refused.stderr
 
 
+def test_the_sessions_after_the_first_are_said_not_replayed_never_passed(tmp_path: Path) -> None:
+    """A reconnection's session is not replayed: the verdict says it covers session 1 and
+    how many steps were left, --json counts them and the JUnit report marks them skipped;
+    the steps of both sessions are all the recording's."""
+    lines = (RECORDINGS / "node4-upgrade.jsonl").read_text().splitlines()
+    whole = len(script_of(load_recording(str(RECORDINGS / "node4-upgrade.jsonl"))))
+    path = tmp_path / "two.jsonl"
+    lines.insert(4, json.dumps({"t": 0.02, "type": "session", "number": 2}))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = tmp_path / "r.xml"
+    with run_server("node4") as server:
+        human = replay(str(path), "--url", server.url, "--junit", str(report))
+        as_json = replay(str(path), "--url", server.url, "--json")
+    [verdict] = [line for line in human.stdout.splitlines() if "PASS" in line or "FAIL" in line]
+    replayed = len(script_of(load_recording(str(path))))
+    left = whole - replayed
+    assert left > 0
+    assert f"PASS: {replayed}/{replayed} steps of session 1 as recorded; " in verdict
+    assert f"session 2 not replayed ({left} steps)" in verdict
+    assert human.returncode == 0, human.stdout
+    assert json.loads(as_json.stdout.splitlines()[-1])["not_replayed"] == left
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert suite is not None and suite.get("skipped") == str(left)
+    skipped = [case for case in suite if case.find("skipped") is not None]
+    assert len(skipped) == left and int(suite.get("tests", 0)) == replayed + left
+
+
 @pytest.mark.parametrize(
     ("spec", "parsed"),
     [

@@ -7,7 +7,7 @@ import json
 import os
 from typing import IO, Any
 
-from ..script import ReplayReport, StepResult
+from ..script import ReplayReport, Step, StepResult
 
 __all__ = [
     "junit_problem",
@@ -57,11 +57,22 @@ def write_verdict(report: ReplayReport, out: IO[str], first: str = "   ") -> Non
     passed = sum(r.ok for r in report.results)
     verdict = "PASS" if report.ok else "FAIL"
     out.write(
-        f"{first}{verdict}: {passed}/{len(report.results)} steps as recorded"
+        f"{first}{verdict}: {passed}/{len(report.results)} steps"
+        + (" of session 1" if report.not_replayed else "")
+        + " as recorded"
+        + (f"; {not_replayed(report)}" if report.not_replayed else "")
         + (f", {len(report.unexpected)} unexpected" if report.unexpected else "")
         + (f", {report.races} race(s) in the recording (~)" if report.races else "")
         + f" ({report.duration:.2f} s)\n"
     )
+
+
+def not_replayed(report: ReplayReport) -> str:
+    """What the verdict does not cover: the sessions after the first (reconnections)."""
+    count = len(report.not_replayed)
+    sessions = "session 2" if count == 1 else f"sessions 2-{count + 1}"
+    steps = sum(len(steps) for steps in report.not_replayed)
+    return f"{sessions} not replayed ({steps} step{'s' * (steps != 1)})"
 
 
 def step_record(recording: str, result: StepResult, unexpected: bool = False) -> dict[str, Any]:
@@ -92,6 +103,8 @@ def write_json(report: ReplayReport, out: IO[str]) -> None:
             "error": report.error,
             "hint": report.hint,
             "duration": round(report.duration, 3),
+            # the steps of the sessions after the first, which were not replayed
+            "not_replayed": sum(len(steps) for steps in report.not_replayed),
         }
     )
     for line in lines:
@@ -140,12 +153,17 @@ def write_junit(reports: list[ReplayReport], path: str) -> None:
     for report in reports:
         cases = [*report.results, *report.unexpected]
         failures = sum(not r.ok for r in cases) + (report.error is not None)
+        # a later session is a skipped case per step, or one for the session if it has none
+        skipped: list[tuple[int, Step | None]] = []
+        for session, steps in enumerate(report.not_replayed, 2):
+            skipped += [(session, step) for step in steps] or [(session, None)]
         suite = ET.SubElement(
             suites,
             "testsuite",
             name=report.recording,
-            tests=str(len(cases) or 1),
+            tests=str(len(cases) + len(skipped) or 1),
             failures=str(failures),
+            skipped=str(len(skipped)),
             time=f"{report.duration:.3f}",
         )
         if report.error:
@@ -160,5 +178,10 @@ def write_junit(reports: list[ReplayReport], path: str) -> None:
             )
             if not result.ok:
                 ET.SubElement(case, "failure", message=result.message).text = result.diff()
+        for session, step in skipped:
+            name = f"{step.number} {step.label()}" if step else f"session {session}"
+            case = ET.SubElement(suite, "testcase", classname=report.recording, name=name)
+            message = f"session {session} (a reconnection): replay plays the first session only"
+            ET.SubElement(case, "skipped", message=message)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
