@@ -527,3 +527,22 @@ def test_a_client_asking_for_eio_4_of_a_revision_3_recording_is_told(as_json: bo
         note = next(line for line in out.splitlines() if "asked for EIO=" in line)
     assert "asked for EIO=4 (a Socket.IO 3.x/4.x client)" in note
     assert "Engine.IO 3" in note
+
+
+def test_the_sessions_after_the_first_are_said_not_served(tmp_path: Path) -> None:
+    """A recording with a reconnection: the client is checked against the first session
+    only, and the command says so before serving, with how many steps are left out."""
+    lines = (RECORDINGS / "node4-upgrade.jsonl").read_text().splitlines()
+    lines.insert(4, json.dumps({"t": 0.02, "type": "session", "number": 2}))
+    path = tmp_path / "two.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    recording = load_recording(str(path))
+    left = len(Script(load("node4-upgrade")).steps) - len(Script(recording).steps)
+    with mock(path, "--fast") as (_, process):
+        process.send_signal(signal.SIGINT)  # no client: what was said before serving is all
+        _, err = process.communicate(timeout=20)
+    assert left > 0
+    assert (
+        f"siocli: {path}: session 2 not served ({left} steps): replay --serve plays the "
+        "recording's first session\n"
+    ) in err

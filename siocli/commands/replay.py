@@ -95,8 +95,10 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     answers as recorded: same events, args, acks, connect errors, disconnects.
 
     Session ids, ack-id numbering, timing and heartbeats are normalised. Order: strict per
-    namespace. Several recordings run concurrently. Exit 0 when all match, 6 on a
-    mismatch, 3 when the server cannot be reached, 2 for an unreadable recording.
+    namespace. Several recordings run concurrently. A recording's first Engine.IO session
+    is replayed: later ones (reconnections) are said, with their steps, not checked. Exit
+    0 when all match, 6 on a mismatch, 3 when the server cannot be reached, 2 for an
+    unreadable recording or nothing to replay.
 
     With --serve, siocli is the recorded server: it answers a client's handshake with the
     recording's Engine.IO revision and heartbeat, namespace CONNECTs as recorded (CONNECT
@@ -244,6 +246,8 @@ def _load_recordings(paths: tuple[str, ...], parser: str | None = None) -> list[
 def _serve_recording(kwargs: dict[str, Any], traceback: bool, no_color: bool) -> ExitStatus:
     """``replay --serve``: one recording, played as the server."""
     from ..recorded_server import RecordedServerOptions, run_recorded_server
+    from ..render.replay import not_replayed
+    from ..script import later_sessions, script_of
 
     if len(kwargs["recordings"]) != 1:
         raise click.UsageError("--serve plays one recording")
@@ -255,6 +259,12 @@ def _serve_recording(kwargs: dict[str, Any], traceback: bool, no_color: bool) ->
             )
     (recording,) = _load_recordings(kwargs["recordings"][:1], kwargs["parser"])
     _check_junit(kwargs["junit"])
+    later = later_sessions(recording, len(script_of(recording)) + 1)
+    if later:  # a client is checked against the first session only: said, not implied
+        sys.stderr.write(
+            f"siocli: {recording.name}: {not_replayed(later, 'served')}: replay --serve plays "
+            "the recording's first session\n"
+        )
     options = RecordedServerOptions(
         host=kwargs["host"],
         port=kwargs["port"],

@@ -11,6 +11,7 @@ from ..script import ReplayReport, Step, StepResult
 
 __all__ = [
     "junit_problem",
+    "not_replayed",
     "result_lines",
     "save_junit",
     "step_record",
@@ -60,19 +61,18 @@ def write_verdict(report: ReplayReport, out: IO[str], first: str = "   ") -> Non
         f"{first}{verdict}: {passed}/{len(report.results)} steps"
         + (" of session 1" if report.not_replayed else "")
         + " as recorded"
-        + (f"; {not_replayed(report)}" if report.not_replayed else "")
         + (f", {len(report.unexpected)} unexpected" if report.unexpected else "")
         + (f", {report.races} race(s) in the recording (~)" if report.races else "")
+        + (f"; {not_replayed(report.not_replayed)}" if report.not_replayed else "")
         + f" ({report.duration:.2f} s)\n"
     )
 
 
-def not_replayed(report: ReplayReport) -> str:
-    """What the verdict does not cover: the sessions after the first (reconnections)."""
-    count = len(report.not_replayed)
-    sessions = "session 2" if count == 1 else f"sessions 2-{count + 1}"
-    steps = sum(len(steps) for steps in report.not_replayed)
-    return f"{sessions} not replayed ({steps} step{'s' * (steps != 1)})"
+def not_replayed(later: list[list[Step]], verb: str = "replayed") -> str:
+    """What a replay does not cover: the sessions after the first (reconnections)."""
+    sessions = "session 2" if len(later) == 1 else f"sessions 2-{len(later) + 1}"
+    steps = sum(len(steps) for steps in later)
+    return f"{sessions} not {verb} ({steps} step{'s' * (steps != 1)})"
 
 
 def step_record(recording: str, result: StepResult, unexpected: bool = False) -> dict[str, Any]:
