@@ -66,9 +66,22 @@ def test_an_ack_that_never_comes_is_a_timeout_and_the_script_goes_on(node: Runni
         ("emit", "nobody-answers"),
         ("error", "no ack 0 on / within the --timeout"),
         ("emit", "hello"),
-        ("ack", ["hi", 1]),
-        ("error", "no answer for ack 0 on / within 1 s"),  # at EOF: still owed
+        ("ack", ["hi", 1]),  # at EOF, ack 0 is not waited for again: its failure was said
     ]
+
+
+def test_an_ack_the_server_cannot_send_any_more_fails_at_once(node: RunningServer) -> None:
+    """The server disconnects the namespace (socket.disconnect()) instead of answering: no
+    ack can come on that socket. emit and a script say so at once, exit 7, once; they
+    waited out --timeout, then said it twice (exit 5)."""
+    emitted = siocli("emit", node.url, "leave-me", "--ack", "--timeout", "30", timeout=20)
+    assert emitted.returncode == 7, emitted.stdout + emitted.stderr
+    said = "the server disconnected / before it answered ack 0: none can come"
+    assert emitted.stderr.splitlines() == [f"siocli: {said}"]
+    script = "emit --ack leave-me\n"
+    result = siocli("connect", node.url, "--json", "--timeout", "30", stdin=script, timeout=20)
+    assert result.returncode == 7, result.stdout
+    assert steps(result) == [("emit", "leave-me"), ("error", said)]
 
 
 def test_a_refused_join_exits_4_and_keeps_the_current_namespace(node: RunningServer) -> None:

@@ -324,6 +324,14 @@ def test_what_the_server_owes_is_said_in_words() -> None:
     second = session.emit("y", namespace="/", ack=True)
     assert session.awaited() == [f"ack {first} on /", f"ack {second} on /", "join /admin"]
     assert session.awaiting() == 3
+    # a namespace the server disconnects owes nothing more: socket.io sends nothing more on
+    # that socket (socket.io-client drops its ack callbacks); one we leave owes nothing
+    session.receive_poll('40/admin,{"sid":"b"}', 0.2)
+    session.emit("z", namespace="/admin", ack=True)
+    session.receive_poll("41", 0.3)
+    assert session.awaited() == ["ack 0 on /admin"]
+    session.disconnect("/admin")
+    assert session.awaited() == []
 
 
 def test_a_connect_while_the_revision_is_undecided_is_refused_as_it_would_be_after() -> None:

@@ -71,6 +71,12 @@ class LiveOptions:
     no_color: bool = False  # --no-color: the -v view without colours
 
 
+def unanswerable(ack_id: int, namespace: str) -> str:
+    """Why an ack will not come: the server disconnected its namespace (socket.io sends
+    nothing more on that socket, and socket.io-client drops the ack callbacks)."""
+    return f"the server disconnected {namespace} before it answered ack {ack_id}: none can come"
+
+
 @dataclass(slots=True)
 class LiveClient:
     options: LiveOptions
@@ -96,6 +102,7 @@ class LiveClient:
     # called after a reconnection has joined the namespaces again (listen re-sends --emit)
     on_rejoined: Callable[[LiveClient], None] | None = None
     largest_sent: int = 0  # bytes (about) of the largest emit: was it over maxPayload?
+    _given_up: set[str] = field(default_factory=set)  # acks said unanswered (give_up)
 
     @property
     def namespaces(self) -> list[str]:
@@ -373,18 +380,27 @@ class LiveClient:
                 and (event.namespace == namespace)
             ):
                 return event
+            if isinstance(event, NamespaceDisconnected) and event.namespace == namespace:
+                raise CommandError(ExitStatus.SERVER_ERROR, unanswerable(ack_id, namespace))
 
     async def settle(self, timeout: float) -> None:
-        """Wait (up to ``timeout``) for the answers the server still owes: acks, joins."""
+        """Wait (up to ``timeout``) for the answers the server still owes: acks, joins (but
+        those :meth:`give_up` was told of: their wait was said to fail already)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self.session.awaiting() and loop.time() < deadline:
-            await self.next_event(
-                deadline - loop.time(), waiting=", ".join(self.session.awaited()), within=timeout
-            )
+        while (owed := self._owed()) and loop.time() < deadline:
+            await self.next_event(deadline - loop.time(), waiting=", ".join(owed), within=timeout)
         # The session saw the answers as they came; the events that carry them to the user
         # may still be queued.
         self.print_queued()
+
+    def give_up(self, ack_id: int, namespace: str) -> None:
+        """A script's wait for this ack ended unanswered: the end of input does not wait
+        for it again (it is still matched, and said, if it comes)."""
+        self._given_up.add(f"ack {ack_id} on {namespace}")
+
+    def _owed(self) -> list[str]:
+        return [what for what in self.session.awaited() if what not in self._given_up]
 
     async def finish_sending(self, timeout: float) -> None:
         """Wait until what was emitted has left, and print what came meanwhile;

@@ -14,11 +14,12 @@ from ..protocol.errors import LocalProtocolError
 from ..protocol.session import (
     AckMessage,
     EventMessage,
+    NamespaceDisconnected,
     SessionEvent,
 )
 from ..protocol.states import NamespaceState
 from ..render.events import EventPrinter
-from .client import LiveClient, LiveOptions
+from .client import LiveClient, LiveOptions, unanswerable
 from .commands import with_client
 
 if TYPE_CHECKING:
@@ -193,14 +194,20 @@ class _Prompt:
                 self._claim(argument)  # the event that ended the wait is taken
         elif verb == "ack" and not self.interactive:
             namespace, _, number = argument.partition(" ")
-            await self._block(
-                lambda e: (
-                    isinstance(e, AckMessage)
-                    and e.namespace == namespace
-                    and e.ack_id == int(number)
-                ),
-                f"ack {number} on {namespace}",
-            )
+            ack_id = int(number)
+            left: list[NamespaceDisconnected] = []
+
+            def answered(e: SessionEvent | None) -> bool:
+                if isinstance(e, NamespaceDisconnected) and e.namespace == namespace:
+                    left.append(e)  # no ack can come any more
+                    return True
+                return isinstance(e, AckMessage) and e.namespace == namespace and e.ack_id == ack_id
+
+            if not await self._block(answered, f"ack {number} on {namespace}"):
+                self.client.give_up(ack_id, namespace)  # said; the end does not wait again
+            elif left:
+                self.client.printer.note("error", message=unanswerable(ack_id, namespace))
+                self._failed(ExitStatus.SERVER_ERROR)
 
     async def _join(self, namespace: str) -> None:
         """Wait for a join's answer: joined, it becomes the current namespace; refused, the

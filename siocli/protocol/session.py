@@ -422,6 +422,7 @@ class ClientSession:
                 f"can't disconnect from {namespace!r}: namespace {state.value}"
             )
         self._advance_namespace(socket, Event.DISCONNECT, namespace, "disconnect from")
+        socket.acks_asked.clear()  # socket.io-client clears them too: none will be read
         self._send_socket(SocketPacket(SocketType.DISCONNECT, namespace))
         self._events.append(NamespaceDisconnected(namespace, "io client disconnect"))
 
@@ -819,6 +820,8 @@ class ClientSession:
         socket = self._sockets.get(namespace)
         if socket is not None and socket.state is NamespaceState.CONNECTED:
             self._advance_namespace(socket, Event.SERVER_DISCONNECT, namespace)
+        if socket is not None:  # no ack can come on a socket the server disconnected
+            socket.acks_asked.clear()
         self._events.append(NamespaceDisconnected(namespace, "io server disconnect"))
 
     def _on_event(self, packet: SocketPacket) -> None:
