@@ -187,11 +187,15 @@ def _check_junit(path: str | None) -> None:
 def _check_ignores(specs: tuple[str, ...], recordings: list[Recording]) -> None:
     """An --ignore that names nothing in the recordings is a mistake (a typo, an ack named
     as an event): said, not silently matched against nothing."""
-    from ..script import ignore_targets, parse_ignore, script_of
+    from ..script import ignore_targets, later_sessions, parse_ignore, script_of
 
     targets: set[str] = set()
     for recording in recordings:
-        targets |= ignore_targets(script_of(recording))
+        steps = script_of(recording)
+        targets |= ignore_targets(steps)
+        # what only a later session names is there, though not replayed: not a typo
+        for later in later_sessions(recording, len(steps) + 1):
+            targets |= ignore_targets(later)
     for spec in specs:
         name = parse_ignore(spec)[0]
         if name != "*" and name not in targets:
