@@ -18,7 +18,7 @@ from .protocol._tuples import NamedTuple  # typing's, without its per-field comp
 from .protocol.dissect import Dissector
 from .protocol.errors import DecodeError
 from .protocol.recovery import Recovery
-from .protocol.types import Finding, Parser, Severity, Transport
+from .protocol.types import Direction, Finding, Parser, Severity, Transport
 from .wire import (
     InputProblem,
     WireMessage,
@@ -306,6 +306,8 @@ class _Pipeline:
         if problem.unreadable:
             self.summary.errors += 1
             self.sink.write_problem(problem, self.count)
+            if problem.lost is not None:
+                self._lost(problem, problem.lost)
             return
         # A fact about the capture: a finding, shown where it happened (JSON: on the next
         # record; at the end if none comes).
@@ -315,6 +317,16 @@ class _Pipeline:
             self.pending.append(finding)
         else:
             self.sink.write_problem(problem, self.count)
+
+    def _lost(self, problem: InputProblem, direction: Direction) -> None:
+        """A message the capture could not keep: its session's dissector is told, and says
+        what it makes of the loss (on the next message, as the capture's own findings)."""
+        key = problem.session
+        session = self.by_key.get(key) if key is not None else self.anonymous
+        if session is not None:
+            found = session.dissector.lost(direction)
+            self.summary.add_findings(found)
+            self.pending += found
 
     def finish(self) -> None:
         ending = [finding for session in self.all for finding in session.dissector.end()]

@@ -63,6 +63,10 @@ class InputProblem(NamedTuple):
     fatal: bool = False  # nothing at all could be read from this input
     severity: Severity = Severity.VIOLATION
     code: str = "input.unreadable"
+    # a wire message the capture had but could not keep: its direction and session (a
+    # reader's key, as WireMessage.session), so that its session knows what it lost
+    lost: Direction | None = None
+    session: str | None = None
 
     @property
     def unreadable(self) -> bool:

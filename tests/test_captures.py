@@ -96,6 +96,11 @@ def test_firefox_har_same_polling_packets(name: str) -> None:
     expected = [p for p in packets if p[1] == "polling"]
     if name == "node2-polling":  # Firefox replaced the binary POST's bytes with U+FFFD
         assert any(r.get("error", {}).get("layer") == "input" for r in records)
+        # the attachments were in that POST: the export lost them, the peers did not; the
+        # server's BINARY_ACK answers the event the client sent (the Chrome HAR's checks)
+        codes = [f["code"] for r in records for f in r["findings"]]
+        assert "input.attachments-lost" in codes
+        assert not {"sio.attachments-missing", "sio.ack-unknown"} & set(codes), codes
         return
     assert_same_streams(polling, expected)
 

@@ -493,6 +493,8 @@ def _polling_messages(
         data = _content_text(post, where)
         if isinstance(data, str) and str(post.get("mimeType", "")).startswith(_OCTET_STREAM):
             data = _binary_post(data, where)
+            if isinstance(data, InputProblem):  # a message the session had: it lost it
+                data = data._replace(lost=Direction.C2S, session=session)
         if isinstance(data, InputProblem):
             yield data
         elif data is not None:

@@ -178,6 +178,8 @@ class Dissector:
         self.common_spans = common_spans
         self._assemblers: dict[Direction | None, PacketAssembler] = {}
         self._header_index: dict[Direction | None, int] = {}
+        # the directions whose awaited attachments the capture lost (see lost())
+        self._lost: set[Direction | None] = set()
         self._count = 0
         self._protocol = socket_protocol(eio)
 
@@ -339,6 +341,9 @@ class Dissector:
                     complete = assembler.receive_binary(data)
                 except DecodeError as exc:
                     error = exc
+                if complete is not None and direction in self._lost:
+                    self._lost.discard(direction)  # complete after all: the checker knows it
+                    checker = None
             elif text is not None:
                 if assembler.pending is not None:
                     findings += (self._abandon(direction, assembler, _TEXT_WHILE_PENDING),)
@@ -374,6 +379,20 @@ class Dissector:
         )
         return assembler
 
+    def lost(self, direction: Direction, time: float | None = None) -> list[Finding]:
+        """The capture had a message in ``direction`` that it could not keep (an export
+        that damaged a binary body): when a packet awaits attachments there, they were
+        most likely in it. The packet is then the input's loss, not the peers' fault (its
+        abandonment is said as such), and the checker learns it as it was sent: an ACK of
+        its id answers it. The checker's findings about the packet are returned."""
+        assembler = self._assemblers.get(direction)
+        if assembler is None or assembler.pending is None or direction in self._lost:
+            return []
+        self._lost.add(direction)
+        if self.checker is None:
+            return []
+        return self.checker.socket_packet(direction, assembler.pending, time)
+
     def _abandon(
         self, direction: Direction | None, assembler: PacketAssembler, why: str
     ) -> Finding:
@@ -381,6 +400,16 @@ class Dissector:
         header = assembler.reset()
         assert header is not None
         where = self._header_index.get(direction)
+        if direction in self._lost:
+            self._lost.discard(direction)
+            return IncompleteFinding(
+                Severity.INFO,
+                "input.attachments-lost",
+                f"the {header.type.name} of message #{where} awaits "
+                f"{header.attachments - received} more attachment(s) of {header.attachments}: "
+                "the capture lost the message that held them (said where it was)",
+                where,
+            )
         return IncompleteFinding(
             Severity.VIOLATION,
             "sio.attachments-missing",

@@ -337,6 +337,13 @@ _ENTRIES = (
         "socket.io-msgpack-parser; python-socketio serializer='msgpack'.",
     ),
     Entry(
+        "input.attachments-lost",
+        (INFO,),
+        ("protocol/dissect.py",),
+        "A binary packet's attachments were in a message the capture could not keep.",
+        "siocli's own input handling (a HAR export that damaged a binary POST body).",
+    ),
+    Entry(
         "input.eio-forced",
         (WARNING,),
         ("captures/har.py",),
