@@ -244,6 +244,33 @@ def test_post_answers_and_limits(serve4: str) -> None:
     assert get(serve4, **params).json() == {"code": 1, "message": "Session ID unknown"}
 
 
+def test_a_poll_the_client_gives_up_ends_its_session_as_the_reference_does() -> None:
+    """A client gives up a pending GET (closes its connection): engine.io ends the session
+    ("poll connection closed prematurely"), and the next GET is "Session ID unknown". serve
+    did not notice, and answered the next GET as an overlapping poll: an empty 400."""
+    import socket
+    from urllib.parse import urlsplit
+
+    with serving() as (url, view):
+        sid = handshake(url)
+        params = {"EIO": "4", "transport": "polling", "sid": sid}
+        joined = httpx.post(url + "/socket.io/", params=params, content=b"40", timeout=5)
+        assert joined.status_code == 200
+        view.wait_for(lambda r: r["type"] == "join")
+        assert "40" in get(url, **params).text  # the CONNECT's answer: now a poll waits
+        target = urlsplit(url)
+        with socket.create_connection((target.hostname, target.port), timeout=5) as poll:
+            # "Expect: 100-continue": serve says when it holds the poll; then it is cut
+            poll.sendall(
+                f"GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+                f"Host: {target.netloc}\r\nExpect: 100-continue\r\n\r\n".encode()
+            )
+            assert poll.recv(100).startswith(b"HTTP/1.1 100")
+        left = view.wait_for(lambda r: r["type"] == "leave")
+        assert left["reason"] == "transport error"
+        assert get(url, **params).json() == {"code": 1, "message": "Session ID unknown"}
+
+
 @pytest.mark.parametrize("eio", ["4", "3"])
 def test_a_post_over_max_payload_closes_the_session(eio: str, serve4: str, serve3: str) -> None:
     """413, and the session is closed: engine.io 3.x closes it (it destroys the connection,

@@ -481,12 +481,18 @@ class EngineServer:
 
     def receive_request_closed(self, request: int, now: float) -> None:
         """The client closed the connection of ``request`` before it was answered: a POST
-        cut short ends its session, as the reference's ("data request connection closed
-        prematurely")."""
+        cut short, or a poll, ends its session, as the reference's ("data request
+        connection closed prematurely", "poll connection closed prematurely")."""
         session = self._receiving.get(request)
         if session is not None:
             self._stop_receiving(session)
             self._end(session, "transport error")
+            return
+        # (a scan: a request closed unanswered is rare, and a poll's id is kept nowhere else)
+        polled = next((s for s in self.sessions.values() if s.poll == request), None)
+        if polled is not None and polled.state is not _CLOSED:
+            polled.poll = None  # nothing can answer it any more
+            self._end(polled, "transport error")
 
     def _stop_receiving(self, session: _Session) -> None:
         if session.receiving is not None:

@@ -284,7 +284,7 @@ class FrontEnd:
         try:
             if streamed:
                 await self._receive_body(endpoint, request.id, connection, reader, future)
-            output = await future
+            output = await _answer_unless_closed(future, connection, reader)
         except asyncio.CancelledError:
             endpoint._waiting.pop(request.id, None)
             raise
@@ -356,6 +356,27 @@ class FrontEnd:
                 self.pump(endpoint)
             else:  # h11.ConnectionClosed
                 raise ConnectionError("closed in the middle of a request")
+
+
+async def _answer_unless_closed(
+    answered: asyncio.Future[Output], connection: Any, reader: asyncio.StreamReader
+) -> Output:
+    """The server's answer to a request; :class:`ConnectionError` if the client closes the
+    connection first. Node's HTTP server tells a request's 'close', and engine.io ends the
+    session of a poll cut short ("poll connection closed prematurely"): its next GET is
+    "Session ID unknown". Bytes that come meanwhile (a request pipelined behind this one)
+    are kept by h11 for the next cycle."""
+    while not answered.done():
+        read = asyncio.ensure_future(reader.read(65536))
+        await asyncio.wait((read, answered), return_when=asyncio.FIRST_COMPLETED)
+        if not read.done():
+            read.cancel()
+            break
+        data = read.result()
+        if not data:
+            raise ConnectionError("closed before the answer")
+        connection.receive_data(data)
+    return await answered
 
 
 async def _next_request(
