@@ -5,6 +5,7 @@ the reference server's answers to bad requests (engine.io lib/server.ts,
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import queue
 import re
@@ -269,6 +270,51 @@ def test_a_poll_the_client_gives_up_ends_its_session_as_the_reference_does() -> 
         left = view.wait_for(lambda r: r["type"] == "leave")
         assert left["reason"] == "transport error"
         assert get(url, **params).json() == {"code": 1, "message": "Session ID unknown"}
+
+
+def test_long_polls_on_one_kept_alive_connection_are_each_answered() -> None:
+    """A browser polls again on the same connection. While a poll is held, serve watches
+    its connection for a close; that watch must let go of the connection when the poll is
+    answered, or the next request's read fails ("read() called while another coroutine is
+    already waiting"), and the connection is dropped with an internal error."""
+    import socket
+    from urllib.parse import urlsplit
+
+    with serving() as (url, view):
+        sid = handshake(url)
+        params = {"EIO": "4", "transport": "polling", "sid": sid}
+        post = functools.partial(httpx.post, url + "/socket.io/", params=params, timeout=5)
+        assert post(content=b"40").status_code == 200
+        view.wait_for(lambda r: r["type"] == "join")
+        target = urlsplit(url)
+        request = (
+            f"GET /socket.io/?EIO=4&transport=polling&sid={sid} HTTP/1.1\r\n"
+            f"Host: {target.netloc}\r\nExpect: 100-continue\r\n\r\n"
+        ).encode()
+        with socket.create_connection((target.hostname, target.port), timeout=5) as kept:
+            stream = kept.makefile("rb")
+            for number in range(3):
+                kept.sendall(request)
+                status = stream.readline()
+                if number == 0 and b" 200 " in status:  # the CONNECT's answer, at once
+                    _read_rest(stream)
+                    kept.sendall(request)
+                    status = stream.readline()
+                assert status.startswith(b"HTTP/1.1 100"), status  # held
+                assert stream.readline() == b"\r\n"
+                assert post(content=f'42["echo",{number}]'.encode()).status_code == 200
+                assert stream.readline().startswith(b"HTTP/1.1 200"), number  # answered
+                assert f'["echo",{number}]'.encode() in _read_rest(stream)
+
+
+def _read_rest(stream: IO[bytes]) -> bytes:
+    """The headers after the status line, then the body (Content-Length)."""
+    length = 0
+    while (line := stream.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return stream.read(length)
 
 
 @pytest.mark.parametrize("eio", ["4", "3"])

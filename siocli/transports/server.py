@@ -342,7 +342,7 @@ class FrontEnd:
                 read = asyncio.ensure_future(reader.read(65536))
                 await asyncio.wait((read, answered), return_when=asyncio.FIRST_COMPLETED)
                 if not read.done():
-                    read.cancel()
+                    await _cancel_read(read)
                     return
                 data = read.result()
                 if not data:
@@ -358,6 +358,16 @@ class FrontEnd:
                 raise ConnectionError("closed in the middle of a request")
 
 
+async def _cancel_read(read: asyncio.Future[bytes]) -> None:
+    """Cancel a pending ``reader.read()``, and wait until it has let go of the reader: a
+    StreamReader takes one reader at a time, and the next request's read would otherwise
+    meet this one still waiting ("read() called while another coroutine is already waiting
+    for incoming data"). Bytes that came meanwhile stay in the reader's buffer."""
+    read.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await read
+
+
 async def _answer_unless_closed(
     answered: asyncio.Future[Output], connection: Any, reader: asyncio.StreamReader
 ) -> Output:
@@ -370,7 +380,7 @@ async def _answer_unless_closed(
         read = asyncio.ensure_future(reader.read(65536))
         await asyncio.wait((read, answered), return_when=asyncio.FIRST_COMPLETED)
         if not read.done():
-            read.cancel()
+            await _cancel_read(read)
             break
         data = read.result()
         if not data:
