@@ -9,13 +9,18 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import click
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from siocli.params import AUTH, HEADER, NAMESPACE, QUERY
+from siocli.proxy.options import OptionError
+from siocli.proxy.options import Target as ProxyTarget
+from siocli.transports.config import ConnectOptions, parse_target
 
 from .command import siocli
 
@@ -227,3 +232,41 @@ def test_verbose_view_honours_no_color() -> None:
         assert uncoloured.returncode == 0, uncoloured.stderr
         assert "open" in uncoloured.stderr
         assert not COLOUR.search(uncoloured.stderr)
+
+
+# --- a URL whose host is in brackets but no IPv6 address -------------------------------------
+
+RECORDING = str(Path(__file__).parent.parent / "recordings" / "node4-websocket.jsonl")
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "http://[zz]:3000"])
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["emit", "{url}", "hello"], "URL"),
+        (["connect", "{url}"], "URL"),
+        (["listen", "{url}"], "URL"),
+        (["doctor", "{url}"], "URL"),
+        (["proxy", "{url}", "--listen", "127.0.0.1:0"], "TARGET"),
+        (["replay", RECORDING, "--url", "{url}"], "'--url'"),
+    ],
+)
+def test_bracketed_host_that_is_no_ipv6_address(url: str, args: list[str], hint: str) -> None:
+    """urlsplit's ValueError ("Invalid IPv6 URL") was an internal error (exit 70) on every
+    command that takes a URL."""
+    result = siocli(*(a.format(url=url) for a in args), timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert f"Invalid value for {hint}: bad host in {url!r}" in result.stderr
+    assert "internal error" not in result.stderr
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="[]:/@0123456789abcdefz.%?#", max_size=24))
+def test_any_url_is_read_or_refused_with_a_reason(text: str) -> None:
+    for url in (text, "http://" + text):
+        try:
+            parse_target(ConnectOptions(url=url))
+        except ValueError as exc:
+            assert "Invalid IPv6 URL" not in str(exc)  # urlsplit's words, not ours
+        with suppress(OptionError):
+            ProxyTarget.parse(url)

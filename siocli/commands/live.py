@@ -185,7 +185,9 @@ _MISSING_COLON = re.compile(r"(?i)(https?|wss?)(?::/?(?!/)|//)(?=[^/])")
 def _credentials(url: str) -> tuple[str, str | None]:
     """``url`` without its ``user:password@``, and those as a Basic Authorization header
     (as curl sends them): kept out of what is printed and recorded, not dropped."""
-    from urllib.parse import unquote, urlsplit, urlunsplit
+    from urllib.parse import unquote, urlunsplit
+
+    from ..transports.config import split_url
 
     if "://" not in url:
         typo = _MISSING_COLON.match(url)
@@ -193,7 +195,10 @@ def _credentials(url: str) -> tuple[str, str | None]:
             meant = f"{typo.group(1)}://{url[typo.end() :]}"
             raise click.BadParameter(f"{url!r}: did you mean {meant!r}?", param_hint="URL")
         return url, None
-    parts = urlsplit(url)
+    try:
+        parts = split_url(url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="URL") from None
     if parts.username is None and parts.password is None:
         return url, None
     import base64

@@ -129,6 +129,13 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
     for name in ("strict", "clients", "quiet", "verbose"):
         if kwargs[name]:
             raise click.UsageError(f"--{name} goes with --serve")
+    if kwargs["url"] is not None:
+        from ..transports.config import ConnectOptions, parse_target
+
+        try:  # said now, as connect says it, not as every recording's failure
+            parse_target(ConnectOptions(url=kwargs["url"]))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--url'") from None
     auth = kwargs["auth"]
     queries = list(kwargs["queries"])
     recordings = _load_recordings(kwargs["recordings"], kwargs["parser"])

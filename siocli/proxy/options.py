@@ -6,9 +6,9 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from ..protocol.types import Direction
+from ..transports.config import split_url
 
 __all__ = ["DropRule", "Faults", "OptionError", "ProxyOptions", "Target", "parse_cut_after"]
 
@@ -27,7 +27,10 @@ class Target:
 
     @classmethod
     def parse(cls, url: str) -> Target:
-        parts = urlsplit(url if "://" in url else "http://" + url)
+        try:
+            parts = split_url(url if "://" in url else "http://" + url)
+        except ValueError as exc:
+            raise OptionError(str(exc)) from None
         scheme = {"http": "http", "ws": "http", "https": "https", "wss": "https"}.get(
             parts.scheme.lower()
         )

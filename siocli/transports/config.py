@@ -10,11 +10,18 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 from ..protocol.types import Parser
 
-__all__ = ["ConnectOptions", "Target", "parse_target", "ssl_context", "transport_of"]
+__all__ = [
+    "ConnectOptions",
+    "Target",
+    "parse_target",
+    "split_url",
+    "ssl_context",
+    "transport_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +77,25 @@ def _encode(query: tuple[tuple[str, str], ...]) -> str:
     return urlencode(query)
 
 
+def split_url(url: str) -> SplitResult:
+    """``urlsplit(url)``, its ``ValueError`` for a bracketed host said for the user:
+    urlsplit's own ("Invalid IPv6 URL") names neither the URL nor what a host in brackets
+    must be (RFC 3986 §3.2.2: an IP literal)."""
+    try:
+        return urlsplit(url)
+    except ValueError:
+        netloc = url.partition("://")[2].partition("/")[0]
+        if "[" in netloc and "]" not in netloc:
+            raise ValueError(f"bad host in {url!r}: no ']' closes the IPv6 address") from None
+        raise ValueError(
+            f"bad host in {url!r}: a host in brackets is an IPv6 address, as in http://[::1]:3000"
+        ) from None
+
+
 def parse_target(options: ConnectOptions) -> Target:
     """The target of ``options.url``; ``ValueError`` with the reason for a bad URL."""
     url = options.url if "://" in options.url else "http://" + options.url
-    parts = urlsplit(url)
+    parts = split_url(url)
     schemes = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
     scheme = schemes.get(parts.scheme.lower())
     if scheme is None:
