@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import sys
 from importlib import import_module
+from typing import Any
 
 import click
 
 from . import __version__
-from .exit import CommandError, ExitStatus, report
+from .exit import CommandError, ExitStatus, report, silence_stdout
 from .params import parser_option
 from .protocol.types import Parser
 
@@ -49,6 +50,15 @@ class LazyGroup(click.Group):
             module, _, attribute = LAZY_COMMANDS[cmd_name].partition(":")
             self.add_command(getattr(import_module(module), attribute), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # `siocli listen ... | head -1`: the reader left, which is no error. Said here, as
+        # click's main catches EPIPE itself and exits 1 (our "--strict found violations").
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            silence_stdout()
+            raise click.exceptions.Exit(ExitStatus.OK) from None
 
 
 EPILOG_DECODE = """\b
@@ -201,10 +211,6 @@ def main(argv: list[str] | None = None) -> None:
         if show_traceback:
             raise
         status = ExitStatus.INTERRUPTED
-    except BrokenPipeError:
-        # `siocli decode ... | head`: the reader left; that is not an error.
-        _silence_stdout()
-        status = ExitStatus.OK
     except Exception as exc:  # a bug: say so in one line unless asked for more
         if show_traceback:
             raise
@@ -216,11 +222,3 @@ def main(argv: list[str] | None = None) -> None:
             sys.stderr,
         )
     sys.exit(int(status or 0))
-
-
-def _silence_stdout() -> None:
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
-        pass

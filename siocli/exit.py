@@ -39,6 +39,7 @@ __all__ = [
     "from_transport",
     "report",
     "run_command",
+    "silence_stdout",
     "until_stopped",
 ]
 
@@ -92,6 +93,19 @@ def report(error: CommandError, err: IO[str]) -> ExitStatus:
         err.write(f"  hint: {error.hint}\n")
     err.flush()
     return error.status
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null once its reader left (`siocli ... | head`): what is still
+    buffered would fail again at exit ("Exception ignored ... BrokenPipeError", exit 120)."""
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
 
 
 def run_command(main: Coroutine[Any, Any, ExitStatus]) -> ExitStatus:

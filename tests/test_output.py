@@ -178,3 +178,73 @@ def test_the_ci_servers_take_free_ports() -> None:
     assert len(urls) == 2 and all(u.startswith("http://127.0.0.1:") for u in urls)
     assert not {u.rsplit(":", 1)[1] for u in urls} & {"3400", "3402"}
     assert "3400" not in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+# --- a reader that left ----------------------------------------------------------------------
+
+
+def with_reader_gone(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """siocli writing to a pipe nobody reads any more (`siocli ... | head -1` once head
+    has its line): the read end is closed before siocli writes, so every write fails."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "siocli", *args],
+            input=stdin,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin"),
+    [
+        (["decode", "--sample", "--json"], ""),
+        (["emit", "{url}", "hello", "--json"], ""),
+        (["listen", "{url}", "--json", "--count", "50"], ""),
+        (["connect", "{url}", "--json"], "emit hello\nwait tick\n"),
+        (["doctor", "{url}", "--json"], ""),
+        (["serve", "--port", "0", "--json"], ""),
+        (["replay", str(RECORDINGS / "node4-websocket.jsonl"), "--serve", "--port", "0"], ""),
+    ],
+)
+def test_a_reader_that_left_is_no_error(args: list[str], stdin: str) -> None:
+    """click catches EPIPE itself and exits 1, "--strict found violations" in the exit
+    table: `siocli listen ... | head -1` exited 1."""
+    with siocli_serve("--emit-every", "0.05 tick") as url:
+        result = with_reader_gone(*(a.format(url=url) for a in args), stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Broken pipe" not in result.stderr
+
+
+def test_a_proxy_whose_reader_left_stops() -> None:
+    """The view's worker died with a traceback and the relay went on relaying, unseen."""
+    read, write = os.pipe()
+    os.close(read)
+    with siocli_serve() as url:
+        proxy = subprocess.Popen(
+            [sys.executable, "-m", "siocli", "proxy", url, "--listen", "127.0.0.1:0", "--json"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.close(write)
+        try:
+            assert proxy.stderr is not None
+            listening = proxy.stderr.readline().split()[2]  # siocli proxy: URL → TARGET
+            # the proxy stops at the first line it shows: the session through it may fail
+            siocli("emit", listening, "hello", "--timeout", "10")
+            assert proxy.wait(30) == 0
+            assert "Traceback" not in proxy.stderr.read()
+        finally:
+            if proxy.poll() is None:
+                proxy.kill()
+            proxy.wait()
+            if proxy.stderr is not None:
+                proxy.stderr.close()

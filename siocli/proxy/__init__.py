@@ -66,13 +66,21 @@ async def proxy(
     with contextlib.suppress(NotImplementedError, RuntimeError):
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.cancel)
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.cancel)
+    if view_fd is not None:
+        # the worker ends when the reader of stdout left (`siocli proxy --json | head`),
+        # and the relay with it: as every command, with exit 0
+        def end(_: object) -> None:
+            if not stop.done():
+                stop.set_result(None)
+
+        asyncio.ensure_future(view.closed()).add_done_callback(end)
     try:
         await stop
+        return ExitStatus.OK
     except asyncio.CancelledError:
-        pass
+        return ExitStatus.INTERRUPTED
     finally:
         await relay.close()
-    return ExitStatus.INTERRUPTED
 
 
 def _make_record_dir(options: ProxyOptions) -> None:

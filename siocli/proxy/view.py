@@ -580,15 +580,22 @@ def serve(options: ProxyOptions, fd: int, relay_end: int, color: bool) -> None:
     import signal
     import sys
 
+    from ..exit import silence_stdout
+
     os.close(relay_end)  # else this process would hold its own input open
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the relay; this follows
     view = LiveView(options, sys.stdout, color=color)
-    with os.fdopen(fd, "rb") as pipe:
-        while True:
-            head = pipe.read(4)
-            if len(head) < 4:
-                break
-            view.apply(pickle.loads(pipe.read(int.from_bytes(head, "big"))))
-    view.finish()
-    sys.stdout.flush()
+    try:
+        with os.fdopen(fd, "rb") as pipe:
+            while True:
+                head = pipe.read(4)
+                if len(head) < 4:
+                    break
+                view.apply(pickle.loads(pipe.read(int.from_bytes(head, "big"))))
+        view.finish()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader of stdout left (`| head`): this process ends, its pipe closes, and the
+        # relay (waiting on that) stops.
+        silence_stdout()
