@@ -19,6 +19,7 @@ __all__ = [
     "AUTH",
     "HEADER",
     "NAMESPACE",
+    "PROXY",
     "QUERY",
     "ReadBy",
     "auth_option",
@@ -99,6 +100,44 @@ class PairType(click.ParamType):
         return key, text
 
 
+TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+"""RFC 9110 §5.6.2's tchar: a header name is a token, one or more of these."""
+
+
+class HeaderType(PairType):
+    """``-H 'Name: value'``, held to what HTTP can send (RFC 9110 §5.1, §5.5): a name is a
+    token, a value one line without control characters. Said before connecting, not as the HTTP
+    library's refusal ("Illegal header name") after a connection failed. The value is
+    never echoed: it is often a secret (Authorization, Cookie)."""
+
+    def __init__(self) -> None:
+        super().__init__("header", ":", "'Name: value'", strip=True)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        name, text = super().convert(value, param, ctx)
+        if not TCHARS.issuperset(name):
+            self.fail(
+                f"{name!r} is not a header name: a name is an RFC 9110 token, letters, digits "
+                "and !#$%&'*+-.^_`|~ (no spaces)",
+                param,
+                ctx,
+            )
+        bad = next((i for i, c in enumerate(text) if _control(c)), None)
+        if bad is not None:
+            self.fail(
+                f"the value of {name} has {text[bad]!r} at character {bad + 1}: a header value "
+                "is one line, no CR, LF or other control character (RFC 9110 §5.5)",
+                param,
+                ctx,
+            )
+        return name, text
+
+
+def _control(char: str) -> bool:
+    """Not in a header value (RFC 9110 §5.5: VCHAR, obs-text, SP and HTAB are)."""
+    return (char < " " and char != "\t") or char == "\x7f"
+
+
 class NamespaceType(click.ParamType):
     """A namespace: ``/`` and its name (``/admin``)."""
 
@@ -110,8 +149,58 @@ class NamespaceType(click.ParamType):
         return str(value)
 
 
+class ProxyType(click.ParamType):
+    """``--proxy URL``: a proxy the HTTP and WebSocket libraries can go through (httpx:
+    http, https, socks5, socks5h; websockets the same), its SOCKS support installed.
+    Said before connecting, not as the library's refusal after a connection failed. The
+    URL is not echoed: it may carry the proxy's password."""
+
+    name = "proxy"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from .transports.config import split_url
+
+        expected = "a proxy URL is http://HOST:PORT (or https://, socks5://, socks5h://)"
+        try:
+            parts = split_url(str(value))
+        except ValueError:
+            self.fail(f"bad host (in brackets: an IPv6 address): {expected}", param, ctx)
+        scheme = parts.scheme.lower()
+        if not scheme or not parts.netloc:
+            self.fail(f"no scheme or no host: {expected}", param, ctx)
+        if scheme not in ("http", "https", "socks5", "socks5h"):
+            self.fail(f"unsupported scheme {scheme!r}: {expected}", param, ctx)
+        if not parts.hostname:
+            self.fail(f"no host: {expected}", param, ctx)
+        try:
+            parts.port  # noqa: B018 - it checks the port
+        except ValueError:
+            self.fail(f"bad port: {expected}", param, ctx)
+        if scheme.startswith("socks"):
+            from importlib.util import find_spec
+
+            # httpx polls through socksio, websockets connects through python-socks
+            missing = [
+                package
+                for module, package in (
+                    ("socksio", "'httpx[socks]'"),
+                    ("python_socks", "python-socks"),
+                )
+                if find_spec(module) is None
+            ]
+            if missing:
+                self.fail(
+                    f"a {scheme} proxy needs SOCKS support, not installed: pip install "
+                    + " ".join(missing),
+                    param,
+                    ctx,
+                )
+        return str(value)
+
+
 AUTH = AuthType()
-HEADER = PairType("header", ":", "'Name: value'", strip=True)
+HEADER = HeaderType()
+PROXY = ProxyType()
 NAMESPACE = NamespaceType()
 QUERY = PairType("query", "=", "k=v", strip=False)
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siocli.params import AUTH, HEADER, NAMESPACE, QUERY
+from siocli.params import AUTH, HEADER, NAMESPACE, PROXY, QUERY
 from siocli.proxy.options import OptionError
 from siocli.proxy.options import Target as ProxyTarget
 from siocli.transports.config import ConnectOptions, parse_target
@@ -270,3 +270,59 @@ def test_any_url_is_read_or_refused_with_a_reason(text: str) -> None:
             assert "Invalid IPv6 URL" not in str(exc)  # urlsplit's words, not ours
         with suppress(OptionError):
             ProxyTarget.parse(url)
+
+
+# --- -H and --proxy: what HTTP can send, said before connecting ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("Bad Name: v", "'Bad Name' is not a header name: a name is an RFC 9110 token"),
+        ("X(y): v", "'X(y)' is not a header name"),
+        ("X: a\r\nY: b", "the value of X has '\\r' at character 2"),
+        ("X: a\x00", "the value of X has '\\x00' at character 2"),
+        ("X: a\x7fb", "the value of X has '\\x7f' at character 2"),
+    ],
+)
+def test_header_that_http_cannot_send(value: str, said: str) -> None:
+    with pytest.raises(click.BadParameter) as raised:
+        HEADER.convert(value, None, None)
+    assert said in raised.value.message
+
+
+def test_header_that_http_can_send() -> None:
+    assert HEADER.convert("X-Odd!#$%&'*+-.^_`|~: a\tb c\u00e9", None, None) == (
+        "X-Odd!#$%&'*+-.^_`|~",
+        "a\tb c\u00e9",  # obs-text: HTTP allows it, as siocli did
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["-H", "Bad Name: v"], "'Bad Name' is not a header name"),
+        (["-H", "X: a\r\nY: b"], "one line, no CR, LF or other control character"),
+        (["--proxy", "notaurl"], "no scheme or no host: a proxy URL is http://HOST:PORT"),
+        (["--proxy", "ftp://127.0.0.1:1"], "unsupported scheme 'ftp'"),
+        (["--proxy", "http://[::1"], "bad host"),
+        (["--proxy", "http://127.0.0.1:99999"], "bad port"),
+    ],
+)
+def test_bad_header_or_proxy_is_a_usage_error(args: list[str], said: str) -> None:
+    """They were exit 3 (connection failed), in the HTTP library's words."""
+    result = siocli("emit", "http://127.0.0.1:9/", "x", *args, "--timeout", "5")
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr
+
+
+def test_socks_proxy_without_socks_support(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx's ImportError ("pip install httpx[socks]") came after a failed connection."""
+    import importlib.util
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(click.BadParameter) as raised:
+        PROXY.convert("socks5://127.0.0.1:1080", None, None)
+    assert "a socks5 proxy needs SOCKS support" in raised.value.message
+    assert "pip install 'httpx[socks]' python-socks" in raised.value.message
+    assert PROXY.convert("http://user:pw@127.0.0.1:3128", None, None)

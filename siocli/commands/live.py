@@ -10,7 +10,14 @@ from typing import Any
 
 import click
 
-from ..params import auth_option, header_option, namespace_option, parser_option, query_option
+from ..params import (
+    PROXY,
+    auth_option,
+    header_option,
+    namespace_option,
+    parser_option,
+    query_option,
+)
 from ..protocol.types import Parser
 
 EPILOG_CONNECT = """\b
@@ -75,7 +82,13 @@ def connection_options(command: Any) -> Any:
             type=click.Path(exists=True, dir_okay=False),
             help="Client certificate's key (PEM).",
         ),
-        click.option("--proxy", help="HTTP proxy URL (default: the *_proxy variables)."),
+        click.option(
+            "--proxy",
+            type=PROXY,
+            metavar="URL",
+            help="HTTP proxy URL, http://HOST:PORT (https://, socks5:// too; default: the "
+            "*_proxy variables).",
+        ),
         click.option(
             "--timeout",
             type=click.FloatRange(min=0, min_open=True),
