@@ -11,7 +11,7 @@ built on them, so that ``--auth``, ``-H`` and ``-n`` mean the same on every comm
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -61,22 +61,62 @@ class ReadBy(click.ParamType):
 
 
 class AuthType(click.ParamType):
-    """A CONNECT payload: a JSON object, given inline or as ``@FILE`` (``@-``: stdin)."""
+    """A CONNECT payload: a JSON object, given inline or as ``@FILE`` (``@-``: stdin).
+
+    What is wrong with it is said without the value (a secret: a token, a password): where
+    the JSON breaks and what was expected there, or that an object is needed. One that came
+    from $SIOCLI_AUTH is said to come from there, not from ``--auth``, which the user did
+    not type."""
 
     name = "auth"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, dict):
             return value
+        import json
+
         from .arguments import ArgumentError, parse_json_value
 
-        try:
-            auth = parse_json_value(value)
-        except ArgumentError as exc:
-            self.fail(str(exc), param, ctx)
+        text = str(value)
+        auth = None
+        if text.startswith("@") and len(text) > 1:
+            try:
+                auth = parse_json_value(text)  # its errors name the file, not what it holds
+            except ArgumentError as exc:
+                self._fail(str(exc), param, ctx)
+        else:
+            try:
+                auth = json.loads(text, parse_constant=_no_constant)
+            except json.JSONDecodeError as exc:
+                if text.lstrip()[:1] in '{["':  # meant as JSON: where it breaks
+                    self._fail(
+                        f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
+                        f"(character {exc.pos + 1})",
+                        param,
+                        ctx,
+                    )
+            except ValueError as exc:  # NaN, Infinity: Python's json reads them
+                self._fail(f"not valid JSON: {exc}", param, ctx)
         if not isinstance(auth, dict):
-            self.fail(f"{str(value)[:40]!r}: a JSON object is needed", param, ctx)
+            source = f"{text}: " if text.startswith("@") else ""
+            self._fail(f'{source}a JSON object is needed, as {{"token": "..."}}', param, ctx)
         return auth
+
+    def _fail(
+        self, message: str, param: click.Parameter | None, ctx: click.Context | None
+    ) -> NoReturn:
+        if (
+            ctx is not None
+            and param is not None
+            and param.name is not None
+            and ctx.get_parameter_source(param.name) is click.core.ParameterSource.ENVIRONMENT
+        ):
+            raise click.BadParameter(message, ctx, param, param_hint=f"${param.envvar}")
+        self.fail(message, param, ctx)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is no JSON value")
 
 
 class PairType(click.ParamType):

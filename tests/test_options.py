@@ -326,3 +326,23 @@ def test_socks_proxy_without_socks_support(monkeypatch: pytest.MonkeyPatch) -> N
     assert "a socks5 proxy needs SOCKS support" in raised.value.message
     assert "pip install 'httpx[socks]' python-socks" in raised.value.message
     assert PROXY.convert("http://user:pw@127.0.0.1:3128", None, None)
+
+
+# --- --auth and $SIOCLI_AUTH: never echoed ---------------------------------------------------
+
+
+def test_auth_from_the_environment_is_not_echoed() -> None:
+    result = siocli("emit", "http://127.0.0.1:9/", "x", env={"SIOCLI_AUTH": '{"token":"s3cr3t"'})
+    assert result.returncode == 2
+    assert "s3cr3t" not in result.stderr
+    assert "Invalid value for $SIOCLI_AUTH: not valid JSON" in result.stderr
+    assert "line 1 column 18 (character 18)" in result.stderr
+    assert "--auth" not in result.stderr
+
+
+def test_auth_on_the_command_line_is_not_echoed() -> None:
+    for value in ('{"token":"s3cr3t"', '"s3cr3t"', "s3cr3t", '{"token": NaN}'):
+        result = siocli("emit", "http://127.0.0.1:9/", "x", "--auth", value)
+        assert result.returncode == 2
+        assert "Invalid value for '--auth'" in result.stderr
+        assert "s3cr3t" not in result.stderr
