@@ -152,12 +152,13 @@ def parse_emit(text: str, verb: bool = False) -> tuple[str, list[Any], bool]:
 
 
 def check_event_name(name: str) -> None:
-    """A name socket.io-client keeps for itself (``connect``, ``disconnect``...) is never
-    sent: socket.io-parser 4 refuses such an event, socket.io-client 2 fires it locally."""
+    """A name socket.io keeps for itself (``connect``, ``disconnect``...) is never sent,
+    either way: socket.io-parser 4 refuses such an event (the server or the client that
+    reads it ends the session), socket.io-client 2 fires it locally."""
     from .protocol.socketio import RESERVED_EVENTS
 
     if name in RESERVED_EVENTS:
         raise ArgumentError(
-            f"{name!r} is a reserved event name (socket.io clients never send it, and "
-            "socket.io 3+ servers refuse it): choose another name"
+            f"{name!r} is a reserved event name (socket.io never sends it, and socket.io 3+ "
+            "servers and clients refuse it): choose another name"
         )

@@ -346,3 +346,24 @@ def test_auth_on_the_command_line_is_not_echoed() -> None:
         assert result.returncode == 2
         assert "Invalid value for '--auth'" in result.stderr
         assert "s3cr3t" not in result.stderr
+
+
+# --- serve --emit-every ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        ("1 connect", "'connect' is a reserved event name"),
+        ("1 disconnect 2", "'disconnect' is a reserved event name"),
+        ("x", "expected 'SECONDS EVENT [ARGS...]', SECONDS a number > 0"),
+        ("nan tick", "SECONDS a number > 0"),
+        ("0 tick", "SECONDS a number > 0"),
+    ],
+)
+def test_serve_emit_every_refuses_what_clients_cannot_take(spec: str, said: str) -> None:
+    """A reserved name broke every client (a parse error, a transport error); a bad
+    SECONDS said Python's words, "could not convert string to float"."""
+    result = siocli("serve", "--port", "0", "--emit-every", spec, timeout=20)
+    assert result.returncode == 2
+    assert "Invalid value for '--emit-every'" in result.stderr and said in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
@@ -106,7 +107,7 @@ def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
 def serve(ctx: click.Context, **kwargs: Any) -> None:
     """A Socket.IO server to try a client against: every event is echoed back, except one
     asking for an ack, which is acked with its args instead. Ctrl-C stops it."""
-    from ..arguments import ArgumentError, parse_command_line
+    from ..arguments import ArgumentError, check_event_name, parse_command_line
     from ..serve import ServeOptions, run_serve
 
     if kwargs["recover"] is not None and kwargs["eio"] == "3":
@@ -120,11 +121,19 @@ def serve(ctx: click.Context, **kwargs: Any) -> None:
         seconds, _, rest = spec.strip().partition(" ")
         try:
             interval = float(seconds)
+        except ValueError:
+            interval = math.nan
+        if not (math.isfinite(interval) and interval > 0):
+            raise click.BadParameter(
+                f"{spec!r}: expected 'SECONDS EVENT [ARGS...]', SECONDS a number > 0 "
+                "(e.g. '1.5 tick {\"n\": 1}')",
+                param_hint="'--emit-every'",
+            )
+        try:
             name, args = parse_command_line(rest)
-        except (ValueError, ArgumentError) as exc:
-            raise click.BadParameter(f"{spec!r}: {exc}", param_hint="--emit-every") from None
-        if interval <= 0:
-            raise click.BadParameter(f"{spec!r}: SECONDS must be > 0", param_hint="--emit-every")
+            check_event_name(name)  # a client would refuse the event, or drop the session
+        except ArgumentError as exc:
+            raise click.BadParameter(f"{spec!r}: {exc}", param_hint="'--emit-every'") from None
         every.append((interval, name, tuple(args)))
     options = ServeOptions(
         host=kwargs["host"],
