@@ -367,3 +367,25 @@ def test_serve_emit_every_refuses_what_clients_cannot_take(spec: str, said: str)
     result = siocli("serve", "--port", "0", "--emit-every", spec, timeout=20)
     assert result.returncode == 2
     assert "Invalid value for '--emit-every'" in result.stderr and said in result.stderr
+
+
+# --- help that says what the commands do -----------------------------------------------------
+
+
+def test_help_says_what_the_commands_do(tmp_path: Path) -> None:
+    emit_help = " ".join(siocli("emit", "--help").stdout.split())
+    assert "2 bad command line" in emit_help and "7 the server refused the event" in emit_help
+    assert "'leave [NSP]'" in " ".join(siocli("connect", "--help").stdout.split())
+    reconnect = " ".join(siocli("listen", "--help").stdout.split())
+    assert "off for emit;" in reconnect and "doctor" not in reconnect
+    refused = siocli("doctor", "http://127.0.0.1:9/", "--reconnect")
+    assert refused.returncode == 2 and "--reconnect does not apply to doctor" in refused.stderr
+
+
+def test_proxy_record_on_a_file(tmp_path: Path) -> None:
+    """It said "cannot create FILE: File exists"."""
+    file = tmp_path / "file"
+    file.write_text("")
+    result = siocli("proxy", "http://127.0.0.1:9", "--listen", "127.0.0.1:0", "--record", str(file))
+    assert result.returncode == 2
+    assert f"--record {file}: not a directory" in result.stderr

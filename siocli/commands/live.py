@@ -100,7 +100,7 @@ def connection_options(command: Any) -> Any:
             "--reconnect/--no-reconnect",
             default=None,
             help="Reconnect when the session drops (default: on for connect and listen, off "
-            "for emit and doctor; never after the server disconnects the client).",
+            "for emit; never after the server disconnects the client).",
         ),
         click.option(
             "--reconnect-attempts", type=click.IntRange(min=1), default=5, show_default=True
@@ -274,7 +274,9 @@ def emit(ctx: click.Context, **kwargs: Any) -> None:
     """Connect, emit EVENT once (with --ack, wait for the ack), and leave.
 
     ARGS are JSON literals, bare words (strings), hex:.. or b64:.. (binary), @FILE (binary).
-    Exit 0, 3 connection failed, 4 namespace refused, 5 no ack in time.
+    Exit 0 sent (with --ack: acked), 2 bad command line, 3 connection failed, 4 namespace
+    refused, 5 no ack in time, 7 the server refused the event, closed the session or broke
+    the protocol.
     """
     from ..arguments import ArgumentError, check_event_name, parse_json_value, parse_value
     from ..live import emit_main, run_live
@@ -350,7 +352,7 @@ def listen(ctx: click.Context, **kwargs: Any) -> None:
 @click.pass_context
 def connect_command(ctx: click.Context, **kwargs: Any) -> None:
     """An interactive session: type 'emit [--ack] EVENT ARGS...', 'ack ID|last ARGS...',
-    'join NSP [AUTH]', 'leave NSP', 'use NSP', 'wait EVENT', 'quit', 'help'. Incoming events
+    'join NSP [AUTH]', 'leave [NSP]', 'use NSP', 'wait EVENT', 'quit', 'help'. Incoming events
     print as they come.
 
     With stdin not a terminal, the same commands are read line by line (a script), each

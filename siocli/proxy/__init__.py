@@ -88,6 +88,10 @@ def _make_record_dir(options: ProxyOptions) -> None:
     if options.record:
         try:
             os.makedirs(options.record, exist_ok=True)
+        except FileExistsError:  # makedirs' word for a file where the directory would be
+            raise CommandError(
+                ExitStatus.USAGE, f"--record {options.record}: not a directory (a file is there)"
+            ) from None
         except OSError as exc:
             raise CommandError(
                 ExitStatus.USAGE, f"cannot create {options.record}: {exc.strerror}"
