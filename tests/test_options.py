@@ -260,6 +260,19 @@ def test_bracketed_host_that_is_no_ipv6_address(url: str, args: list[str], hint:
     assert "internal error" not in result.stderr
 
 
+@pytest.mark.parametrize("url", ["http://[::1", "http://127.0.0.1:99999", ""])
+def test_recording_whose_url_cannot_be_connected_to(tmp_path: Path, url: str) -> None:
+    """A recording edited by hand: replay read its URL only when connecting, an internal
+    error (exit 70)."""
+    header, *rest = Path(RECORDING).read_text(encoding="utf-8").splitlines(keepends=True)
+    edited = tmp_path / "edited.jsonl"
+    edited.write_text(json.dumps({**json.loads(header), "url": url}) + "\n" + "".join(rest))
+    result = siocli("replay", str(edited), "--auth", "{}", timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert f"{edited}: the recorded URL: bad " in result.stderr or "no host" in result.stderr
+    assert "hint: give the server to replay against with --url" in result.stderr
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="[]:/@0123456789abcdefz.%?#", max_size=24))
 def test_any_url_is_read_or_refused_with_a_reason(text: str) -> None:

@@ -130,10 +130,8 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
         if kwargs[name]:
             raise click.UsageError(f"--{name} goes with --serve")
     if kwargs["url"] is not None:
-        from ..transports.config import ConnectOptions, parse_target
-
         try:  # said now, as connect says it, not as every recording's failure
-            parse_target(ConnectOptions(url=kwargs["url"]))
+            _check_url(kwargs["url"])
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="'--url'") from None
     auth = kwargs["auth"]
@@ -148,6 +146,15 @@ def replay(ctx: click.Context, **kwargs: Any) -> None:
                 f"{recording.name}: the recorded query parameter(s) {', '.join(missing)} were "
                 "redacted; give them with --query K=V (or record with --no-redact)",
             )
+        if kwargs["url"] is None:
+            try:  # a recording edited by hand: its URL is read by replay, not by connect
+                _check_url(str(recording.header.get("url", "")))
+            except ValueError as exc:
+                raise CommandError(
+                    ExitStatus.USAGE,
+                    f"{recording.name}: the recorded URL: {exc}",
+                    "give the server to replay against with --url",
+                ) from None
         if auth is None and needs_auth(recording):
             raise CommandError(
                 ExitStatus.USAGE,
@@ -189,6 +196,13 @@ def _check_junit(path: str | None) -> None:
     problem = junit_problem(path) if path else None
     if problem is not None:
         raise CommandError(ExitStatus.USAGE, problem)
+
+
+def _check_url(url: str) -> None:
+    """``ValueError`` with the reason when ``url`` cannot be connected to."""
+    from ..transports.config import ConnectOptions, parse_target
+
+    parse_target(ConnectOptions(url=url))
 
 
 def _check_ignores(specs: tuple[str, ...], recordings: list[Recording]) -> None:
