@@ -19,6 +19,7 @@ __all__ = [
     "AUTH",
     "HEADER",
     "NAMESPACE",
+    "PATH",
     "PROXY",
     "QUERY",
     "ReadBy",
@@ -189,6 +190,29 @@ class NamespaceType(click.ParamType):
         return str(value)
 
 
+class PathType(click.ParamType):
+    """``--path``: a handshake path as a request line carries it (RFC 9112 §3.2: no
+    blanks, no control characters, ASCII), said before connecting, not as the HTTP
+    library's "Illegal target characters" or UnicodeEncodeError; a character that needs
+    it is said with its percent-encoding."""
+
+    name = "path"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        bad = next((i for i, c in enumerate(text) if not "!" <= c <= "~"), None)
+        if bad is not None:
+            from urllib.parse import quote
+
+            self.fail(
+                f"{text[bad]!r} at character {bad + 1}: a path has no blank, control or "
+                f"non-ASCII character (percent-encode it: {quote(text[bad], safe='')})",
+                param,
+                ctx,
+            )
+        return text
+
+
 class ProxyType(click.ParamType):
     """``--proxy URL``: a proxy the HTTP and WebSocket libraries can go through (httpx:
     http, https, socks5, socks5h; websockets the same), its SOCKS support installed.
@@ -240,6 +264,7 @@ class ProxyType(click.ParamType):
 
 AUTH = AuthType()
 HEADER = HeaderType()
+PATH = PathType()
 PROXY = ProxyType()
 NAMESPACE = NamespaceType()
 QUERY = PairType("query", "=", "k=v", strip=False)

@@ -402,3 +402,43 @@ def test_proxy_record_on_a_file(tmp_path: Path) -> None:
     result = siocli("proxy", "http://127.0.0.1:9", "--listen", "127.0.0.1:0", "--record", str(file))
     assert result.returncode == 2
     assert f"--record {file}: not a directory" in result.stderr
+
+
+# --- --path and doctor --origin: what a request can carry, said before connecting -----------
+
+
+@pytest.mark.parametrize(
+    ("path", "said"),
+    [
+        (
+            "/a b/",
+            "' ' at character 3: a path has no blank, control or non-ASCII character "
+            "(percent-encode it: %20)",
+        ),
+        ("/\u00e9/", "'é' at character 2"),
+        ("/x\r\n", "'\\r' at character 3"),
+    ],
+)
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["emit", "http://127.0.0.1:9/", "x"],
+        ["doctor", "http://127.0.0.1:9/"],
+        ["proxy", "http://127.0.0.1:9", "--listen", "127.0.0.1:0"],
+        ["serve", "--port", "0"],
+        ["replay", RECORDING],
+    ],
+)
+def test_path_that_a_request_cannot_carry(args: list[str], path: str, said: str) -> None:
+    """It was exit 3 in the HTTP library's words ("Illegal target characters", a
+    UnicodeEncodeError); serve and proxy listened on a path no request can name."""
+    result = siocli(*args, "--path", path, timeout=30)
+    assert result.returncode == 2, result.stderr
+    assert f"Invalid value for '--path': {said}" in result.stderr
+
+
+def test_doctor_origin_held_to_what_a_header_is() -> None:
+    """doctor's Path check failed on it, blaming the path."""
+    result = siocli("doctor", "http://127.0.0.1:9/", "--origin", "http://a\r\nX: b")
+    assert result.returncode == 2, result.stdout
+    assert "Invalid value for '--origin': the value of Origin has '\\r'" in result.stderr

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..params import HEADER
 from .live import connection_options, live_options, pop_live
 
 EPILOG_DOCTOR = """\b
@@ -45,7 +46,11 @@ def doctor(ctx: click.Context, **kwargs: Any) -> None:
     if origin is not None:
         if any(name.lower() == "origin" for name, _ in kwargs["headers"]):
             raise click.UsageError("--origin and -H 'Origin: ...' say the same: give one")
-        kwargs["headers"] = (*kwargs["headers"], ("Origin", origin))
+        try:  # held to what -H holds a header to
+            header = HEADER.convert(f"Origin: {origin}", None, ctx)
+        except click.BadParameter as exc:
+            raise click.BadParameter(exc.message, param_hint="'--origin'") from None
+        kwargs["headers"] = (*kwargs["headers"], header)
     for name in ("record", "no_redact", "reconnect", "quiet"):
         if kwargs.get(name):
             option = "--" + name.replace("_", "-")

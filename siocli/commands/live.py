@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ..params import (
+    PATH,
     PROXY,
     auth_option,
     header_option,
@@ -45,6 +46,7 @@ def connection_options(command: Any) -> Any:
     options: list[Callable[[Any], Any]] = [
         click.option(
             "--path",
+            type=PATH,
             default="/socket.io/",
             show_default=True,
             help="The server's handshake path (the URL's path is the namespace).",

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ..params import ReadBy, header_option, namespace_option
+from ..params import PATH, ReadBy, header_option, namespace_option
 
 EPILOG_PROXY = """\b
 Examples:
@@ -28,7 +28,7 @@ Examples:
     metavar="[HOST:]PORT",
     help="Where the app connects instead of TARGET (port 0: any free port).",
 )
-@click.option("--path", default="/socket.io/", show_default=True, help="Handshake path.")
+@click.option("--path", type=PATH, default="/socket.io/", show_default=True, help="Handshake path.")
 @header_option("A header added to every request upstream (repeatable).")
 @click.option("--preserve-host", is_flag=True, help="Send the client's Host header upstream.")
 @click.option(

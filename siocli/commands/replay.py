@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..exit import CommandError, ExitStatus
-from ..params import auth_option, header_option, parser_option, query_option
+from ..params import PATH, auth_option, header_option, parser_option, query_option
 
 if TYPE_CHECKING:
     from ..recording import Recording
@@ -27,7 +27,7 @@ Examples:
 @click.command(epilog=EPILOG_REPLAY)
 @click.argument("recordings", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--url", help="The server to check (default: each recording's URL).")
-@click.option("--path", help="The handshake path (default: the recording's).")
+@click.option("--path", type=PATH, help="The handshake path (default: the recording's).")
 @click.option(
     "--transport",
     type=click.Choice(["auto", "polling", "websocket"]),

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..params import auth_option, namespace_option, parser_option
+from ..params import PATH, auth_option, namespace_option, parser_option
 from ..protocol.types import Parser
 
 EPILOG_SERVE = """\b
@@ -48,7 +48,7 @@ def _origins(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=3000, show_default=True, help="0: any."
 )
-@click.option("--path", default="/socket.io/", show_default=True, help="Handshake path.")
+@click.option("--path", type=PATH, default="/socket.io/", show_default=True, help="Handshake path.")
 @parser_option("default")
 @click.option(
     "--eio",
