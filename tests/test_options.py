@@ -361,6 +361,16 @@ def test_auth_on_the_command_line_is_not_echoed() -> None:
         assert "s3cr3t" not in result.stderr
 
 
+def test_a_script_join_auth_is_not_echoed() -> None:
+    """A connect script's `join NSP AUTH` echoed an AUTH that is not valid JSON."""
+    with serving("-n", "/admin") as url:
+        for auth in ('{"token":"s3cr3t"', '"s3cr3t"'):
+            result = siocli("connect", url, "-q", stdin=f"join /admin {auth}\nquit\n")
+            assert result.returncode == 2, result.stderr
+            assert "AUTH: " in result.stdout + result.stderr
+            assert "s3cr3t" not in result.stdout + result.stderr
+
+
 # --- serve --emit-every ----------------------------------------------------------------------
 
 

@@ -8,8 +8,11 @@ import os
 from collections.abc import AsyncIterator
 from typing import IO, TYPE_CHECKING, Any
 
+import click
+
 from ..arguments import ArgumentError, parse_emit, parse_value, split_arguments
 from ..exit import ExitStatus
+from ..params import AUTH
 from ..protocol.errors import LocalProtocolError
 from ..protocol.session import (
     AckMessage,
@@ -281,14 +284,18 @@ def _command(
             client.act(client.session.ack, ack_id, *args, namespace=namespace)
             printer.note("ack_sent", nsp=namespace, id=ack_id, args=args)
         elif verb == "join":
-            tokens = split_arguments(rest)
-            if not tokens:
+            words = rest.split(None, 1)
+            if not words:
                 raise ArgumentError("usage: join NSP [AUTH]")
-            auth = parse_value(tokens[1]) if len(tokens) > 1 else client.options.auth
-            if auth is not None and not isinstance(auth, dict):
-                raise ArgumentError("AUTH must be a JSON object")
-            client.act(client.session.connect, tokens[0], auth)
-            return "join", tokens[0]
+            namespace_given = words[0]
+            auth = client.options.auth
+            if len(words) > 1:
+                try:  # as --auth reads it: the value (a secret) is never echoed
+                    auth = AUTH.convert(words[1].strip(), None, None)
+                except click.BadParameter as exc:
+                    raise ArgumentError(f"AUTH: {exc.message}") from None
+            client.act(client.session.connect, namespace_given, auth)
+            return "join", namespace_given
         elif verb == "leave":
             left = _joined(client, rest or namespace)
             client.act(client.session.disconnect, left)
