@@ -5,13 +5,15 @@ code name                    meaning
 ==== ======================= ==========================================================
 0    OK                      success
 1    FINDINGS                ``--strict`` and a protocol violation was found
-2    USAGE                   bad command line, or input that cannot be read at all
+2    USAGE                   bad command line, or input that cannot be read at all (replay:
+                             a recording it cannot replay whole)
 3    CONNECT_FAILED          the server could not be reached or refused the connection
 4    NAMESPACE_REJECTED      the server answered CONNECT_ERROR
 5    TIMEOUT                 no answer in time (ack, handshake, ``--timeout``)
 6    REPLAY_MISMATCH         replay: the server did not answer as recorded (--serve --strict:
                              a client did not act as recorded)
-7    SERVER_ERROR            the server broke the protocol or closed the session
+7    SERVER_ERROR            the server broke the protocol, closed the session, or
+                             disconnected the namespace an ack was awaited on
 70   INTERNAL                a bug in siocli (please report it, with ``--traceback``)
 130  INTERRUPTED             Ctrl-C
 ==== ======================= ==========================================================
