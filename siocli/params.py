@@ -146,10 +146,10 @@ TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHI
 
 
 class HeaderType(PairType):
-    """``-H 'Name: value'``, held to what HTTP can send (RFC 9110 §5.1, §5.5): a name is a
-    token, a value one line without control characters. Said before connecting, not as the HTTP
-    library's refusal ("Illegal header name") after a connection failed. The value is
-    never echoed: it is often a secret (Authorization, Cookie)."""
+    """``-H 'Name: value'``, held to what HTTP can send (RFC 9110 §5.1, RFC 9110 §5.5): a
+    name is a token, a value one line without control characters. Said before connecting,
+    not as the HTTP library's refusal ("Illegal header name") after a connection failed.
+    The value is never echoed: it is often a secret (Authorization, Cookie)."""
 
     def __init__(self) -> None:
         super().__init__("header", ":", "'Name: value'", strip=True)
