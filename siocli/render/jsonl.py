@@ -382,6 +382,8 @@ def _make_common_line() -> Callable[[MessageReport, PacketReport, int], bytes | 
             or complete.attachments
         ):
             return None
+        if (ptype is not event or not data) and ptype is not ack:
+            return None
         namespace = complete.namespace
         nsp = namespaces.get(namespace)
         if nsp is None:
@@ -389,38 +391,25 @@ def _make_common_line() -> Callable[[MessageReport, PacketReport, int], bytes | 
         number = complete.id
         time = report.time
         try:
-            if ptype is event and data:
-                whole = dumps(data)
-                name = dumps(data[0])
-                args = b"[" + whole[len(name) + 2 :] if len(data) > 1 else b"[]"
-                return event_line % (
-                    report.number,
-                    directions[report.direction],
-                    transports[report.transport],
-                    eio,
-                    b"null" if time is None else dumps(time),
-                    dumps(raw),
-                    nsp,
-                    b"null" if number is None else b"%d" % number,
-                    whole,
-                    name,
-                    args,
-                )
+            whole = dumps(data)
+            keys = (  # the values of the keys both lines start with
+                report.number,
+                directions[report.direction],
+                transports[report.transport],
+                eio,
+                b"null" if time is None else dumps(time),
+                dumps(raw),
+                nsp,
+                b"null" if number is None else b"%d" % number,
+                whole,
+            )
             if ptype is ack:
-                return ack_line % (
-                    report.number,
-                    directions[report.direction],
-                    transports[report.transport],
-                    eio,
-                    b"null" if time is None else dumps(time),
-                    dumps(raw),
-                    nsp,
-                    b"null" if number is None else b"%d" % number,
-                    dumps(data),
-                )
+                return ack_line % keys
+            name = dumps(data[0])
+            args = b"[" + whole[len(name) + 2 :] if len(data) > 1 else b"[]"
+            return event_line % (*keys, name, args)
         except TypeError:  # integers beyond 64 bits, lone surrogates: the general path
             return None
-        return None
 
     return common_line
 

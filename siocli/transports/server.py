@@ -339,12 +339,9 @@ class FrontEnd:
         while not answered.done():
             event = connection.next_event()
             if event is h11.NEED_DATA:
-                read = asyncio.ensure_future(reader.read(65536))
-                await asyncio.wait((read, answered), return_when=asyncio.FIRST_COMPLETED)
-                if not read.done():
-                    await _cancel_read(read)
+                data = await _read_unless(answered, reader)
+                if data is None:
                     return
-                data = read.result()
                 if not data:
                     raise ConnectionError("closed in the middle of a request")
                 connection.receive_data(data)
@@ -358,14 +355,22 @@ class FrontEnd:
                 raise ConnectionError("closed in the middle of a request")
 
 
-async def _cancel_read(read: asyncio.Future[bytes]) -> None:
-    """Cancel a pending ``reader.read()``, and wait until it has let go of the reader: a
-    StreamReader takes one reader at a time, and the next request's read would otherwise
-    meet this one still waiting ("read() called while another coroutine is already waiting
-    for incoming data"). Bytes that came meanwhile stay in the reader's buffer."""
+async def _read_unless(
+    answered: asyncio.Future[Output], reader: asyncio.StreamReader
+) -> bytes | None:
+    """The next bytes from the client (``b""``: it closed), or ``None`` once ``answered``
+    is done first. The read is then cancelled, and waited for until it has let go of the
+    reader: a StreamReader takes one reader at a time, and the next request's read would
+    otherwise meet this one still waiting ("read() called while another coroutine is
+    already waiting for incoming data"). Bytes that came meanwhile stay in its buffer."""
+    read = asyncio.ensure_future(reader.read(65536))
+    await asyncio.wait((read, answered), return_when=asyncio.FIRST_COMPLETED)
+    if read.done():
+        return read.result()
     read.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await read
+    return None
 
 
 async def _answer_unless_closed(
@@ -377,12 +382,9 @@ async def _answer_unless_closed(
     "Session ID unknown". Bytes that come meanwhile (a request pipelined behind this one)
     are kept by h11 for the next cycle."""
     while not answered.done():
-        read = asyncio.ensure_future(reader.read(65536))
-        await asyncio.wait((read, answered), return_when=asyncio.FIRST_COMPLETED)
-        if not read.done():
-            await _cancel_read(read)
+        data = await _read_unless(answered, reader)
+        if data is None:
             break
-        data = read.result()
         if not data:
             raise ConnectionError("closed before the answer")
         connection.receive_data(data)
