@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
+import math
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
@@ -366,47 +367,51 @@ def _beyond_int64(value: object) -> bool:
     return False
 
 
-def _order(message: WireMessage) -> tuple[float, int]:
-    """Where a message goes in time: its time, then, at the same time, what was sent at the
-    start of its request before what came at the end of a response. Firefox writes whole
-    milliseconds: a poll's answer (timed at its end) and a POST started in the same
-    millisecond tie, and the answer may be caused by the POST (its ACK), never the other
-    way within one instant. Chrome's times are finer, so it has hardly any ties."""
-    ended = message[1] is _S2C and message[2] is not _WEBSOCKET
-    # to the microsecond: a start plus a duration in milliseconds misses the same instant
-    # written as a start by a float's last bits (1.758 + 0.001 != 1.759)
-    return (round(message[3] or 0.0, 6), 1 if ended else 0)
+def _polling_order(message: WireMessage) -> float:
+    """Where a polling body goes in time: at the same instant, what a request sent at its
+    start before what a response brought at its end. Firefox writes whole milliseconds: a
+    poll's answer and a POST started in the same millisecond tie, and the answer may be
+    caused by the POST (its ACK), never the other way within one instant. To the
+    microsecond, as a start plus a duration misses the same instant written as a start by
+    a float's last bits (1.758 + 0.001 != 1.759); an answer one float step later, which
+    is less than a microsecond at any time a HAR holds."""
+    time = round(message[3] or 0.0, 6)
+    return math.nextafter(time, math.inf) if message[1] is _S2C else time
 
 
 class _TimeMerge:
-    """The messages of the entries so far, merged in time order (:func:`_order`; then
-    ties in the order the file has them). Each entry's messages are sorted once; a small
-    heap holds the next message of each entry, and the entry at its top gives its messages
-    in one run, up to the next message of another entry: a WebSocket entry of thousands of
-    frames costs a few operations a run, not a heap operation a frame."""
+    """The messages of the entries so far, merged in time order (a polling body's, as
+    :func:`_polling_order` says; then ties in the order the file has them). Each entry's
+    messages are sorted once; a small heap holds the next message of each entry, and the
+    entry at its top gives its messages in one run, up to the next message of another
+    entry: a WebSocket entry of thousands of frames costs a few operations a run, not a
+    heap operation a frame."""
 
     def __init__(self) -> None:
-        # (order of the next message, entry number, [messages, their orders, next index])
-        self._heap: list[tuple[tuple[float, int], int, list[Any]]] = []
+        # (time of the next message, entry number, [messages, their times, next index])
+        self._heap: list[tuple[float, int, list[Any]]] = []
         self._entries = 0  # entries added: ties go in file order
 
     def add(self, messages: list[WireMessage]) -> None:
         if not messages:
             return
-        keys = [_order(message) for message in messages]
-        ordered = sorted(keys)
-        if ordered != keys:  # sorted, ties in file order
-            order = sorted(range(len(keys)), key=keys.__getitem__)
+        if messages[0][2] is _WEBSOCKET:  # an entry is one WebSocket, or one request
+            times = [message[3] or 0.0 for message in messages]
+        else:
+            times = [_polling_order(message) for message in messages]
+        ordered = sorted(times)
+        if ordered != times:  # sorted by time, ties in file order
+            order = sorted(range(len(times)), key=times.__getitem__)
             messages = [messages[number] for number in order]
         heapq.heappush(self._heap, (ordered[0], self._entries, [messages, ordered, 0]))
         self._entries += 1
 
     def until(self, time: float | None) -> list[WireMessage]:
-        """The messages that no entry starting at ``time`` can precede (:func:`_order`:
-        not the answers that end then), or all of them (``None``), taken out."""
+        """The messages that no entry starting at ``time`` can precede (not the answers
+        that end then: :func:`_polling_order`), or all of them (``None``), taken out."""
         heap = self._heap
         out: list[WireMessage] = []
-        limit = None if time is None else (time, 0)
+        limit = None if time is None else round(time, 6)
         while heap:
             first, number, state = heap[0]
             if limit is not None and first > limit:
