@@ -21,6 +21,7 @@ from ..protocol.session import (
     NamespaceRejected,
     Opened,
     SessionEvent,
+    awaited_ack,
 )
 from ..protocol.states import EngineState, NamespaceState
 from ..recording import RecordingWriter
@@ -397,7 +398,7 @@ class LiveClient:
     def give_up(self, ack_id: int, namespace: str) -> None:
         """A script's wait for this ack ended unanswered: the end of input does not wait
         for it again (it is still matched, and said, if it comes)."""
-        self._given_up.add(f"ack {ack_id} on {namespace}")
+        self._given_up.add(awaited_ack(ack_id, namespace))
 
     def _owed(self) -> list[str]:
         return [what for what in self.session.awaited() if what not in self._given_up]

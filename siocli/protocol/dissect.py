@@ -400,23 +400,15 @@ class Dissector:
         header = assembler.reset()
         assert header is not None
         where = self._header_index.get(direction)
-        if direction in self._lost:
-            self._lost.discard(direction)
-            return IncompleteFinding(
-                Severity.INFO,
-                "input.attachments-lost",
-                f"the {header.type.name} of message #{where} awaits "
-                f"{header.attachments - received} more attachment(s) of {header.attachments}: "
-                "the capture lost the message that held them (said where it was)",
-                where,
-            )
-        return IncompleteFinding(
-            Severity.VIOLATION,
-            "sio.attachments-missing",
+        awaits = (
             f"the {header.type.name} of message #{where} awaits "
-            f"{header.attachments - received} more attachment(s) of {header.attachments}: {why}",
-            where,
+            f"{header.attachments - received} more attachment(s) of {header.attachments}: "
         )
+        if direction in self._lost:  # the input's loss, not the peers' fault
+            self._lost.discard(direction)
+            why = "the capture lost the message that held them (said where it was)"
+            return IncompleteFinding(Severity.INFO, "input.attachments-lost", awaits + why, where)
+        return IncompleteFinding(Severity.VIOLATION, "sio.attachments-missing", awaits + why, where)
 
     def end(self) -> list[Finding]:
         """The messages ended: packets left incomplete, and the checker's loose ends."""

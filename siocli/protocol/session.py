@@ -59,6 +59,7 @@ __all__ = [
     "WebSocketClose",
     "WebSocketConnect",
     "WebSocketSend",
+    "awaited_ack",
 ]
 
 
@@ -227,6 +228,11 @@ class _Socket:
     acks_owed: dict[int, None] = field(default_factory=dict)  # server events awaiting our ack
 
 
+def awaited_ack(ack_id: int, namespace: str) -> str:
+    """How :meth:`ClientSession.awaited` names an ack the server owes."""
+    return f"ack {ack_id} on {namespace}"
+
+
 class ClientSession:
     """A Socket.IO client session, sans I/O.
 
@@ -332,7 +338,7 @@ class ClientSession:
     def awaited(self) -> list[str]:
         """What :meth:`awaiting` counts, in words: ``ack 0 on /``, ``join /admin``."""
         words = [
-            f"ack {ack_id} on {namespace}"
+            awaited_ack(ack_id, namespace)
             for namespace, socket in self._sockets.items()
             for ack_id in sorted(socket.acks_asked)
         ]
